@@ -1,0 +1,209 @@
+package schemas
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Measure is what an aggregate counts.
+type Measure string
+
+// The measures: each counts the people of one role.
+const (
+	MeasureVictims          Measure = "victims"
+	MeasureSmuggledMigrants Measure = "smuggled_migrants"
+	MeasureSuspects         Measure = "suspects"
+)
+
+// Measures lists the measures in order.
+var Measures = []Measure{MeasureVictims, MeasureSmuggledMigrants, MeasureSuspects}
+
+// ParseMeasure validates a measure name.
+func ParseMeasure(s string) (Measure, error) {
+	for _, m := range Measures {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", Invalid("unknown_measure", "medida desconocida %q; use victims, smuggled_migrants o suspects",
+		"unknown measure %q; use victims, smuggled_migrants or suspects", s)
+}
+
+// Role returns the role a measure counts.
+func (m Measure) Role() Role {
+	switch m {
+	case MeasureSmuggledMigrants:
+		return RoleSmuggledMigrant
+	case MeasureSuspects:
+		return RoleSuspect
+	default:
+		return RoleVictim
+	}
+}
+
+// Tier is a level of disclosure control, chosen by the caller's role.
+type Tier string
+
+// The tiers of "Protecting people" in DESIGN.md.
+const (
+	TierAdmin  Tier = "admin"
+	TierConatt Tier = "conatt"
+	TierPublic Tier = "public"
+)
+
+// ParseTier validates a tier name.
+func ParseTier(s string) (Tier, error) {
+	switch Tier(s) {
+	case TierAdmin, TierConatt, TierPublic:
+		return Tier(s), nil
+	}
+	return "", Invalid("unknown_tier", "nivel desconocido %q; use admin, conatt o public",
+		"unknown tier %q; use admin, conatt or public", s)
+}
+
+// MaxDims is the largest number of dimensions a tier may cross.
+func (t Tier) MaxDims() int {
+	if t == TierPublic {
+		return 2
+	}
+	return 3
+}
+
+// Filter keeps the people whose value in Dim is one of Values. For year,
+// FromYear/ToYear give an inclusive range instead (0 = open).
+type Filter struct {
+	Dim      Dim
+	Values   []string
+	FromYear int
+	ToYear   int
+}
+
+// ParseFilter parses "dim=v1,v2" or "year=2019..2023".
+func ParseFilter(s string) (Filter, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || v == "" {
+		return Filter{}, Invalid("bad_filter", "filtro %q: use DIM=VALOR[,VALOR...]", "filter %q: use DIM=VALUE[,VALUE...]", s)
+	}
+	d, err := ParseDim(strings.TrimSpace(k))
+	if err != nil {
+		return Filter{}, err
+	}
+	f := Filter{Dim: d}
+	if d == DimYear {
+		if from, to, isRange := strings.Cut(v, ".."); isRange {
+			if f.FromYear, err = parseYear(from, true); err != nil {
+				return Filter{}, err
+			}
+			if f.ToYear, err = parseYear(to, true); err != nil {
+				return Filter{}, err
+			}
+			if f.FromYear != 0 && f.ToYear != 0 && f.FromYear > f.ToYear {
+				return Filter{}, Invalid("bad_filter", "rango de años %q invertido", "year range %q is reversed", v)
+			}
+			return f, nil
+		}
+	}
+	for _, x := range strings.Split(v, ",") {
+		f.Values = append(f.Values, strings.TrimSpace(x))
+	}
+	return f, f.validate()
+}
+
+func parseYear(s string, open bool) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" && open {
+		return 0, nil
+	}
+	y, err := strconv.Atoi(s)
+	if err != nil || y < 1900 || y > 2200 {
+		return 0, Invalid("bad_year", "%q no es un año", "%q is not a year", s)
+	}
+	return y, nil
+}
+
+func (f Filter) validate() error {
+	dim, ok := Lookup(f.Dim)
+	if !ok {
+		_, err := ParseDim(string(f.Dim))
+		return err
+	}
+	if f.Dim == DimYear {
+		for _, v := range f.Values {
+			if _, err := parseYear(v, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, v := range f.Values {
+		if dim.Index(v) < 0 {
+			return Invalid("unknown_code", "%q no es un código de %s; los códigos son: %s",
+				"%q is not a %s code; the codes are: %s", v, f.Dim, shortList(dim.CodeStrings()))
+		}
+	}
+	return nil
+}
+
+// Query is one aggregate: count Measure by the dimensions By, keeping the
+// people that pass every filter.
+type Query struct {
+	Measure Measure
+	By      []Dim
+	Where   []Filter
+}
+
+// Validate checks the query against the vocabulary and the tier's limits.
+func (q Query) Validate(t Tier) error {
+	if _, err := ParseMeasure(string(q.Measure)); err != nil {
+		return err
+	}
+	if len(q.By) > t.MaxDims() {
+		return Invalid("too_many_dimensions", "el nivel %s cruza como máximo %d dimensiones (se pidieron %d)",
+			"tier %s crosses at most %d dimensions (%d asked)", t, t.MaxDims(), len(q.By))
+	}
+	for i, d := range q.By {
+		if _, err := ParseDim(string(d)); err != nil {
+			return err
+		}
+		if d == DimRole {
+			return Invalid("bad_dimension", "la medida ya fija el rol: no se puede desagregar por role",
+				"the measure fixes the role: role cannot be a breakdown")
+		}
+		if slices.Contains(q.By[:i], d) {
+			return Invalid("repeated_dimension", "la dimensión %s aparece dos veces", "dimension %s appears twice", d)
+		}
+	}
+	multi := 0
+	for _, d := range q.By {
+		if MustDim(d).Kind == KindMulti {
+			multi++
+		}
+	}
+	if multi > 1 {
+		return Invalid("two_multi", "no se pueden cruzar dos dimensiones de valores múltiples",
+			"two multi-valued dimensions cannot be crossed")
+	}
+	for _, f := range q.Where {
+		if err := f.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Row is one cell of an aggregate table.
+type Row struct {
+	Keys  []string `json:"keys"`  // one code per dimension of Query.By, in order
+	Count *int     `json:"count"` // nil when suppressed
+	Note  string   `json:"note,omitempty"`
+}
+
+// Table is the result of a Query at a tier.
+type Table struct {
+	Measure Measure   `json:"measure"`
+	By      []Dim     `json:"by"`
+	Tier    Tier      `json:"tier"`
+	Rows    []Row     `json:"rows"`
+	Notes   []Message `json:"notes,omitempty"`
+}

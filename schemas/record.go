@@ -1,0 +1,78 @@
+package schemas
+
+import "encoding/hex"
+
+// Country is a position in the country code list (ISO 3166-1 alpha-3, then
+// UNK for unknown and XXA for stateless).
+type Country uint16
+
+func (v Country) String() string { return codeString(DimCitizenship, v) }
+
+// ParseCountry parses an ISO 3166-1 alpha-3 code, UNK or XXA.
+func ParseCountry(s string) (Country, error) { return parseCode[Country](DimCitizenship, s) }
+
+// CountryUnknown is the code UNK.
+var CountryUnknown = Country(mustIndex(DimCitizenship, "UNK"))
+
+// Key is a keyed hash (HMAC-SHA256, first 16 bytes) of a person or case id.
+// The raw id never enters the database. The zero Key means "no id".
+type Key [16]byte
+
+// IsZero reports whether k is the zero Key.
+func (k Key) IsZero() bool { return k == Key{} }
+
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
+
+// Record is one person (victim, smuggled migrant or suspect) as tipdash
+// stores it: every dimension set, "unknown" where the source said nothing.
+type Record struct {
+	Row       int // row number in the source file (1 = header)
+	PersonKey Key
+	CaseKey   Key
+
+	Role    Role
+	Offence Offence
+	Year    int // reference year, always set
+	Month   int // 1-12, 0 when only the year is known
+	Day     int // 1-31, 0 when unknown
+
+	Sex                  Sex
+	GenderIdentity       GenderIdentity
+	Age                  int // exact age in years, -1 when unknown
+	AgeGroup             AgeGroup
+	Citizenship          Country
+	CountryExploitation  Country
+	Province             Province
+	BorderPost           BorderPost
+	Status               Status
+	CJStage              CJStage
+	MigrationStatus      MigrationStatus
+	ReferringInstitution Institution
+	ReportingEntity      Institution
+	Sector               Sector
+	Exploitation         []Exploitation // never empty: {unknown} when nothing is known
+	Recruitment          []Recruitment  // never empty
+
+	// Derived from the fields above by classify.Derive.
+	AgeBand          AgeBand
+	SexAge           SexAge
+	ExploitationMain ExploitationMain
+	ICCS             ICCS
+	Flow             Flow
+}
+
+// Quarter returns "1".."4" or "unknown".
+func (r *Record) Quarter() string {
+	if r.Month < 1 || r.Month > 12 {
+		return "unknown"
+	}
+	return MustDim(DimQuarter).Codes[(r.Month-1)/3].Code
+}
+
+// MonthCode returns "1".."12" or "unknown".
+func (r *Record) MonthCode() string {
+	if r.Month < 1 || r.Month > 12 {
+		return "unknown"
+	}
+	return MustDim(DimMonth).Codes[r.Month-1].Code
+}
