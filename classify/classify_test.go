@@ -198,7 +198,9 @@ func TestDerive(t *testing.T) {
 		{"flow unknown", schemas.Record{Age: -1, Citizenship: nic, CountryExploitation: schemas.CountryUnknown},
 			func(r schemas.Record) bool { return r.Flow == schemas.FlowUnknown }},
 		{"adult group kept without age", schemas.Record{Age: -1, Sex: schemas.SexFemale, AgeGroup: schemas.AgeGroupAdult},
-			func(r schemas.Record) bool { return r.SexAge == schemas.SexAgeWoman && r.AgeBand == schemas.AgeBandUnknown }},
+			func(r schemas.Record) bool {
+				return r.SexAge == schemas.SexAgeWoman && r.AgeBand == schemas.AgeBandUnknown
+			}},
 	}
 	for _, tc := range cases {
 		r := tc.in

@@ -124,7 +124,7 @@ type Codelist struct {
 	Lists           map[string][]Code   `json:"lists"`
 	CountryExtra    []Code              `json:"country_extra"`
 	CountrySynonyms map[string][]string `json:"country_synonyms"`
-	Countries       []ISOCountry           `json:"-"`
+	Countries       []ISOCountry        `json:"-"`
 
 	byKey map[Dim]*Dimension
 }

@@ -120,12 +120,12 @@ func TestBuiltinProfiles(t *testing.T) {
 func TestReadProfileErrors(t *testing.T) {
 	cases := map[string]string{
 		`{`: "JSON",
-		`{"name":"x","columns":{"colour":["Color"]}}`:                         "colour",
-		`{"name":"x","columns":{"sex":["Sexo"],"age":["Sexo"]}}`:              "Sexo",
+		`{"name":"x","columns":{"colour":["Color"]}}`:                          "colour",
+		`{"name":"x","columns":{"sex":["Sexo"],"age":["Sexo"]}}`:               "Sexo",
 		`{"name":"x","columns":{"sex":["Sexo"]},"values":{"sex":{"F":"fem"}}}`: "fem",
-		`{"name":"x","columns":{"sex":["Sexo"]},"defaults":{"role":"boss"}}`:  "boss",
-		`{"name":"x","columns":{"sex":["Sexo"]},"extra":1}`:                   "extra",
-		`{"name":"","columns":{"sex":["Sexo"]}}`:                              "name",
+		`{"name":"x","columns":{"sex":["Sexo"]},"defaults":{"role":"boss"}}`:   "boss",
+		`{"name":"x","columns":{"sex":["Sexo"]},"extra":1}`:                    "extra",
+		`{"name":"","columns":{"sex":["Sexo"]}}`:                               "name",
 	}
 	for in, want := range cases {
 		_, err := ReadProfile(strings.NewReader(in))
