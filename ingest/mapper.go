@@ -1,0 +1,119 @@
+package ingest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"hash"
+	"strings"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// Keyer turns person and case ids into keyed hashes (HMAC-SHA256, first 16
+// bytes), so that a later batch can update the same person while the raw id
+// never reaches the database. Ids are folded first ("ERI-001" = "eri 001").
+type Keyer struct {
+	mac hash.Hash
+	buf []byte
+}
+
+// NewKeyer returns a Keyer for secret. It is not safe for concurrent use.
+func NewKeyer(secret []byte) *Keyer { return &Keyer{mac: hmac.New(sha256.New, secret)} }
+
+// Key returns the keyed hash of id in namespace kind ("person" or "case").
+func (k *Keyer) Key(kind, id string) schemas.Key {
+	k.mac.Reset()
+	k.buf = append(append(append(k.buf[:0], kind...), 0), schemas.Fold(id)...)
+	k.mac.Write(k.buf)
+	var out schemas.Key
+	copy(out[:], k.mac.Sum(nil))
+	return out
+}
+
+const fieldPersonal = "\x00personal"
+
+// aliasIndex maps folded header aliases to profile fields.
+type aliasIndex struct {
+	profile *schemas.Profile
+	fields map[string]string // folded alias -> field (or fieldPersonal)
+	flags  map[string]int    // folded alias -> index in Profile.Flags
+	hints  []string          // folded substrings of personal-data headers
+}
+
+func newAliasIndex(p *schemas.Profile) *aliasIndex {
+	ix := &aliasIndex{profile: p, fields: map[string]string{}, flags: map[string]int{}}
+	for f, aliases := range p.Columns {
+		ix.fields[schemas.Fold(f)] = f
+		for _, a := range aliases {
+			ix.fields[schemas.Fold(a)] = f
+		}
+	}
+	for _, a := range p.Personal {
+		ix.fields[schemas.Fold(a)] = fieldPersonal
+	}
+	for i, fl := range p.Flags {
+		for _, a := range fl.Columns {
+			ix.flags[schemas.Fold(a)] = i
+		}
+	}
+	for _, h := range p.PersonalHints {
+		ix.hints = append(ix.hints, schemas.Fold(h))
+	}
+	return ix
+}
+
+// plan says which column feeds which field.
+type plan struct {
+	header  []string
+	fields  map[string]int // field -> column
+	flags   []flagColumn
+	columns []schemas.ColumnReport
+	matched int // columns recognised as a field or flag
+}
+
+type flagColumn struct {
+	col  int
+	dim  schemas.Dim
+	code int
+}
+
+func (ix *aliasIndex) plan(header []string) *plan {
+	p := &plan{header: header, fields: map[string]int{}}
+	for i, h := range header {
+		k := schemas.Fold(h)
+		cr := schemas.ColumnReport{Index: i + 1, Header: h, Action: schemas.ColumnIgnored}
+		if f, ok := ix.fields[k]; ok && k != "" {
+			switch _, dup := p.fields[f]; {
+			case f == fieldPersonal:
+				cr.Action = schemas.ColumnPersonal
+			case dup:
+				cr.Action, cr.Field = schemas.ColumnRepeated, f
+			default:
+				p.fields[f] = i
+				cr.Action, cr.Field = schemas.ColumnMapped, f
+				p.matched++
+			}
+		} else if fi, ok := ix.flags[k]; ok && k != "" {
+			fl := ix.profile.Flags[fi]
+			p.flags = append(p.flags, flagColumn{col: i, dim: fl.Dim, code: schemas.MustDim(fl.Dim).Index(fl.Code)})
+			cr.Action, cr.Field = schemas.ColumnFlag, string(fl.Dim)+"="+fl.Code
+			p.matched++
+		} else if ix.personal(k) {
+			cr.Action = schemas.ColumnPersonal
+		}
+		p.columns = append(p.columns, cr)
+	}
+	return p
+}
+
+func (ix *aliasIndex) personal(folded string) bool {
+	if folded == "" {
+		return false
+	}
+	for _, h := range ix.hints {
+		if strings.Contains(folded, h) {
+			return true
+		}
+	}
+	return false
+}

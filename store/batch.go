@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// BatchByHash finds a stored batch (not rolled back) of the file with this hash.
+func (db *DB) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
+	var id int64
+	err := db.sql.QueryRowContext(ctx,
+		`SELECT id FROM batches WHERE file_hash = ? AND status = 'stored' ORDER BY id LIMIT 1`, hash).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("batch by hash: %w", err)
+	}
+	return id, true, nil
+}
+
+// Batch is one batch being written, inside one transaction on one
+// connection: the appenders run on the connection that ran BEGIN, so that
+// their flushes belong to the transaction and a killed process leaves nothing.
+type Batch struct {
+	conn    *sql.Conn
+	id      int64
+	records *duckdb.Appender
+	exploit *duckdb.Appender
+	recruit *duckdb.Appender
+	row     []driver.Value
+	done    bool
+}
+
+// BeginBatch starts a batch: a transaction, a row in batches, and appenders.
+func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	b := &Batch{conn: conn, row: make([]driver.Value, 30)}
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	fail := func(err error) (*Batch, error) {
+		b.Abort()
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM batches`).Scan(&b.id); err != nil {
+		return fail(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO batches (id, file_name, file_hash, format, sheet, profile, reporting_entity, uploaded_by, created_at, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loading')`,
+		b.id, meta.File, meta.Hash, meta.Format, meta.Sheet, meta.Profile, meta.Entity, meta.Uploader, meta.Time); err != nil {
+		return fail(err)
+	}
+	err = conn.Raw(func(dc any) error {
+		c := dc.(driver.Conn)
+		var err error
+		if b.records, err = duckdb.NewAppenderFromConn(c, "", "record_versions"); err != nil {
+			return err
+		}
+		if b.exploit, err = duckdb.NewAppenderFromConn(c, "", "record_exploitation"); err != nil {
+			return err
+		}
+		b.recruit, err = duckdb.NewAppenderFromConn(c, "", "record_recruitment")
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+// ID returns the batch's id.
+func (b *Batch) ID() int64 { return b.id }
+
+func recordID(batch int64, row int) int64 { return batch<<32 | int64(row) }
+
+func uuidOrNil(k schemas.Key) driver.Value {
+	if k.IsZero() {
+		return nil
+	}
+	return duckdb.UUID(k)
+}
+
+// Append adds records to the batch.
+func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
+	for i := range recs {
+		r := &recs[i]
+		id := recordID(b.id, r.Row)
+		var age driver.Value
+		if r.Age >= 0 {
+			age = int16(r.Age)
+		}
+		v := b.row[:0]
+		v = append(v, id, b.id, int32(r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true,
+			r.Role.String(), r.Offence.String(), int16(r.Year), uint8(r.Month), uint8(r.Day),
+			r.Sex.String(), r.GenderIdentity.String(), age, r.AgeGroup.String(), r.AgeBand.String(), r.SexAge.String(),
+			r.Citizenship.String(), r.CountryExploitation.String(), r.Flow.String(), r.Province.String(),
+			r.BorderPost.String(), r.Status.String(), r.CJStage.String(), r.MigrationStatus.String(),
+			r.ReferringInstitution.String(), r.ReportingEntity.String(), r.Sector.String(),
+			r.ExploitationMain.String(), r.ICCS.String())
+		if err := b.records.AppendRow(v...); err != nil {
+			return fmt.Errorf("append row %d: %w", r.Row, err)
+		}
+		for _, e := range r.Exploitation {
+			if err := b.exploit.AppendRow(id, e.String()); err != nil {
+				return fmt.Errorf("append row %d: %w", r.Row, err)
+			}
+		}
+		for _, e := range r.Recruitment {
+			if err := b.recruit.AppendRow(id, e.String()); err != nil {
+				return fmt.Errorf("append row %d: %w", r.Row, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Commit flushes the appenders, writes the quarantine, makes the new
+// versions current, stores the report and commits.
+func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, int, error) {
+	fail := func(err error) (int64, int, error) {
+		b.Abort()
+		return 0, 0, fmt.Errorf("commit batch %d: %w", b.id, err)
+	}
+	if err := b.closeAppenders(); err != nil {
+		return fail(err)
+	}
+	res, err := b.conn.ExecContext(ctx, `UPDATE record_versions SET is_current = false
+		WHERE is_current AND batch_id <> ? AND person_key IN
+		(SELECT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL)`, b.id, b.id)
+	if err != nil {
+		return fail(err)
+	}
+	updated, _ := res.RowsAffected()
+	if len(rep.Rejections) > 0 {
+		stmt, err := b.conn.PrepareContext(ctx, `INSERT INTO quarantine (batch_id, row_no, reasons, cells) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return fail(err)
+		}
+		for _, q := range rep.Rejections {
+			reasons, _ := json.Marshal(q.Reasons)
+			cells, _ := json.Marshal(q.Cells)
+			if _, err := stmt.ExecContext(ctx, b.id, q.Row, string(reasons), string(cells)); err != nil {
+				stmt.Close()
+				return fail(err)
+			}
+		}
+		stmt.Close()
+	}
+	rep.BatchID, rep.Updated = b.id, int(updated)
+	stored := *rep
+	stored.Rejections = nil
+	js, err := json.Marshal(stored)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := b.conn.ExecContext(ctx, `UPDATE batches SET status = 'stored', rows_read = ?, accepted = ?, warned = ?,
+		rejected = ?, updated = ?, report = ? WHERE id = ?`,
+		rep.Rows, rep.Accepted, rep.Warned, rep.Rejected, updated, string(js), b.id); err != nil {
+		return fail(err)
+	}
+	if _, err := b.conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return fail(err)
+	}
+	b.done = true
+	b.conn.Close()
+	return b.id, int(updated), nil
+}
+
+func (b *Batch) closeAppenders() error {
+	var errs []error
+	for _, a := range []**duckdb.Appender{&b.records, &b.exploit, &b.recruit} {
+		if *a != nil {
+			errs = append(errs, (*a).Close())
+			*a = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Abort rolls the batch back. It is safe after Commit and twice.
+func (b *Batch) Abort() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	for _, a := range []**duckdb.Appender{&b.records, &b.exploit, &b.recruit} {
+		if *a != nil {
+			(*a).Clear()
+			*a = nil
+		}
+	}
+	_, err := b.conn.ExecContext(context.Background(), `ROLLBACK`)
+	b.conn.Close()
+	return err
+}
+
+// Batches lists the batches, newest first.
+func (db *DB) Batches(ctx context.Context) ([]schemas.BatchInfo, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, file_name, file_hash, format, coalesce(sheet, ''), profile,
+		CAST(reporting_entity AS VARCHAR), coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated, rolled_back_at
+		FROM batches WHERE status <> 'loading' ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []schemas.BatchInfo
+	for rows.Next() {
+		var b schemas.BatchInfo
+		var rolled sql.NullTime
+		if err := rows.Scan(&b.ID, &b.Meta.File, &b.Meta.Hash, &b.Meta.Format, &b.Meta.Sheet, &b.Meta.Profile,
+			&b.Meta.Entity, &b.Meta.Uploader, &b.Meta.Time, &b.Status, &b.Rows, &b.Accepted, &b.Rejected, &b.Updated, &rolled); err != nil {
+			return nil, fmt.Errorf("list batches: %w", err)
+		}
+		b.RolledBackAt = rolled.Time
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Batch returns one batch and its report, rejections read back from quarantine.
+func (db *DB) Batch(ctx context.Context, id int64) (schemas.BatchInfo, *schemas.BatchReport, error) {
+	var info schemas.BatchInfo
+	var js sql.NullString
+	var rolled sql.NullTime
+	err := db.sql.QueryRowContext(ctx, `SELECT id, file_name, file_hash, format, coalesce(sheet, ''), profile,
+		CAST(reporting_entity AS VARCHAR), coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated,
+		rolled_back_at, CAST(report AS VARCHAR) FROM batches WHERE id = ? AND status <> 'loading'`, id).Scan(
+		&info.ID, &info.Meta.File, &info.Meta.Hash, &info.Meta.Format, &info.Meta.Sheet, &info.Meta.Profile,
+		&info.Meta.Entity, &info.Meta.Uploader, &info.Meta.Time, &info.Status, &info.Rows, &info.Accepted,
+		&info.Rejected, &info.Updated, &rolled, &js)
+	if errors.Is(err, sql.ErrNoRows) {
+		return info, nil, fmt.Errorf("batch %d: %w", id, schemas.ErrNotFound)
+	}
+	if err != nil {
+		return info, nil, fmt.Errorf("batch %d: %w", id, err)
+	}
+	info.RolledBackAt = rolled.Time
+	rep := &schemas.BatchReport{}
+	if js.Valid {
+		if err := json.Unmarshal([]byte(js.String), rep); err != nil {
+			return info, nil, fmt.Errorf("batch %d report: %w", id, err)
+		}
+	}
+	rep.Status = info.Status
+	rep.Rejections = []schemas.Rejected{}
+	rows, err := db.sql.QueryContext(ctx, `SELECT row_no, CAST(reasons AS VARCHAR), CAST(cells AS VARCHAR) FROM quarantine WHERE batch_id = ? ORDER BY row_no`, id)
+	if err != nil {
+		return info, nil, fmt.Errorf("batch %d quarantine: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var q schemas.Rejected
+		var reasons, cells string
+		if err := rows.Scan(&q.Row, &reasons, &cells); err != nil {
+			return info, nil, fmt.Errorf("batch %d quarantine: %w", id, err)
+		}
+		if err := errors.Join(json.Unmarshal([]byte(reasons), &q.Reasons), json.Unmarshal([]byte(cells), &q.Cells)); err != nil {
+			return info, nil, fmt.Errorf("batch %d quarantine: %w", id, err)
+		}
+		rep.Rejections = append(rep.Rejections, q)
+	}
+	return info, rep, rows.Err()
+}
+
+// Rollback undoes a stored batch: its records go, and for every person it
+// had updated the version before it becomes current again. The batch row and
+// its quarantine stay, marked rolled_back, so the history is kept.
+func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rollback batch %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM batches WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || status == "loading" {
+		return fmt.Errorf("rollback batch %d: %w", id, schemas.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("rollback batch %d: %w", id, err)
+	}
+	if status != schemas.BatchStored {
+		return fmt.Errorf("rollback batch %d: %w", id, schemas.Invalid("not_stored",
+			"el lote %d ya fue revertido", "batch %d was already rolled back", id))
+	}
+	for _, q := range []string{
+		`CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL`,
+		`DELETE FROM record_exploitation WHERE id IN (SELECT id FROM record_versions WHERE batch_id = ?)`,
+		`DELETE FROM record_recruitment WHERE id IN (SELECT id FROM record_versions WHERE batch_id = ?)`,
+		`DELETE FROM record_versions WHERE batch_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("rollback batch %d: %w", id, err)
+		}
+	}
+	for _, q := range []string{
+		`UPDATE record_versions SET is_current = true WHERE id IN (
+			SELECT max(v.id) FROM record_versions v JOIN rollback_keys k ON v.person_key = k.person_key
+			JOIN batches b ON b.id = v.batch_id AND b.status = 'stored' GROUP BY v.person_key)`,
+		`DROP TABLE rollback_keys`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("rollback batch %d: %w", id, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE batches SET status = 'rolled_back', rolled_back_at = ? WHERE id = ?`, now.UTC(), id); err != nil {
+		return fmt.Errorf("rollback batch %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rollback batch %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+// Package store keeps tipdash's data in an embedded DuckDB file: migrations,
+// batches, person records with their earlier versions, quarantine, and the
+// one aggregate path through which every count leaves the service.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// DB is an open tipdash database.
+type DB struct {
+	sql  *sql.DB
+	path string
+}
+
+// Options for Open.
+type Options struct {
+	ReadOnly    bool
+	MemoryLimit string // DuckDB memory_limit, e.g. "512MB"; "" for DuckDB's default
+	Threads     int    // 0 for DuckDB's default
+}
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("database locked by another process")
+
+// LockedError says which process holds the database.
+type LockedError struct {
+	Path string
+	PID  int
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d), probablemente `tipdash serve`: "+
+		"las cargas van por el servidor (página de carga o POST /api/v1/batches), o detenga el servidor primero / "+
+		"the database %s is held by another process (PID %d), probably `tipdash serve`: "+
+		"upload through the server (upload page or POST /api/v1/batches), or stop the server first",
+		e.Path, e.PID, e.Path, e.PID)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Open opens (creating it if needed) the database at path and applies the
+// migrations. path "" opens a private in-memory database.
+func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	if path != "" {
+		if pid, locked := lockHolder(path); locked {
+			return nil, &LockedError{Path: path, PID: pid}
+		}
+	}
+	q := url.Values{}
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	if opt.ReadOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	if opt.MemoryLimit != "" {
+		q.Set("memory_limit", opt.MemoryLimit)
+	}
+	if opt.Threads > 0 {
+		q.Set("threads", fmt.Sprint(opt.Threads))
+	}
+	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), nil)
+	if err != nil {
+		if pid, locked := lockHolder(path); path != "" && locked {
+			return nil, &LockedError{Path: path, PID: pid}
+		}
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{sql: sql.OpenDB(conn), path: path}
+	if path == "" {
+		// Every connection to "" would be a new empty database.
+		db.sql.SetMaxOpenConns(1)
+	}
+	if !opt.ReadOnly {
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// lockHolder asks the kernel whether another process holds a lock on the
+// database file, as DuckDB does when it opens a file for writing.
+func lockHolder(path string) (int, bool) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
+		return 0, false
+	}
+	if lk.Type == syscall.F_UNLCK {
+		return 0, false
+	}
+	return int(lk.Pid), true
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQL exposes the connection pool to tests and benchmarks in this module.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT now())`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for i, m := range schemas.Migrations() {
+		var n int
+		if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, m.Name).Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+		stmts := []string{}
+		if i == 0 {
+			stmts = append(stmts, enumDDL()...)
+		}
+		stmts = append(stmts, m.SQL)
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migrate %s: %w", m.Name, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES (?)`, m.Name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// enumDDL creates one ENUM type per coded dimension, from the code list.
+// The values come from embedded data, never from input, and are quoted.
+func enumDDL() []string {
+	var out []string
+	for _, e := range schemas.EnumTypes() {
+		codes := schemas.MustDim(e.Dim).CodeStrings()
+		quoted := make([]string, len(codes))
+		for i, c := range codes {
+			quoted[i] = "'" + strings.ReplaceAll(c, "'", "''") + "'"
+		}
+		out = append(out, fmt.Sprintf("CREATE TYPE %s AS ENUM (%s)", e.Name, strings.Join(quoted, ", ")))
+	}
+	return out
+}
