@@ -240,7 +240,8 @@ func (r *run) read(ctx context.Context, src Source, out chan<- []schemas.Record,
 		if err != nil && !errors.As(err, &hc) && !errors.As(err, &re) {
 			return err
 		}
-		buf = append(buf, pending{row, slices.Clone(cells), err})
+		cells = slices.Clone(cells) // sources may reuse the slice
+		buf = append(buf, pending{row, cells, err})
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
 			best, bestAt = r.ix.plan(hc.Header), len(buf)-2

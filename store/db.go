@@ -42,9 +42,9 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d), probablemente `tipdash serve`: "+
-		"las cargas van por el servidor (página de carga o POST /api/v1/batches), o detenga el servidor primero / "+
+		"las cargas y consultas van por el servidor (página de carga o POST /api/v1/batches), o detenga el servidor primero / "+
 		"the database %s is held by another process (PID %d), probably `tipdash serve`: "+
-		"upload through the server (upload page or POST /api/v1/batches), or stop the server first",
+		"uploads and queries go through the server (upload page or POST /api/v1/batches), or stop the server first",
 		e.Path, e.PID, e.Path, e.PID)
 }
 

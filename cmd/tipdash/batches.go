@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/conatt/tipdash/ingest"
+	"github.com/conatt/tipdash/store"
+)
+
+const batchesUsage = `batches list|show|rollback [--db PATH] ...
+  batches list                          lotes cargados / stored batches
+  batches show ID [--json] [--report F] informe de un lote / a batch's report
+  batches rollback ID                   revertir un lote / roll a batch back`
+
+func cmdBatches(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "uso / usage: tipdash "+batchesUsage)
+		return usageError{"falta el subcomando / no subcommand"}
+	}
+	sub, args := args[0], args[1:]
+	fs := e.flags("batches "+sub, batchesUsage)
+	db := dbFlag(fs)
+	asJSON := fs.Bool("json", false, "JSON")
+	reportPath := fs.String("report", "", "show: escribir el informe en .csv, .xlsx o .json / write the report to a file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id := int64(0)
+	if sub == "show" || sub == "rollback" {
+		if fs.NArg() != 1 {
+			return usageError{"indique el número de lote / give the batch number"}
+		}
+		n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil || n <= 0 {
+			return usageError{fmt.Sprintf("%q no es un número de lote / is not a batch number", fs.Arg(0))}
+		}
+		id = n
+	}
+	switch sub {
+	case "list":
+		st, err := openExisting(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		list, err := st.Batches(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(list)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "lote\testado\tfecha\tarchivo\tperfil\tentidad\tfilas\taceptadas\trechazadas\tactualizadas")
+		fmt.Fprintln(tw, "batch\tstatus\tdate\tfile\tprofile\tentity\trows\taccepted\trejected\tupdated")
+		for _, b := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", b.ID, b.Status, b.Meta.Time.Format("2006-01-02 15:04"),
+				b.Meta.File, b.Meta.Profile, b.Meta.Entity, b.Rows, b.Accepted, b.Rejected, b.Updated)
+		}
+		return tw.Flush()
+	case "show":
+		st, err := openExisting(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, rep, err := st.Batch(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *reportPath != "" {
+			if err := writeReportFile(*reportPath, rep); err != nil {
+				return err
+			}
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		return ingest.WriteText(e.stdout, rep)
+	case "rollback":
+		st, err := store.Open(ctx, *db, store.Options{})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.Rollback(ctx, id, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "lote %d revertido / batch %d rolled back\n", id, id)
+		return nil
+	}
+	return usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand", sub)}
+}

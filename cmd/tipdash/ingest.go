@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/conatt/tipdash/ingest"
+	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store"
+)
+
+// sink adapts the store to ingest.Sink.
+type sink struct{ db *store.DB }
+
+func (s sink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
+	return s.db.BatchByHash(ctx, hash)
+}
+
+func (s sink) BeginBatch(ctx context.Context, m schemas.BatchMeta) (ingest.BatchWriter, error) {
+	return s.db.BeginBatch(ctx, m)
+}
+
+var _ ingest.Sink = sink{}
+
+// dryRunSink answers "is this file stored?" and writes nothing.
+type dryRunSink struct{ db *store.DB }
+
+func (s dryRunSink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
+	if s.db == nil {
+		return 0, false, nil
+	}
+	return s.db.BatchByHash(ctx, hash)
+}
+
+func (dryRunSink) BeginBatch(context.Context, schemas.BatchMeta) (ingest.BatchWriter, error) {
+	return nil, errors.New("dry run writes nothing")
+}
+
+func loadProfile(name string) (*schemas.Profile, error) {
+	if strings.HasSuffix(strings.ToLower(name), ".json") || strings.ContainsRune(name, os.PathSeparator) {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, schemas.Invalid("no_profile", "no se puede abrir el perfil %s: %v", "cannot open profile %s: %v", name, err)
+		}
+		defer f.Close()
+		return schemas.ReadProfile(f)
+	}
+	return schemas.BuiltinProfile(name)
+}
+
+func cmdIngest(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("ingest", "ingest [--db PATH] [--profile eri|ctdc|FILE.json] [--sheet NAME] [--entity CODE] [--dry-run] [--strict] [--json] [--report FILE.csv|.xlsx|.json] FILE...")
+	db := dbFlag(fs)
+	profileName := fs.String("profile", "eri", "perfil de columnas: eri, ctdc o un archivo JSON / column profile")
+	sheet := fs.String("sheet", "", "hoja del XLSX (por defecto la primera) / XLSX sheet (default: the first)")
+	entity := fs.String("entity", envOr("TIPDASH_ENTITY", "unknown"), "institución que reporta / reporting entity (oij, dgme, pani, ...)")
+	dry := fs.Bool("dry-run", false, "validar e informar sin guardar / validate and report, store nothing")
+	strict := fs.Bool("strict", false, "no guardar nada si alguna fila se rechaza (sale con 1) / store nothing if any row is rejected (exit 1)")
+	asJSON := fs.Bool("json", false, "informe en JSON / report as JSON")
+	reportPath := fs.String("report", "", "escribir el informe en un archivo .csv, .xlsx o .json / write the report to a file")
+	noProgress := fs.Bool("no-progress", false, "sin barra de progreso / no progress bar")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError{"falta el archivo / no file given"}
+	}
+	if *reportPath != "" && fs.NArg() > 1 {
+		return usageError{"--report admite un solo archivo de entrada / --report takes a single input file"}
+	}
+	profile, err := loadProfile(*profileName)
+	if err != nil {
+		return err
+	}
+	if _, err := schemas.ParseInstitution(*entity); err != nil {
+		return err
+	}
+
+	var s ingest.Sink
+	var secret []byte
+	if *dry {
+		ro, err := openExisting(ctx, *db)
+		if err != nil && !errors.Is(err, schemas.ErrNotFound) {
+			return err
+		}
+		if ro != nil {
+			defer ro.Close()
+		}
+		s = dryRunSink{ro}
+		if secret, err = loadSecret(*db, false); err != nil {
+			return err
+		}
+		if secret == nil {
+			secret = []byte("dry-run: ids are only compared inside the file")
+		}
+	} else {
+		st, err := store.Open(ctx, *db, store.Options{MemoryLimit: "128MB"})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		s = sink{st}
+		if secret, err = loadSecret(*db, true); err != nil {
+			return err
+		}
+	}
+
+	failed := false
+	for _, path := range fs.Args() {
+		opt := ingest.Options{Profile: profile, Sheet: *sheet, DryRun: *dry, Strict: *strict, Entity: *entity,
+			Uploader: uploader(), Secret: secret}
+		var bar *progressbar.ProgressBar
+		if !*noProgress && isTerminal(e.stderr) {
+			opt.Progress = func(read, total int64) {
+				if bar == nil {
+					bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(e.stderr),
+						progressbar.OptionSetDescription(filepath.Base(path)), progressbar.OptionShowBytes(true),
+						progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+				}
+				bar.Set64(read)
+			}
+		}
+		rep, err := ingest.File(ctx, s, path, opt)
+		if bar != nil {
+			bar.Finish()
+		}
+		if err != nil {
+			failed = true
+			printError(e, err)
+			continue
+		}
+		if err := printReport(e, rep, *asJSON); err != nil {
+			return err
+		}
+		if *reportPath != "" {
+			if err := writeReportFile(*reportPath, rep); err != nil {
+				return err
+			}
+		}
+		if rep.Status == schemas.BatchRefusedStrict {
+			failed = true
+		}
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}
+
+func printError(e *env, err error) {
+	var se *schemas.Error
+	if errors.As(err, &se) {
+		fmt.Fprintf(e.stderr, "tipdash: %s\ntipdash: %s\n", se.Msg.ES, se.Msg.EN)
+		return
+	}
+	fmt.Fprintln(e.stderr, "tipdash:", err)
+}
+
+func printReport(e *env, rep *schemas.BatchReport, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	if err := ingest.WriteText(e.stdout, rep); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(e.stdout)
+	return err
+}
+
+func writeReportFile(path string, rep *schemas.BatchReport) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		err = ingest.WriteCSV(f, rep)
+	case ".xlsx":
+		err = ingest.WriteXLSX(f, rep)
+	case ".json":
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	default:
+		err = schemas.Invalid("bad_report", "--report: use .csv, .xlsx o .json", "--report: use .csv, .xlsx or .json")
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// openExisting opens a database that must already exist, read-only.
+func openExisting(ctx context.Context, path string) (*store.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w", &schemas.Error{Code: "no_database", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+			ES: fmt.Sprintf("no existe la base de datos %s; cargue datos con «tipdash ingest» o indique --db", path),
+			EN: fmt.Sprintf("no database at %s; load data with \"tipdash ingest\" or give --db", path)}})
+	}
+	return store.Open(ctx, path, store.Options{ReadOnly: true})
+}
+
+func uploader() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

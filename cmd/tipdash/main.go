@@ -1,0 +1,130 @@
+// Command tipdash ingests CONATT/ERI case spreadsheets into an embedded
+// DuckDB file and gives gender-disaggregated aggregates from it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries an exit code with nothing more to print.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func exitCode(err error, stderr io.Writer) int {
+	var ee exitError
+	var se *schemas.Error
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &usageError{}):
+		fmt.Fprintln(stderr, "tipdash:", err)
+		return 2
+	case errors.As(err, &se):
+		fmt.Fprintf(stderr, "tipdash: %s\ntipdash: %s\n", se.Msg.ES, se.Msg.EN)
+		return 1
+	default:
+		fmt.Fprintln(stderr, "tipdash:", err)
+		return 1
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `tipdash: datos de casos de trata de personas y tráfico ilícito de migrantes (CONATT/ERI)
+         case data on trafficking in persons and smuggling of migrants
+
+uso / usage: tipdash COMMAND [flags]
+
+  ingest    cargar hojas de casos (XLSX, CSV, JSON Lines) / load case sheets
+  query     contar por dimensiones / count by dimensions
+  batches   listar, ver o revertir lotes / list, show or roll back batches
+  gen       generar datos sintéticos ERI / write synthetic ERI data
+  template  escribir la plantilla ERI (XLSX) / write the ERI template
+  dims      listar dimensiones y códigos / list dimensions and codes
+
+"tipdash COMMAND -h" explica cada comando / explains each command.
+--db: $TIPDASH_DB, o ./tipdash.duckdb.
+`
+
+// run is the whole program: main only wires signals and the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitError{2}
+		}
+		return nil
+	}
+	environment := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	cmds := map[string]func(context.Context, *env, []string) error{
+		"ingest":   cmdIngest,
+		"query":    cmdQuery,
+		"batches":  cmdBatches,
+		"gen":      cmdGen,
+		"template": cmdTemplate,
+		"dims":     cmdDims,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("comando desconocido %q / unknown command %q", args[0], args[0])}
+	}
+	return cmd(ctx, environment, args[1:])
+}
+
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// flags makes a FlagSet that prints its usage to stderr and returns errors.
+func (e *env) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "uso / usage: tipdash %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("TIPDASH_DB")
+	if def == "" {
+		def = "tipdash.duckdb"
+	}
+	return fs.String("db", def, "archivo de la base de datos / database file ($TIPDASH_DB)")
+}
