@@ -35,9 +35,9 @@ const fieldPersonal = "\x00personal"
 // aliasIndex maps folded header aliases to profile fields.
 type aliasIndex struct {
 	profile *schemas.Profile
-	fields map[string]string // folded alias -> field (or fieldPersonal)
-	flags  map[string]int    // folded alias -> index in Profile.Flags
-	hints  []string          // folded substrings of personal-data headers
+	fields  map[string]string // folded alias -> field (or fieldPersonal)
+	flags   map[string]int    // folded alias -> index in Profile.Flags
+	hints   []string          // folded substrings of personal-data headers
 }
 
 func newAliasIndex(p *schemas.Profile) *aliasIndex {

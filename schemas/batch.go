@@ -77,11 +77,11 @@ type BatchReport struct {
 	Status      string         `json:"status"`
 	DuplicateOf int64          `json:"duplicate_of,omitempty"`
 	HeaderRow   int            `json:"header_row"`
-	Rows        int            `json:"rows"`      // data rows read, empty rows excluded
-	Accepted    int            `json:"accepted"`  // stored, with or without warnings
-	Warned      int            `json:"warned"`    // accepted rows that had a warning
-	Rejected    int            `json:"rejected"`  // in quarantine
-	Updated     int            `json:"updated"`   // people already known from an earlier batch
+	Rows        int            `json:"rows"`     // data rows read, empty rows excluded
+	Accepted    int            `json:"accepted"` // stored, with or without warnings
+	Warned      int            `json:"warned"`   // accepted rows that had a warning
+	Rejected    int            `json:"rejected"` // in quarantine
+	Updated     int            `json:"updated"`  // people already known from an earlier batch
 	EmptyRows   int            `json:"empty_rows"`
 	ByRole      map[string]int `json:"by_role"`
 	Columns     []ColumnReport `json:"columns"`
