@@ -42,23 +42,37 @@ type multiOutcome struct {
 // Classifier classifies the values of one profile. It memoises every distinct
 // raw value, so a column of a million cells with thirty spellings costs thirty
 // lookups. It is not safe for concurrent use: give each goroutine its own.
+// Fields are addressed by their index in schemas.Fields (the *At methods),
+// or by name.
 type Classifier struct {
 	profile *schemas.Profile
-	fields  map[string]*lookup
-	missing map[string]map[string]struct{}
+	fields  []*lookup             // by field index; nil for fields that are not coded
+	missing []map[string]struct{} // by field index
+	maxMiss []int                 // by field index: longest missing token, in bytes
+	dates   map[string]dateMemo
+}
+
+type dateMemo struct {
+	d  Date
+	ok bool
 }
 
 // New builds the lookups of profile p: the code list's own codes, labels and
 // synonyms, then the profile's values, which win.
 func New(p *schemas.Profile) (*Classifier, error) {
-	c := &Classifier{profile: p, fields: map[string]*lookup{}, missing: map[string]map[string]struct{}{}}
-	for _, f := range schemas.Fields() {
-		c.missing[f] = foldSet(p.Missing["*"], p.Missing[f])
+	n := schemas.NumFields()
+	c := &Classifier{profile: p, fields: make([]*lookup, n), missing: make([]map[string]struct{}, n),
+		maxMiss: make([]int, n), dates: map[string]dateMemo{}}
+	for fi, f := range schemas.Fields() {
+		c.missing[fi] = foldSet(p.Missing["*"], p.Missing[f])
+		for _, tok := range append(p.Missing["*"], p.Missing[f]...) {
+			c.maxMiss[fi] = max(c.maxMiss[fi], len(tok))
+		}
 		dim, ok := schemas.Lookup(schemas.Dim(f))
 		if !ok {
 			continue
 		}
-		l := &lookup{dim: dim, keys: map[string]int{}, missing: c.missing[f], unknown: unknownIndex(dim), memo: map[string]Outcome{}, multi: map[string]multiOutcome{}}
+		l := &lookup{dim: dim, keys: map[string]int{}, missing: c.missing[fi], unknown: unknownIndex(dim), memo: map[string]Outcome{}, multi: map[string]multiOutcome{}}
 		for i, code := range dim.Codes {
 			for _, s := range append([]string{code.Code, code.ES, code.EN}, code.Synonyms...) {
 				k := schemas.Fold(s)
@@ -71,7 +85,7 @@ func New(p *schemas.Profile) (*Classifier, error) {
 		for raw, code := range p.Values[f] {
 			l.keys[schemas.Fold(raw)] = dim.Index(code)
 		}
-		c.fields[f] = l
+		c.fields[fi] = l
 	}
 	return c, nil
 }
@@ -100,17 +114,31 @@ func (c *Classifier) Profile() *schemas.Profile { return c.profile }
 
 // IsMissing reports whether raw means "not stated" for field.
 func (c *Classifier) IsMissing(field, raw string) bool {
-	if strings.TrimSpace(raw) == "" {
+	return c.IsMissingAt(schemas.FieldIndex(field), raw)
+}
+
+// IsMissingAt is IsMissing by field index.
+func (c *Classifier) IsMissingAt(fi int, raw string) bool {
+	t := strings.TrimSpace(raw)
+	if t == "" {
 		return true
 	}
-	_, ok := c.missing[field][schemas.Fold(raw)]
+	if len(t) > 2*c.maxMiss[fi]+2 {
+		return false // longer than any missing token, however punctuated
+	}
+	_, ok := c.missing[fi][schemas.Fold(t)]
 	return ok
 }
 
 // Code classifies a single-valued cell of field, which must be a coded
-// dimension the profile can map.
+// dimension.
 func (c *Classifier) Code(field, raw string) Outcome {
-	l := c.fields[field]
+	return c.CodeAt(schemas.FieldIndex(field), raw)
+}
+
+// CodeAt is Code by field index.
+func (c *Classifier) CodeAt(fi int, raw string) Outcome {
+	l := c.fields[fi]
 	if o, ok := l.memo[raw]; ok {
 		return o
 	}
@@ -119,6 +147,18 @@ func (c *Classifier) Code(field, raw string) Outcome {
 		l.memo[raw] = o
 	}
 	return o
+}
+
+// Date parses a date (see ParseDate), memoised per raw value.
+func (c *Classifier) Date(raw string, pivot int) (Date, bool) {
+	if m, ok := c.dates[raw]; ok {
+		return m.d, m.ok
+	}
+	d, ok := ParseDate(raw, pivot)
+	if len(c.dates) < 1<<16 {
+		c.dates[raw] = dateMemo{d, ok}
+	}
+	return d, ok
 }
 
 func (l *lookup) classify(raw string) Outcome {
@@ -137,7 +177,12 @@ func (l *lookup) classify(raw string) Outcome {
 // with unknown only when no part is known, and the parts it did not know.
 // The returned slices are shared between calls: do not modify them.
 func (c *Classifier) Multi(field, raw string) (codes []int, unmapped []string) {
-	l := c.fields[field]
+	return c.MultiAt(schemas.FieldIndex(field), raw)
+}
+
+// MultiAt is Multi by field index.
+func (c *Classifier) MultiAt(fi int, raw string) (codes []int, unmapped []string) {
+	l := c.fields[fi]
 	if m, ok := l.multi[raw]; ok {
 		return m.codes, m.unmapped
 	}
@@ -216,7 +261,7 @@ const (
 
 // Flag reads a yes/no cell: 1, 1.0, true, sí, yes, x are yes; 0, 0.0, false,
 // no are no; anything else, the profile's missing tokens included, is unknown.
-func (c *Classifier) Flag(raw string) FlagValue {
+func Flag(raw string) FlagValue {
 	switch strings.ToLower(strings.TrimSpace(raw)) {
 	case "1", "1.0", "true", "si", "sí", "yes", "x", "verdadero":
 		return FlagYes

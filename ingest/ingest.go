@@ -138,7 +138,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	}
 	run := &run{
 		ix: newAliasIndex(opt.Profile), rep: rep, seen: map[schemas.Key]int{}, warnIdx: map[warnKey]int{},
-		m: &mapper{c: c, keyer: NewKeyer(opt.Secret), entity: entity,
+		m: &mapper{c: c, keyer: NewKeyer(opt.Secret), entity: entity, defaults: defaults(opt.Profile), unknown: unknownCodes(),
 			today: classify.Date{Year: now.Year(), Month: int(now.Month()), Day: now.Day()}},
 	}
 	var w BatchWriter
@@ -167,6 +167,29 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		rep.BatchID, rep.Updated = id, updated
 	}
 	return rep, nil
+}
+
+// defaults resolves the profile's default codes by field index.
+func defaults(p *schemas.Profile) []int {
+	out := make([]int, schemas.NumFields())
+	for fi, f := range schemas.Fields() {
+		out[fi] = -1
+		if c, ok := p.Defaults[f]; ok {
+			out[fi] = schemas.MustDim(schemas.Dim(f)).Index(c)
+		}
+	}
+	return out
+}
+
+func unknownCodes() []int {
+	out := make([]int, schemas.NumFields())
+	for fi, f := range schemas.Fields() {
+		out[fi] = -1
+		if d, ok := schemas.Lookup(schemas.Dim(f)); ok {
+			out[fi] = d.Index("unknown")
+		}
+	}
+	return out
 }
 
 func fileError(path string, err error) error {
@@ -322,8 +345,8 @@ func (r *run) setPlan(p *plan) {
 	r.m.p = p
 	r.rep.Columns = p.columns
 	r.rep.Absent = r.rep.Absent[:0]
-	for _, f := range schemas.Fields() {
-		if _, ok := p.fields[f]; !ok && len(r.m.c.Profile().Columns[f]) > 0 {
+	for fi, f := range schemas.Fields() {
+		if p.fields[fi] < 0 && len(r.m.c.Profile().Columns[f]) > 0 {
 			r.rep.Absent = append(r.rep.Absent, f)
 		}
 	}
@@ -358,7 +381,7 @@ func (r *run) row(row int, cells []string, readErr error) (schemas.Record, bool)
 	res := r.m.mapRow(row, cells)
 	if k := res.rec.PersonKey; !k.IsZero() && len(res.reasons) == 0 {
 		if first, dup := r.seen[k]; dup {
-			col := r.m.p.header[r.m.p.fields[schemas.FieldPersonID]]
+			col := r.m.p.header[r.m.p.fields[fiPersonID]]
 			msg := schemas.Message{ES: fmt.Sprintf("%s (fila %d)", msgDuplicate.ES, first), EN: fmt.Sprintf("%s (row %d)", msgDuplicate.EN, first)}
 			res.reasons = append(res.reasons, schemas.Issue{Row: row, Column: col, Code: "duplicate_person", Msg: msg})
 		} else {
@@ -420,17 +443,17 @@ func (r *run) warn(w schemas.Issue) {
 func (r *run) quarantine(row int, cells []string, reasons []schemas.Issue) {
 	r.rep.Rejected++
 	q := schemas.Rejected{Row: row, Reasons: reasons, Cells: map[string]string{}}
-	for f, i := range r.m.p.fields {
-		if f == schemas.FieldPersonID || f == schemas.FieldCaseID || i >= len(cells) {
+	for fi, i := range r.m.p.fields {
+		if fi == fiPersonID || fi == fiCaseID || i < 0 || i >= len(cells) {
 			continue
 		}
-		if v := strings.TrimSpace(cells[i]); v != "" {
+		if v := strings.TrimSpace(fixEncoding(cells[i])); v != "" {
 			q.Cells[r.m.p.header[i]] = clip(v)
 		}
 	}
 	for _, fl := range r.m.p.flags {
 		if fl.col < len(cells) && strings.TrimSpace(cells[fl.col]) != "" {
-			q.Cells[r.m.p.header[fl.col]] = clip(cells[fl.col])
+			q.Cells[r.m.p.header[fl.col]] = clip(fixEncoding(cells[fl.col]))
 		}
 	}
 	r.rep.Rejections = append(r.rep.Rejections, q)

@@ -23,10 +23,11 @@ func NewKeyer(secret []byte) *Keyer { return &Keyer{mac: hmac.New(sha256.New, se
 // Key returns the keyed hash of id in namespace kind ("person" or "case").
 func (k *Keyer) Key(kind, id string) schemas.Key {
 	k.mac.Reset()
-	k.buf = append(append(append(k.buf[:0], kind...), 0), schemas.Fold(id)...)
+	k.buf = schemas.AppendFold(append(append(k.buf[:0], kind...), 0), id)
 	k.mac.Write(k.buf)
+	var sum [sha256.Size]byte
 	var out schemas.Key
-	copy(out[:], k.mac.Sum(nil))
+	copy(out[:], k.mac.Sum(sum[:0]))
 	return out
 }
 
@@ -65,7 +66,7 @@ func newAliasIndex(p *schemas.Profile) *aliasIndex {
 // plan says which column feeds which field.
 type plan struct {
 	header  []string
-	fields  map[string]int // field -> column
+	fields  []int // by field index: the column, or -1
 	flags   []flagColumn
 	columns []schemas.ColumnReport
 	matched int // columns recognised as a field or flag
@@ -78,18 +79,23 @@ type flagColumn struct {
 }
 
 func (ix *aliasIndex) plan(header []string) *plan {
-	p := &plan{header: header, fields: map[string]int{}}
+	p := &plan{header: header, fields: make([]int, schemas.NumFields())}
+	for i := range p.fields {
+		p.fields[i] = -1
+	}
 	for i, h := range header {
+		h = fixEncoding(h)
+		header[i] = h
 		k := schemas.Fold(h)
 		cr := schemas.ColumnReport{Index: i + 1, Header: h, Action: schemas.ColumnIgnored}
 		if f, ok := ix.fields[k]; ok && k != "" {
-			switch _, dup := p.fields[f]; {
+			switch {
 			case f == fieldPersonal:
 				cr.Action = schemas.ColumnPersonal
-			case dup:
+			case p.fields[schemas.FieldIndex(f)] >= 0:
 				cr.Action, cr.Field = schemas.ColumnRepeated, f
 			default:
-				p.fields[f] = i
+				p.fields[schemas.FieldIndex(f)] = i
 				cr.Action, cr.Field = schemas.ColumnMapped, f
 				p.matched++
 			}

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
@@ -78,9 +77,10 @@ func DetectFormat(name string, head []byte) (string, error) {
 }
 
 // csvSource reads delimited text. The delimiter (comma, semicolon or tab) is
-// detected from the first line; a UTF-8 BOM is stripped and UTF-16 with a
-// BOM is decoded; a cell that is not valid UTF-8 is read as Windows-1252,
-// the encoding Spanish Excel uses for "CSV (delimitado por comas)".
+// detected from the first lines; a UTF-8 BOM is stripped and UTF-16 with a
+// BOM is decoded. Cells are returned as bytes read: the mapper reads a cell
+// that is not valid UTF-8 as Windows-1252, the encoding Spanish Excel uses
+// for "CSV (delimitado por comas)", and does so only for the cells it uses.
 type csvSource struct {
 	r   *csv.Reader
 	row int
@@ -162,13 +162,6 @@ func (s *csvSource) Next() (int, []string, error) {
 		return s.row, nil, err
 	}
 	s.row, _ = s.r.FieldPos(0)
-	for i, f := range rec {
-		if !utf8.ValidString(f) {
-			if d, err := win1252.String(f); err == nil {
-				rec[i] = d
-			}
-		}
-	}
 	return s.row, rec, nil
 }
 

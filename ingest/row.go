@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"unicode/utf8"
+
 	"github.com/conatt/tipdash/classify"
 	"github.com/conatt/tipdash/schemas"
 )
@@ -46,11 +48,37 @@ var (
 
 const minYear = 1990
 
+// Field indices (schemas.FieldIndex), resolved once.
+var (
+	fiPersonID    = schemas.FieldIndex(schemas.FieldPersonID)
+	fiCaseID      = schemas.FieldIndex(schemas.FieldCaseID)
+	fiDate        = schemas.FieldIndex(schemas.FieldDate)
+	fiYear        = schemas.FieldIndex(schemas.FieldYear)
+	fiBirthDate   = schemas.FieldIndex(schemas.FieldBirthDate)
+	fiAge         = schemas.FieldIndex(schemas.FieldAge)
+	fiRole        = schemas.FieldIndex(string(schemas.DimRole))
+	fiOffence     = schemas.FieldIndex(string(schemas.DimOffence))
+	fiAgeGroup    = schemas.FieldIndex(string(schemas.DimAgeGroup))
+	fiExploit     = schemas.FieldIndex(string(schemas.DimExploitation))
+	fiRecruitment = schemas.FieldIndex(string(schemas.DimRecruitment))
+)
+
 // singleFields are the coded single-valued fields a profile can map.
-var singleFields = []schemas.Dim{
-	schemas.DimSex, schemas.DimGenderIdentity, schemas.DimAgeGroup, schemas.DimCitizenship,
-	schemas.DimCountryExploitation, schemas.DimProvince, schemas.DimBorderPost, schemas.DimStatus,
-	schemas.DimCJStage, schemas.DimMigrationStatus, schemas.DimReferringInstitution, schemas.DimSector,
+var singleFields = func() []singleField {
+	var out []singleField
+	for _, d := range []schemas.Dim{
+		schemas.DimSex, schemas.DimGenderIdentity, schemas.DimAgeGroup, schemas.DimCitizenship,
+		schemas.DimCountryExploitation, schemas.DimProvince, schemas.DimBorderPost, schemas.DimStatus,
+		schemas.DimCJStage, schemas.DimMigrationStatus, schemas.DimReferringInstitution, schemas.DimSector,
+	} {
+		out = append(out, singleField{schemas.FieldIndex(string(d)), d})
+	}
+	return out
+}()
+
+type singleField struct {
+	fi  int
+	dim schemas.Dim
 }
 
 // rowResult collects what mapping one row found.
@@ -61,7 +89,9 @@ type rowResult struct {
 }
 
 type mapper struct {
-	c       *classify.Classifier
+	c        *classify.Classifier
+	defaults []int // by field index: the profile's default code, or -1
+	unknown  []int // by field index: the code "unknown", or -1
 	keyer   *Keyer
 	p       *plan
 	entity  schemas.Institution
@@ -71,15 +101,33 @@ type mapper struct {
 	recruit []int
 }
 
-func (m *mapper) cell(cells []string, field string) (string, string, bool) {
-	i, ok := m.p.fields[field]
-	if !ok {
+// cell returns the raw value of field fi in this row, its column header,
+// and whether the sheet has that column. A value that is not valid UTF-8 is
+// read as Windows-1252 (only cells that are used pay for the check).
+func (m *mapper) cell(cells []string, fi int) (string, string, bool) {
+	i := m.p.fields[fi]
+	if i < 0 {
 		return "", "", false
 	}
 	if i >= len(cells) {
 		return "", m.p.header[i], true
 	}
-	return cells[i], m.p.header[i], true
+	return fixEncoding(cells[i]), m.p.header[i], true
+}
+
+func fixEncoding(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			if utf8.ValidString(s) {
+				return s
+			}
+			if d, err := win1252.String(s); err == nil {
+				return d
+			}
+			return s
+		}
+	}
+	return s
 }
 
 func (m *mapper) reject(row int, col, value, code string, msg schemas.Message) {
@@ -92,10 +140,10 @@ func (m *mapper) warn(row int, col, value, code string, msg schemas.Message) {
 
 // code classifies a coded field, falling back on the profile's default when
 // the column is absent or empty, and warns about values it does not know.
-func (m *mapper) code(row int, cells []string, f schemas.Dim) (int, classify.Status) {
-	raw, col, ok := m.cell(cells, string(f))
+func (m *mapper) code(row int, cells []string, fi int) (int, classify.Status) {
+	raw, col, ok := m.cell(cells, fi)
 	if ok {
-		o := m.c.Code(string(f), raw)
+		o := m.c.CodeAt(fi, raw)
 		if o.Status == classify.Unmapped {
 			m.warn(row, col, raw, "unmapped_value", msgUnmapped)
 		}
@@ -103,11 +151,10 @@ func (m *mapper) code(row int, cells []string, f schemas.Dim) (int, classify.Sta
 			return o.Code, o.Status
 		}
 	}
-	if d, has := m.c.Profile().Defaults[string(f)]; has {
-		return schemas.MustDim(f).Index(d), classify.Known
+	if d := m.defaults[fi]; d >= 0 {
+		return d, classify.Known
 	}
-	o := m.c.Code(string(f), "")
-	return o.Code, classify.Missing
+	return m.c.CodeAt(fi, "").Code, classify.Missing
 }
 
 // mapRow turns the cells of one data row into a record, or into the reasons
@@ -117,31 +164,31 @@ func (m *mapper) mapRow(row int, cells []string) *rowResult {
 	r := &m.res.rec
 	*r = schemas.Record{Row: row, Age: -1, ReportingEntity: m.entity}
 
-	if raw, _, ok := m.cell(cells, schemas.FieldPersonID); ok && !m.c.IsMissing(schemas.FieldPersonID, raw) {
+	if raw, _, ok := m.cell(cells, fiPersonID); ok && !m.c.IsMissingAt(fiPersonID, raw) {
 		r.PersonKey = m.keyer.Key("person", raw)
 	}
-	if raw, _, ok := m.cell(cells, schemas.FieldCaseID); ok && !m.c.IsMissing(schemas.FieldCaseID, raw) {
+	if raw, _, ok := m.cell(cells, fiCaseID); ok && !m.c.IsMissingAt(fiCaseID, raw) {
 		r.CaseKey = m.keyer.Key("case", raw)
 	}
 	m.roleOffence(row, cells, r)
 	m.date(row, cells, r)
 
-	for _, f := range singleFields {
-		c, _ := m.code(row, cells, f)
-		setSingle(r, f, c)
+	for _, sf := range singleFields {
+		c, _ := m.code(row, cells, sf.fi)
+		setSingle(r, sf.dim, c)
 	}
 	m.age(row, cells, r)
-	r.Exploitation = toCodes[schemas.Exploitation](m.multi(row, cells, schemas.DimExploitation, &m.exploit))
-	r.Recruitment = toCodes[schemas.Recruitment](m.multi(row, cells, schemas.DimRecruitment, &m.recruit))
+	r.Exploitation = toCodes[schemas.Exploitation](m.multi(row, cells, fiExploit, schemas.DimExploitation, &m.exploit))
+	r.Recruitment = toCodes[schemas.Recruitment](m.multi(row, cells, fiRecruitment, schemas.DimRecruitment, &m.recruit))
 	classify.Derive(r)
 	return &m.res
 }
 
 func (m *mapper) roleOffence(row int, cells []string, r *schemas.Record) {
-	role, rs := m.code(row, cells, schemas.DimRole)
-	off, os := m.code(row, cells, schemas.DimOffence)
+	role, rs := m.code(row, cells, fiRole)
+	off, os := m.code(row, cells, fiOffence)
 	if rs != classify.Known {
-		raw, col, _ := m.cell(cells, string(schemas.DimRole))
+		raw, col, _ := m.cell(cells, fiRole)
 		m.reject(row, col, raw, "role_missing", msgRoleMissing)
 		return
 	}
@@ -153,7 +200,7 @@ func (m *mapper) roleOffence(row int, cells []string, r *schemas.Record) {
 		case schemas.RoleSmuggledMigrant:
 			off, os = int(schemas.OffenceSom), classify.Known
 		default:
-			raw, col, _ := m.cell(cells, string(schemas.DimOffence))
+			raw, col, _ := m.cell(cells, fiOffence)
 			m.reject(row, col, raw, "offence_missing", msgOffenceMissing)
 			return
 		}
@@ -161,29 +208,29 @@ func (m *mapper) roleOffence(row int, cells []string, r *schemas.Record) {
 	r.Offence = schemas.Offence(off)
 	if (r.Role == schemas.RoleVictim && r.Offence != schemas.OffenceTip) ||
 		(r.Role == schemas.RoleSmuggledMigrant && r.Offence != schemas.OffenceSom) {
-		raw, col, _ := m.cell(cells, string(schemas.DimOffence))
+		raw, col, _ := m.cell(cells, fiOffence)
 		m.reject(row, col, raw, "role_offence_conflict", msgRoleOffence)
 	}
 }
 
 func (m *mapper) date(row int, cells []string, r *schemas.Record) {
 	var d classify.Date
-	raw, col, ok := m.cell(cells, schemas.FieldDate)
+	raw, col, ok := m.cell(cells, fiDate)
 	switch {
-	case ok && !m.c.IsMissing(schemas.FieldDate, raw):
+	case ok && !m.c.IsMissingAt(fiDate, raw):
 		var parsed bool
-		if d, parsed = classify.ParseDate(raw, m.today.Year); !parsed {
+		if d, parsed = m.c.Date(raw, m.today.Year); !parsed {
 			m.reject(row, col, raw, "date_invalid", msgDateInvalid)
 			return
 		}
 	default:
-		yraw, ycol, yok := m.cell(cells, schemas.FieldYear)
-		if !yok || m.c.IsMissing(schemas.FieldYear, yraw) {
+		yraw, ycol, yok := m.cell(cells, fiYear)
+		if !yok || m.c.IsMissingAt(fiYear, yraw) {
 			m.reject(row, col, raw, "date_missing", msgDateMissing)
 			return
 		}
 		var parsed bool
-		if d, parsed = classify.ParseDate(yraw, m.today.Year); !parsed {
+		if d, parsed = m.c.Date(yraw, m.today.Year); !parsed {
 			m.reject(row, ycol, yraw, "date_invalid", msgDateInvalid)
 			return
 		}
@@ -210,21 +257,21 @@ func after(d, today classify.Date) bool {
 }
 
 func (m *mapper) age(row int, cells []string, r *schemas.Record) {
-	raw, col, ok := m.cell(cells, schemas.FieldAge)
-	if ok && !m.c.IsMissing(schemas.FieldAge, raw) {
+	raw, col, ok := m.cell(cells, fiAge)
+	if ok && !m.c.IsMissingAt(fiAge, raw) {
 		if a, ok := classify.ParseAge(raw); ok {
 			r.Age = a
 			return
 		}
-		if o := m.c.Code(string(schemas.DimAgeGroup), raw); o.Status == classify.Known {
+		if o := m.c.CodeAt(fiAgeGroup, raw); o.Status == classify.Known {
 			r.AgeGroup = schemas.AgeGroup(o.Code)
 			return
 		}
 		m.warn(row, col, raw, "age_unreadable", msgAgeUnreadable)
 	}
-	braw, bcol, ok := m.cell(cells, schemas.FieldBirthDate)
-	if ok && !m.c.IsMissing(schemas.FieldBirthDate, braw) {
-		b, parsed := classify.ParseDate(braw, m.today.Year)
+	braw, bcol, ok := m.cell(cells, fiBirthDate)
+	if ok && !m.c.IsMissingAt(fiBirthDate, braw) {
+		b, parsed := classify.ParseDate(braw, m.today.Year) // birth dates are mostly distinct: no memo
 		if !parsed {
 			m.warn(row, bcol, braw, "birth_date_unreadable", msgBirthUnreadable)
 			return
@@ -236,11 +283,11 @@ func (m *mapper) age(row int, cells []string, r *schemas.Record) {
 }
 
 // multi reads a multi-valued field from its column and its yes/no flags.
-func (m *mapper) multi(row int, cells []string, f schemas.Dim, buf *[]int) []int {
+func (m *mapper) multi(row int, cells []string, fi int, f schemas.Dim, buf *[]int) []int {
 	out := (*buf)[:0]
-	unknown := schemas.MustDim(f).Index("unknown")
-	if raw, col, ok := m.cell(cells, string(f)); ok {
-		codes, unmapped := m.c.Multi(string(f), raw)
+	unknown := m.unknown[fi]
+	if raw, col, ok := m.cell(cells, fi); ok {
+		codes, unmapped := m.c.MultiAt(fi, raw)
 		for _, u := range unmapped {
 			m.warn(row, col, u, "unmapped_value", msgUnmapped)
 		}
@@ -255,7 +302,7 @@ func (m *mapper) multi(row int, cells []string, f schemas.Dim, buf *[]int) []int
 		if fl.dim != f || fl.col >= len(cells) {
 			continue
 		}
-		switch m.c.Flag(cells[fl.col]) {
+		switch classify.Flag(cells[fl.col]) {
 		case classify.FlagYes:
 			out = append(out, fl.code)
 		case classify.FlagNo:
@@ -264,7 +311,7 @@ func (m *mapper) multi(row int, cells []string, f schemas.Dim, buf *[]int) []int
 	}
 	if len(out) == 0 && sawNo {
 		if none, ok := m.c.Profile().FlagsNone[f]; ok {
-			out = append(out, schemas.MustDim(f).Index(none))
+			out = append(out, schemas.MustDim(f).Index(none)) // rare: CTDC rows with every flag 0
 		}
 	}
 	*buf = out

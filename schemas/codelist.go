@@ -234,12 +234,32 @@ type code interface {
 	~uint8 | ~uint16
 }
 
-func codeString[T code](d Dim, v T) string {
-	dim := MustDim(d)
-	if int(v) >= len(dim.Codes) {
+// codeNames caches each dimension's codes, so that String on the closed-set
+// types is an index, not a map lookup: ingest calls it millions of times.
+var codeNames = func() map[Dim][]string {
+	m := map[Dim][]string{}
+	for _, d := range codelist.Dimensions {
+		m[d.Key] = d.CodeStrings()
+	}
+	return m
+}()
+
+var (
+	namesRole, namesOffence, namesSex, namesGender, namesAgeGroup, namesAgeBand, namesSexAge,
+	namesCountry, namesExploitation, namesExploitationMain, namesICCS, namesFlow, namesProvince,
+	namesBorderPost, namesStatus, namesCJStage, namesMigration, namesInstitution, namesRecruitment,
+	namesSector = codeNames[DimRole], codeNames[DimOffence], codeNames[DimSex], codeNames[DimGenderIdentity],
+		codeNames[DimAgeGroup], codeNames[DimAgeBand], codeNames[DimSexAge], codeNames[DimCitizenship],
+		codeNames[DimExploitation], codeNames[DimExploitationMain], codeNames[DimICCS], codeNames[DimFlow],
+		codeNames[DimProvince], codeNames[DimBorderPost], codeNames[DimStatus], codeNames[DimCJStage],
+		codeNames[DimMigrationStatus], codeNames[DimReferringInstitution], codeNames[DimRecruitment], codeNames[DimSector]
+)
+
+func codeString[T code](names []string, d Dim, v T) string {
+	if int(v) >= len(names) {
 		return fmt.Sprintf("%s(%d)", d, v)
 	}
-	return dim.Codes[v].Code
+	return names[v]
 }
 
 func parseCode[T code](d Dim, s string) (T, error) {

@@ -12,7 +12,7 @@ const (
 	RoleSuspect
 )
 
-func (v Role) String() string { return codeString(DimRole, v) }
+func (v Role) String() string { return codeString(namesRole, DimRole, v) }
 
 // ParseRole parses a canonical role code.
 func ParseRole(s string) (Role, error) { return parseCode[Role](DimRole, s) }
@@ -26,7 +26,7 @@ const (
 	OffenceSom
 )
 
-func (v Offence) String() string { return codeString(DimOffence, v) }
+func (v Offence) String() string { return codeString(namesOffence, DimOffence, v) }
 
 // ParseOffence parses a canonical offence code.
 func ParseOffence(s string) (Offence, error) { return parseCode[Offence](DimOffence, s) }
@@ -42,7 +42,7 @@ const (
 	SexUnknown
 )
 
-func (v Sex) String() string { return codeString(DimSex, v) }
+func (v Sex) String() string { return codeString(namesSex, DimSex, v) }
 
 // ParseSex parses a canonical sex code.
 func ParseSex(s string) (Sex, error) { return parseCode[Sex](DimSex, s) }
@@ -58,7 +58,7 @@ const (
 	GenderIdentityUnknown
 )
 
-func (v GenderIdentity) String() string { return codeString(DimGenderIdentity, v) }
+func (v GenderIdentity) String() string { return codeString(namesGender, DimGenderIdentity, v) }
 
 // ParseGenderIdentity parses a canonical gender_identity code.
 func ParseGenderIdentity(s string) (GenderIdentity, error) {
@@ -75,7 +75,7 @@ const (
 	AgeGroupUnknown
 )
 
-func (v AgeGroup) String() string { return codeString(DimAgeGroup, v) }
+func (v AgeGroup) String() string { return codeString(namesAgeGroup, DimAgeGroup, v) }
 
 // ParseAgeGroup parses a canonical age_group code.
 func ParseAgeGroup(s string) (AgeGroup, error) { return parseCode[AgeGroup](DimAgeGroup, s) }
@@ -97,7 +97,7 @@ const (
 	AgeBandUnknown
 )
 
-func (v AgeBand) String() string { return codeString(DimAgeBand, v) }
+func (v AgeBand) String() string { return codeString(namesAgeBand, DimAgeBand, v) }
 
 // ParseAgeBand parses a canonical age_band code.
 func ParseAgeBand(s string) (AgeBand, error) { return parseCode[AgeBand](DimAgeBand, s) }
@@ -114,7 +114,7 @@ const (
 	SexAgeUnknown
 )
 
-func (v SexAge) String() string { return codeString(DimSexAge, v) }
+func (v SexAge) String() string { return codeString(namesSexAge, DimSexAge, v) }
 
 // ParseSexAge parses a canonical sex_age code.
 func ParseSexAge(s string) (SexAge, error) { return parseCode[SexAge](DimSexAge, s) }
@@ -138,7 +138,7 @@ const (
 	ExploitationUnknown
 )
 
-func (v Exploitation) String() string { return codeString(DimExploitation, v) }
+func (v Exploitation) String() string { return codeString(namesExploitation, DimExploitation, v) }
 
 // ParseExploitation parses a canonical exploitation code.
 func ParseExploitation(s string) (Exploitation, error) {
@@ -165,7 +165,7 @@ const (
 	ExploitationMainUnknown
 )
 
-func (v ExploitationMain) String() string { return codeString(DimExploitationMain, v) }
+func (v ExploitationMain) String() string { return codeString(namesExploitationMain, DimExploitationMain, v) }
 
 // ParseExploitationMain parses a canonical exploitation_main code.
 func ParseExploitationMain(s string) (ExploitationMain, error) {
@@ -185,7 +185,7 @@ const (
 	ICCS08051
 )
 
-func (v ICCS) String() string { return codeString(DimICCS, v) }
+func (v ICCS) String() string { return codeString(namesICCS, DimICCS, v) }
 
 // ParseICCS parses a canonical iccs code.
 func ParseICCS(s string) (ICCS, error) { return parseCode[ICCS](DimICCS, s) }
@@ -200,7 +200,7 @@ const (
 	FlowUnknown
 )
 
-func (v Flow) String() string { return codeString(DimFlow, v) }
+func (v Flow) String() string { return codeString(namesFlow, DimFlow, v) }
 
 // ParseFlow parses a canonical flow code.
 func ParseFlow(s string) (Flow, error) { return parseCode[Flow](DimFlow, s) }
@@ -221,7 +221,7 @@ const (
 	ProvinceUnknown
 )
 
-func (v Province) String() string { return codeString(DimProvince, v) }
+func (v Province) String() string { return codeString(namesProvince, DimProvince, v) }
 
 // ParseProvince parses a canonical province code.
 func ParseProvince(s string) (Province, error) { return parseCode[Province](DimProvince, s) }
@@ -243,7 +243,7 @@ const (
 	BorderPostUnknown
 )
 
-func (v BorderPost) String() string { return codeString(DimBorderPost, v) }
+func (v BorderPost) String() string { return codeString(namesBorderPost, DimBorderPost, v) }
 
 // ParseBorderPost parses a canonical border_post code.
 func ParseBorderPost(s string) (BorderPost, error) { return parseCode[BorderPost](DimBorderPost, s) }
@@ -259,7 +259,7 @@ const (
 	StatusUnknown
 )
 
-func (v Status) String() string { return codeString(DimStatus, v) }
+func (v Status) String() string { return codeString(namesStatus, DimStatus, v) }
 
 // ParseStatus parses a canonical status code.
 func ParseStatus(s string) (Status, error) { return parseCode[Status](DimStatus, s) }
@@ -276,7 +276,7 @@ const (
 	CJStageUnknown
 )
 
-func (v CJStage) String() string { return codeString(DimCJStage, v) }
+func (v CJStage) String() string { return codeString(namesCJStage, DimCJStage, v) }
 
 // ParseCJStage parses a canonical cj_stage code.
 func ParseCJStage(s string) (CJStage, error) { return parseCode[CJStage](DimCJStage, s) }
@@ -295,7 +295,7 @@ const (
 	MigrationStatusUnknown
 )
 
-func (v MigrationStatus) String() string { return codeString(DimMigrationStatus, v) }
+func (v MigrationStatus) String() string { return codeString(namesMigration, DimMigrationStatus, v) }
 
 // ParseMigrationStatus parses a canonical migration_status code.
 func ParseMigrationStatus(s string) (MigrationStatus, error) {
@@ -324,7 +324,7 @@ const (
 	InstitutionUnknown
 )
 
-func (v Institution) String() string { return codeString(DimReferringInstitution, v) }
+func (v Institution) String() string { return codeString(namesInstitution, DimReferringInstitution, v) }
 
 // ParseInstitution parses a canonical referring_institution code.
 func ParseInstitution(s string) (Institution, error) {
@@ -347,7 +347,7 @@ const (
 	RecruitmentUnknown
 )
 
-func (v Recruitment) String() string { return codeString(DimRecruitment, v) }
+func (v Recruitment) String() string { return codeString(namesRecruitment, DimRecruitment, v) }
 
 // ParseRecruitment parses a canonical recruitment code.
 func ParseRecruitment(s string) (Recruitment, error) {
@@ -383,7 +383,7 @@ const (
 	SectorUnknown
 )
 
-func (v Sector) String() string { return codeString(DimSector, v) }
+func (v Sector) String() string { return codeString(namesSector, DimSector, v) }
 
 // ParseSector parses a canonical sector code.
 func ParseSector(s string) (Sector, error) { return parseCode[Sector](DimSector, s) }

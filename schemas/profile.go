@@ -48,18 +48,38 @@ type Profile struct {
 }
 
 // Fields lists every field a profile may map: the special fields and the
-// dimensions that are read from sources.
-func Fields() []string {
+// dimensions that are read from sources. A field's position in this list is
+// its index (FieldIndex).
+func Fields() []string { return slices.Clone(fieldList) }
+
+var fieldList = func() []string {
 	out := slices.Clone(specialFields)
 	for _, d := range codelist.Dimensions {
-		if d.Kind == KindSingle || d.Kind == KindMulti {
-			if d.Key != DimReportingEntity {
-				out = append(out, string(d.Key))
-			}
+		if (d.Kind == KindSingle || d.Kind == KindMulti) && d.Key != DimReportingEntity {
+			out = append(out, string(d.Key))
 		}
 	}
 	return out
+}()
+
+var fieldIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, f := range fieldList {
+		m[f] = i
+	}
+	return m
+}()
+
+// FieldIndex returns the position of field in Fields, or -1.
+func FieldIndex(field string) int {
+	if i, ok := fieldIndex[field]; ok {
+		return i
+	}
+	return -1
 }
+
+// NumFields is the number of fields.
+func NumFields() int { return len(fieldList) }
 
 // BuiltinProfiles lists the names of the embedded profiles.
 func BuiltinProfiles() []string {

@@ -6,7 +6,7 @@ import "encoding/hex"
 // UNK for unknown and XXA for stateless).
 type Country uint16
 
-func (v Country) String() string { return codeString(DimCitizenship, v) }
+func (v Country) String() string { return codeString(namesCountry, DimCitizenship, v) }
 
 // ParseCountry parses an ISO 3166-1 alpha-3 code, UNK or XXA.
 func ParseCountry(s string) (Country, error) { return parseCode[Country](DimCitizenship, s) }

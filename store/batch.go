@@ -105,22 +105,22 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 		}
 		v := b.row[:0]
 		v = append(v, id, b.id, int32(r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true,
-			r.Role.String(), r.Offence.String(), int16(r.Year), uint8(r.Month), uint8(r.Day),
-			r.Sex.String(), r.GenderIdentity.String(), age, r.AgeGroup.String(), r.AgeBand.String(), r.SexAge.String(),
-			r.Citizenship.String(), r.CountryExploitation.String(), r.Flow.String(), r.Province.String(),
-			r.BorderPost.String(), r.Status.String(), r.CJStage.String(), r.MigrationStatus.String(),
-			r.ReferringInstitution.String(), r.ReportingEntity.String(), r.Sector.String(),
-			r.ExploitationMain.String(), r.ICCS.String())
+			uint8(r.Role), uint8(r.Offence), int16(r.Year), uint8(r.Month), uint8(r.Day),
+			uint8(r.Sex), uint8(r.GenderIdentity), age, uint8(r.AgeGroup), uint8(r.AgeBand), uint8(r.SexAge),
+			uint16(r.Citizenship), uint16(r.CountryExploitation), uint8(r.Flow), uint8(r.Province),
+			uint8(r.BorderPost), uint8(r.Status), uint8(r.CJStage), uint8(r.MigrationStatus),
+			uint8(r.ReferringInstitution), uint8(r.ReportingEntity), uint8(r.Sector),
+			uint8(r.ExploitationMain), uint8(r.ICCS))
 		if err := b.records.AppendRow(v...); err != nil {
 			return fmt.Errorf("append row %d: %w", r.Row, err)
 		}
 		for _, e := range r.Exploitation {
-			if err := b.exploit.AppendRow(id, e.String()); err != nil {
+			if err := b.exploit.AppendRow(id, uint8(e)); err != nil {
 				return fmt.Errorf("append row %d: %w", r.Row, err)
 			}
 		}
 		for _, e := range r.Recruitment {
-			if err := b.recruit.AppendRow(id, e.String()); err != nil {
+			if err := b.recruit.AppendRow(id, uint8(e)); err != nil {
 				return fmt.Errorf("append row %d: %w", r.Row, err)
 			}
 		}
@@ -138,27 +138,22 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	if err := b.closeAppenders(); err != nil {
 		return fail(err)
 	}
-	res, err := b.conn.ExecContext(ctx, `UPDATE record_versions SET is_current = false
-		WHERE is_current AND batch_id <> ? AND person_key IN
-		(SELECT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL)`, b.id, b.id)
-	if err != nil {
+	var earlier bool
+	if err := b.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_versions WHERE batch_id <> ? AND person_key IS NOT NULL)`, b.id).Scan(&earlier); err != nil {
 		return fail(err)
 	}
-	updated, _ := res.RowsAffected()
-	if len(rep.Rejections) > 0 {
-		stmt, err := b.conn.PrepareContext(ctx, `INSERT INTO quarantine (batch_id, row_no, reasons, cells) VALUES (?, ?, ?, ?)`)
+	var updated int64
+	if earlier {
+		res, err := b.conn.ExecContext(ctx, `UPDATE record_versions SET is_current = false
+			WHERE is_current AND batch_id <> ? AND person_key IN
+			(SELECT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL)`, b.id, b.id)
 		if err != nil {
 			return fail(err)
 		}
-		for _, q := range rep.Rejections {
-			reasons, _ := json.Marshal(q.Reasons)
-			cells, _ := json.Marshal(q.Cells)
-			if _, err := stmt.ExecContext(ctx, b.id, q.Row, string(reasons), string(cells)); err != nil {
-				stmt.Close()
-				return fail(err)
-			}
-		}
-		stmt.Close()
+		updated, _ = res.RowsAffected()
+	}
+	if err := b.quarantine(rep.Rejections); err != nil {
+		return fail(err)
 	}
 	rep.BatchID, rep.Updated = b.id, int(updated)
 	stored := *rep
@@ -178,6 +173,36 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	b.done = true
 	b.conn.Close()
 	return b.id, int(updated), nil
+}
+
+// quarantine appends the rejected rows, on the batch's connection.
+func (b *Batch) quarantine(rows []schemas.Rejected) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return b.conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quarantine")
+		if err != nil {
+			return err
+		}
+		for _, q := range rows {
+			reasons, err := json.Marshal(q.Reasons)
+			if err != nil {
+				a.Close()
+				return err
+			}
+			cells, err := json.Marshal(q.Cells)
+			if err != nil {
+				a.Close()
+				return err
+			}
+			if err := a.AppendRow(b.id, int32(q.Row), string(reasons), string(cells)); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
 }
 
 func (b *Batch) closeAppenders() error {
@@ -211,7 +236,7 @@ func (b *Batch) Abort() error {
 // Batches lists the batches, newest first.
 func (db *DB) Batches(ctx context.Context) ([]schemas.BatchInfo, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, file_name, file_hash, format, coalesce(sheet, ''), profile,
-		CAST(reporting_entity AS VARCHAR), coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated, rolled_back_at
+		reporting_entity, coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated, rolled_back_at
 		FROM batches WHERE status <> 'loading' ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list batches: %w", err)
@@ -237,7 +262,7 @@ func (db *DB) Batch(ctx context.Context, id int64) (schemas.BatchInfo, *schemas.
 	var js sql.NullString
 	var rolled sql.NullTime
 	err := db.sql.QueryRowContext(ctx, `SELECT id, file_name, file_hash, format, coalesce(sheet, ''), profile,
-		CAST(reporting_entity AS VARCHAR), coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated,
+		reporting_entity, coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated,
 		rolled_back_at, CAST(report AS VARCHAR) FROM batches WHERE id = ? AND status <> 'loading'`, id).Scan(
 		&info.ID, &info.Meta.File, &info.Meta.Hash, &info.Meta.Format, &info.Meta.Sheet, &info.Meta.Profile,
 		&info.Meta.Entity, &info.Meta.Uploader, &info.Meta.Time, &info.Status, &info.Rows, &info.Accepted,
@@ -257,7 +282,7 @@ func (db *DB) Batch(ctx context.Context, id int64) (schemas.BatchInfo, *schemas.
 	}
 	rep.Status = info.Status
 	rep.Rejections = []schemas.Rejected{}
-	rows, err := db.sql.QueryContext(ctx, `SELECT row_no, CAST(reasons AS VARCHAR), CAST(cells AS VARCHAR) FROM quarantine WHERE batch_id = ? ORDER BY row_no`, id)
+	rows, err := db.sql.QueryContext(ctx, `SELECT row_no, reasons, cells FROM quarantine WHERE batch_id = ? ORDER BY row_no`, id)
 	if err != nil {
 		return info, nil, fmt.Errorf("batch %d quarantine: %w", id, err)
 	}
