@@ -9,9 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/conatt/tipdash/classify"
@@ -30,6 +27,11 @@ type Sink interface {
 // BatchWriter writes one batch inside one transaction.
 type BatchWriter interface {
 	Append(ctx context.Context, recs []schemas.Record) error
+	// Duplicates finds the rows whose person id appeared on an earlier
+	// accepted row of the batch, removes them from the batch and returns
+	// them, so that they go to quarantine. The database does this, so that
+	// memory does not grow with the number of people in a file.
+	Duplicates(ctx context.Context) ([]schemas.Duplicate, error)
 	// Commit writes the quarantine and the report, updates earlier versions
 	// of the same people, and commits. It returns the batch id and how many
 	// people were already known.
@@ -53,16 +55,6 @@ type Options struct {
 	// and the file size.
 	Progress func(read, total int64)
 }
-
-const (
-	chunkSize     = 2048
-	headerScan    = 10 // rows searched for the header
-	warnRowsKept  = 10 // row numbers kept per value warning
-	maxCellLength = 200
-)
-
-// ErrNoHeader means no row of the first ones looks like a header the profile knows.
-var ErrNoHeader = errors.New("no header")
 
 // File ingests one file into sink and returns its batch report. The report
 // is returned with a nil error whenever the file could be read, whatever
@@ -89,10 +81,6 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	if err != nil {
 		return nil, fileError(path, err)
 	}
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return nil, fileError(path, err)
-	}
 	head := make([]byte, 8)
 	n, _ := f.ReadAt(head, 0)
 	format := opt.Format
@@ -101,19 +89,31 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 			return nil, err
 		}
 	}
+	// The file's hash tells a file already stored. It is computed while the
+	// rows are read (another core, another file handle) and checked before
+	// anything is committed.
+	hashc := make(chan hashResult, 1)
+	go func() { hashc <- hashFile(path) }()
 	meta := schemas.BatchMeta{
-		File: filepath.Base(path), Hash: hex.EncodeToString(sum.Sum(nil)), Format: format, Sheet: opt.Sheet,
+		File: filepath.Base(path), Format: format, Sheet: opt.Sheet,
 		Profile: opt.Profile.Name, Entity: entity.String(), Uploader: opt.Uploader, Time: now.UTC().Truncate(time.Second),
 	}
 	rep := &schemas.BatchReport{Meta: meta, ByRole: map[string]int{}, Warnings: []schemas.ValueWarning{}, RowWarnings: []schemas.Issue{}, Rejections: []schemas.Rejected{}}
-	if id, found, err := sink.BatchByHash(ctx, meta.Hash); err != nil {
-		return nil, fmt.Errorf("ingest %s: %w", path, err)
-	} else if found {
-		rep.Status, rep.DuplicateOf = schemas.BatchDuplicate, id
-		return rep, nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fileError(path, err)
+	duplicate := func() (bool, error) {
+		h := <-hashc
+		if h.err != nil {
+			return false, fileError(path, h.err)
+		}
+		rep.Meta.Hash = h.sum
+		id, found, err := sink.BatchByHash(ctx, h.sum)
+		if err != nil {
+			return false, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		if found {
+			*rep = schemas.BatchReport{Meta: rep.Meta, Status: schemas.BatchDuplicate, DuplicateOf: id, ByRole: map[string]int{},
+				Warnings: []schemas.ValueWarning{}, RowWarnings: []schemas.Issue{}, Rejections: []schemas.Rejected{}}
+		}
+		return found, nil
 	}
 	in := &countingReader{r: f, total: st.Size(), progress: opt.Progress}
 	var src Source
@@ -132,14 +132,13 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	}
 	defer src.Close()
 
-	c, err := classify.New(opt.Profile)
-	if err != nil {
-		return nil, err
-	}
-	run := &run{
-		ix: newAliasIndex(opt.Profile), rep: rep, seen: map[schemas.Key]int{}, warnIdx: map[warnKey]int{},
-		m: &mapper{c: c, keyer: NewKeyer(opt.Secret), entity: entity, defaults: defaults(opt.Profile), unknown: unknownCodes(),
-			today: classify.Date{Year: now.Year(), Month: int(now.Month()), Day: now.Day()}},
+	newMapper := func() (*mapper, error) {
+		c, err := classify.New(opt.Profile)
+		if err != nil {
+			return nil, err
+		}
+		return &mapper{c: c, keyer: NewKeyer(opt.Secret), entity: entity, defaults: defaults(opt.Profile), unknown: unknownCodes(),
+			today: classify.Date{Year: now.Year(), Month: int(now.Month()), Day: now.Day()}}, nil
 	}
 	var w BatchWriter
 	if !opt.DryRun {
@@ -148,11 +147,30 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		}
 		defer w.Abort()
 	}
-	if err := run.pipe(ctx, src, w); err != nil {
+	p := &pipeline{ix: newAliasIndex(opt.Profile), profile: opt.Profile, rep: rep, newMapper: newMapper,
+		warnIdx: map[warnKey]int{}, warnedRows: map[int]bool{}}
+	if opt.DryRun {
+		p.seen = map[schemas.Key]int{}
+	}
+	if err := p.run(ctx, src, w); err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 	}
 	in.done()
-	run.finish()
+	if w != nil {
+		dups, err := w.Duplicates(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
+		}
+		for _, d := range dups {
+			p.duplicate(d)
+		}
+	}
+	p.finish()
+	if dup, err := duplicate(); err != nil {
+		return nil, err
+	} else if dup {
+		return rep, nil
+	}
 	switch {
 	case opt.DryRun:
 		rep.Status = schemas.BatchDryRun
@@ -160,7 +178,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		rep.Status = schemas.BatchRefusedStrict
 	default:
 		rep.Status = schemas.BatchStored
-		id, updated, err := w.Commit(ctx, rep)
+		id, updated, err := w.Commit(ctx, rep) // rep.Meta.Hash is set now
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 		}
@@ -192,295 +210,29 @@ func unknownCodes() []int {
 	return out
 }
 
+type hashResult struct {
+	sum string
+	err error
+}
+
+func hashFile(path string) hashResult {
+	f, err := os.Open(path)
+	if err != nil {
+		return hashResult{err: err}
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return hashResult{err: err}
+	}
+	return hashResult{sum: hex.EncodeToString(h.Sum(nil))}
+}
+
 func fileError(path string, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return schemas.Invalid("no_file", "no existe el archivo %s", "no such file %s", path)
 	}
 	return fmt.Errorf("ingest %s: %w", path, err)
-}
-
-type warnKey struct{ column, value, code string }
-
-// run is the state of one ingest.
-type run struct {
-	ix      *aliasIndex
-	m       *mapper
-	rep     *schemas.BatchReport
-	seen    map[schemas.Key]int // person key -> first row
-	warnIdx map[warnKey]int     // -> index in rep.Warnings
-	warned  bool
-}
-
-// pipe reads and maps rows in one goroutine and writes chunks in this one.
-func (r *run) pipe(ctx context.Context, src Source, w BatchWriter) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := make(chan []schemas.Record, 4)
-	free := make(chan []schemas.Record, 6)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		errc <- r.read(ctx, src, chunks, free)
-	}()
-	var werr error
-	for chunk := range chunks {
-		if werr == nil && w != nil {
-			if werr = w.Append(ctx, chunk); werr != nil {
-				cancel()
-			}
-		}
-		select {
-		case free <- chunk[:0]:
-		default:
-		}
-	}
-	if err := <-errc; err != nil && werr == nil {
-		return err
-	}
-	return werr
-}
-
-// pending is a row read while looking for the header.
-type pending struct {
-	row   int
-	cells []string
-	err   error
-}
-
-func (r *run) read(ctx context.Context, src Source, out chan<- []schemas.Record, free chan []schemas.Record) error {
-	// The header is the row with most known columns among the first ones:
-	// title rows above it are skipped.
-	var buf []pending
-	var best *plan
-	bestAt := -1
-	for len(buf) < headerScan {
-		row, cells, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		var hc *HeaderChange
-		var re *RowError
-		if err != nil && !errors.As(err, &hc) && !errors.As(err, &re) {
-			return err
-		}
-		cells = slices.Clone(cells) // sources may reuse the slice
-		buf = append(buf, pending{row, cells, err})
-		if hc != nil {
-			// JSON Lines: the keys are the header and this row is data.
-			best, bestAt = r.ix.plan(hc.Header), len(buf)-2
-			break
-		}
-		if err == nil {
-			if p := r.ix.plan(cells); p.matched > 0 && (best == nil || p.matched > best.matched) {
-				best, bestAt = p, len(buf)-1
-			}
-		}
-	}
-	if best == nil || best.matched == 0 {
-		p := r.m.c.Profile()
-		return schemas.Invalid("no_header",
-			"no se reconoce ningún encabezado del perfil %s en las primeras %d filas; revise que la hoja y el perfil sean los correctos (se esperan columnas como: %s)",
-			"no header of profile %s found in the first %d rows; check the sheet and the profile (columns such as: %s are expected)",
-			p.Name, headerScan, expected(p))
-	}
-	r.setPlan(best)
-	if bestAt >= 0 {
-		r.rep.HeaderRow = buf[bestAt].row
-	}
-
-	chunk := make([]schemas.Record, 0, chunkSize)
-	emit := func() error {
-		select {
-		case out <- chunk:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case chunk = <-free:
-		default:
-			chunk = make([]schemas.Record, 0, chunkSize)
-		}
-		return nil
-	}
-	handle := func(row int, cells []string, err error) error {
-		var hc *HeaderChange
-		if errors.As(err, &hc) {
-			r.setPlan(r.ix.plan(hc.Header))
-			err = nil
-		}
-		if rec, ok := r.row(row, cells, err); ok {
-			chunk = append(chunk, rec)
-			if len(chunk) == chunkSize {
-				return emit()
-			}
-		}
-		return nil
-	}
-	for _, p := range buf[bestAt+1:] {
-		if err := handle(p.row, p.cells, p.err); err != nil {
-			return err
-		}
-	}
-	for {
-		row, cells, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		var re *RowError
-		var hc *HeaderChange
-		if err != nil && !errors.As(err, &re) && !errors.As(err, &hc) {
-			return err
-		}
-		if err := handle(row, cells, err); err != nil {
-			return err
-		}
-	}
-	if len(chunk) > 0 {
-		return emit()
-	}
-	return nil
-}
-
-func (r *run) setPlan(p *plan) {
-	r.m.p = p
-	r.rep.Columns = p.columns
-	r.rep.Absent = r.rep.Absent[:0]
-	for fi, f := range schemas.Fields() {
-		if p.fields[fi] < 0 && len(r.m.c.Profile().Columns[f]) > 0 {
-			r.rep.Absent = append(r.rep.Absent, f)
-		}
-	}
-}
-
-func expected(p *schemas.Profile) string {
-	var out []string
-	for _, f := range []string{"role", "offence", "date", "year", "sex", "age"} {
-		if a := p.Columns[f]; len(a) > 0 {
-			out = append(out, a[0])
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-// row sorts one data row; it returns the record when the row is accepted.
-func (r *run) row(row int, cells []string, readErr error) (schemas.Record, bool) {
-	if readErr == nil && empty(cells) {
-		r.rep.EmptyRows++
-		return schemas.Record{}, false
-	}
-	r.rep.Rows++
-	if readErr != nil {
-		r.quarantine(row, nil, []schemas.Issue{{Row: row, Code: "unreadable", Msg: schemas.Message{
-			ES: msgUnreadable.ES + ": " + readErr.Error(), EN: msgUnreadable.EN + ": " + readErr.Error()}}})
-		return schemas.Record{}, false
-	}
-	if extra := len(cells) - len(r.m.p.header); extra > 0 && !empty(cells[len(r.m.p.header):]) {
-		r.quarantine(row, cells, []schemas.Issue{{Row: row, Code: "too_many_cells", Msg: msgTooMany}})
-		return schemas.Record{}, false
-	}
-	res := r.m.mapRow(row, cells)
-	if k := res.rec.PersonKey; !k.IsZero() && len(res.reasons) == 0 {
-		if first, dup := r.seen[k]; dup {
-			col := r.m.p.header[r.m.p.fields[fiPersonID]]
-			msg := schemas.Message{ES: fmt.Sprintf("%s (fila %d)", msgDuplicate.ES, first), EN: fmt.Sprintf("%s (row %d)", msgDuplicate.EN, first)}
-			res.reasons = append(res.reasons, schemas.Issue{Row: row, Column: col, Code: "duplicate_person", Msg: msg})
-		} else {
-			r.seen[k] = row
-		}
-	}
-	if len(res.reasons) > 0 {
-		r.quarantine(row, cells, slices.Clone(res.reasons))
-		return schemas.Record{}, false
-	}
-	r.rep.Accepted++
-	r.rep.ByRole[res.rec.Role.String()]++
-	if len(res.warnings) > 0 {
-		r.rep.Warned++
-		for _, w := range res.warnings {
-			r.warn(w)
-		}
-	}
-	return res.rec, true
-}
-
-func empty(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *run) warn(w schemas.Issue) {
-	if w.Code != "unmapped_value" {
-		r.rep.RowWarnings = append(r.rep.RowWarnings, w)
-		return
-	}
-	k := warnKey{w.Column, clip(w.Value), w.Code}
-	i, ok := r.warnIdx[k]
-	if !ok {
-		i = len(r.rep.Warnings)
-		r.warnIdx[k] = i
-		field := ""
-		for _, c := range r.m.p.columns {
-			if c.Header == w.Column {
-				field = c.Field
-				break
-			}
-		}
-		r.rep.Warnings = append(r.rep.Warnings, schemas.ValueWarning{Column: w.Column, Field: field, Value: k.value, Code: w.Code, Msg: w.Msg})
-	}
-	vw := &r.rep.Warnings[i]
-	vw.Count++
-	if len(vw.Rows) < warnRowsKept {
-		vw.Rows = append(vw.Rows, w.Row)
-	}
-}
-
-// quarantine keeps a rejected row with the cells of its mapped columns.
-// Personal-data columns and the raw ids are never kept.
-func (r *run) quarantine(row int, cells []string, reasons []schemas.Issue) {
-	r.rep.Rejected++
-	q := schemas.Rejected{Row: row, Reasons: reasons, Cells: map[string]string{}}
-	for fi, i := range r.m.p.fields {
-		if fi == fiPersonID || fi == fiCaseID || i < 0 || i >= len(cells) {
-			continue
-		}
-		if v := strings.TrimSpace(fixEncoding(cells[i])); v != "" {
-			q.Cells[r.m.p.header[i]] = clip(v)
-		}
-	}
-	for _, fl := range r.m.p.flags {
-		if fl.col < len(cells) && strings.TrimSpace(cells[fl.col]) != "" {
-			q.Cells[r.m.p.header[fl.col]] = clip(fixEncoding(cells[fl.col]))
-		}
-	}
-	r.rep.Rejections = append(r.rep.Rejections, q)
-}
-
-func clip(s string) string {
-	if len(s) <= maxCellLength {
-		return s
-	}
-	cut := maxCellLength
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// finish orders the warnings: most frequent first.
-func (r *run) finish() {
-	sort.SliceStable(r.rep.Warnings, func(i, j int) bool {
-		a, b := r.rep.Warnings[i], r.rep.Warnings[j]
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		return a.Count > b.Count
-	})
 }
 
 // countingReader reports progress as it is read.

@@ -92,13 +92,13 @@ type mapper struct {
 	c        *classify.Classifier
 	defaults []int // by field index: the profile's default code, or -1
 	unknown  []int // by field index: the code "unknown", or -1
-	keyer   *Keyer
-	p       *plan
-	entity  schemas.Institution
-	today   classify.Date
-	res     rowResult
-	exploit []int
-	recruit []int
+	keyer    *Keyer
+	p        *plan
+	entity   schemas.Institution
+	today    classify.Date
+	res      rowResult
+	exploit  []int
+	recruit  []int
 }
 
 // cell returns the raw value of field fi in this row, its column header,

@@ -113,3 +113,12 @@ type BatchInfo struct {
 	Updated      int       `json:"updated"`
 	RolledBackAt time.Time `json:"rolled_back_at,omitzero"`
 }
+
+// Duplicate is a row whose person id appeared on an earlier accepted row of
+// the same batch: the first row is kept, this one goes to quarantine.
+type Duplicate struct {
+	Row      int
+	FirstRow int
+	Role     string
+	Cells    map[string]string // its values, as codes
+}

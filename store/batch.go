@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -128,6 +129,87 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 	return nil
 }
 
+// Duplicates flushes the appenders and moves out of the batch every row
+// whose person id appeared on an earlier row of it: the first row is kept.
+// The rows come back with their values (as codes) for the quarantine.
+func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
+	if err := b.closeAppenders(); err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	if _, err := b.conn.ExecContext(ctx, `CREATE TEMP TABLE dup_rows AS
+		WITH f AS (SELECT person_key, min(row_no) AS first_row FROM record_versions
+		           WHERE batch_id = ? AND person_key IS NOT NULL GROUP BY person_key HAVING count(*) > 1)
+		SELECT v.id, v.row_no, f.first_row FROM record_versions v JOIN f ON f.person_key = v.person_key
+		WHERE v.batch_id = ? AND v.row_no > f.first_row`, b.id, b.id); err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	defer b.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS dup_rows`)
+	cols := []schemas.Dim{schemas.DimRole, schemas.DimOffence, schemas.DimSex, schemas.DimGenderIdentity,
+		schemas.DimAgeGroup, schemas.DimCitizenship, schemas.DimCountryExploitation, schemas.DimProvince,
+		schemas.DimBorderPost, schemas.DimStatus, schemas.DimCJStage, schemas.DimMigrationStatus,
+		schemas.DimReferringInstitution, schemas.DimSector}
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = "v." + string(c)
+	}
+	rows, err := b.conn.QueryContext(ctx, `SELECT d.row_no, d.first_row, v.year, v.month, v.day, v.age, `+strings.Join(sel, ", ")+`
+		FROM dup_rows d JOIN record_versions v ON v.id = d.id ORDER BY d.row_no`)
+	if err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	var out []schemas.Duplicate
+	for rows.Next() {
+		var d schemas.Duplicate
+		var year, month, day int
+		var age sql.NullInt64
+		codes := make([]int64, len(cols))
+		dest := []any{&d.Row, &d.FirstRow, &year, &month, &day, &age}
+		for i := range codes {
+			dest = append(dest, &codes[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("duplicates: %w", err)
+		}
+		d.Cells = map[string]string{schemas.FieldDate: formatDate(year, month, day)}
+		if age.Valid {
+			d.Cells[schemas.FieldAge] = fmt.Sprint(age.Int64)
+		}
+		for i, c := range cols {
+			d.Cells[string(c)] = codeName(c, codes[i])
+		}
+		d.Role = d.Cells[string(schemas.DimRole)]
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duplicates: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	for _, q := range []string{
+		`DELETE FROM record_exploitation USING dup_rows d WHERE record_exploitation.id = d.id`,
+		`DELETE FROM record_recruitment USING dup_rows d WHERE record_recruitment.id = d.id`,
+		`DELETE FROM record_versions USING dup_rows d WHERE record_versions.id = d.id`,
+	} {
+		if _, err := b.conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("duplicates: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func formatDate(y, m, d int) string {
+	switch {
+	case m == 0:
+		return fmt.Sprintf("%04d", y)
+	case d == 0:
+		return fmt.Sprintf("%04d-%02d", y, m)
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+}
+
 // Commit flushes the appenders, writes the quarantine, makes the new
 // versions current, stores the report and commits.
 func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, int, error) {
@@ -162,9 +244,9 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := b.conn.ExecContext(ctx, `UPDATE batches SET status = 'stored', rows_read = ?, accepted = ?, warned = ?,
-		rejected = ?, updated = ?, report = ? WHERE id = ?`,
-		rep.Rows, rep.Accepted, rep.Warned, rep.Rejected, updated, string(js), b.id); err != nil {
+	if _, err := b.conn.ExecContext(ctx, `UPDATE batches SET status = 'stored', file_hash = ?, rows_read = ?, accepted = ?,
+		warned = ?, rejected = ?, updated = ?, report = ? WHERE id = ?`,
+		rep.Meta.Hash, rep.Rows, rep.Accepted, rep.Warned, rep.Rejected, updated, string(js), b.id); err != nil {
 		return fail(err)
 	}
 	if _, err := b.conn.ExecContext(ctx, `COMMIT`); err != nil {

@@ -1,0 +1,425 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+const (
+	blockRows     = 1024
+	headerScan    = 10 // rows searched for the header
+	warnRowsKept  = 10 // row numbers kept per value warning
+	maxCellLength = 200
+)
+
+// pipeline reads rows in one goroutine, maps blocks of them in parallel
+// workers (each with its own memoising classifier), and puts the results
+// back in row order in the calling goroutine, which writes them to the sink
+// and builds the report.
+type pipeline struct {
+	ix        *aliasIndex
+	profile   *schemas.Profile
+	rep       *schemas.BatchReport
+	newMapper func() (*mapper, error)
+	plan      *plan // the last header plan
+
+	warnIdx    map[warnKey]int // -> index in rep.Warnings
+	warnedRows map[int]bool
+	seen       map[schemas.Key]int // dry run only: person key -> first row
+}
+
+type warnKey struct{ column, value, code string }
+
+type rawRow struct {
+	row   int
+	cells []string
+	err   error
+	plan  *plan
+}
+
+type rawBlock struct {
+	seq  int
+	rows []rawRow
+}
+
+type resultBlock struct {
+	seq      int
+	recs     []schemas.Record
+	rows     int
+	empty    int
+	byRole   [3]int
+	rejected []schemas.Rejected
+	warnings []schemas.Issue
+	warned   []int // rows with a warning
+	err      error
+}
+
+func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	first, err := p.header(src)
+	if err != nil {
+		return err
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	raw := make(chan rawBlock, workers*2)
+	done := make(chan resultBlock, workers*2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(raw)
+		readErr <- p.read(ctx, src, first, raw)
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		m, err := p.newMapper()
+		if err != nil {
+			cancel()
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range raw {
+				select {
+				case done <- p.mapBlock(m, b):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	pending := map[int]resultBlock{}
+	next := 0
+	var werr error
+	for b := range done {
+		pending[b.seq] = b
+		for {
+			nb, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			p.merge(&nb)
+			if werr == nil && w != nil && len(nb.recs) > 0 {
+				if werr = w.Append(ctx, nb.recs); werr != nil {
+					cancel()
+				}
+			}
+		}
+	}
+	if err := <-readErr; err != nil && werr == nil {
+		return err
+	}
+	return werr
+}
+
+// header finds the header among the first rows (the one with most known
+// columns: title rows above it are skipped) and returns the rows after it.
+func (p *pipeline) header(src Source) ([]rawRow, error) {
+	var buf []rawRow
+	var best *plan
+	bestAt := -1
+	for len(buf) < headerScan {
+		row, cells, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		var hc *HeaderChange
+		var re *RowError
+		if err != nil && !errors.As(err, &hc) && !errors.As(err, &re) {
+			return nil, err
+		}
+		cells = slices.Clone(cells) // sources may reuse the slice
+		buf = append(buf, rawRow{row: row, cells: cells, err: err})
+		if hc != nil {
+			// JSON Lines: the keys are the header and this row is data.
+			best, bestAt = p.ix.plan(hc.Header), len(buf)-2
+			break
+		}
+		if err == nil {
+			if pl := p.ix.plan(cells); pl.matched > 0 && (best == nil || pl.matched > best.matched) {
+				best, bestAt = pl, len(buf)-1
+			}
+		}
+	}
+	if best == nil || best.matched == 0 {
+		return nil, schemas.Invalid("no_header",
+			"no se reconoce ningún encabezado del perfil %s en las primeras %d filas; revise que la hoja y el perfil sean los correctos (se esperan columnas como: %s)",
+			"no header of profile %s found in the first %d rows; check the sheet and the profile (columns such as: %s are expected)",
+			p.profile.Name, headerScan, expected(p.profile))
+	}
+	p.plan = best
+	if bestAt >= 0 {
+		p.rep.HeaderRow = buf[bestAt].row
+	}
+	rest := buf[bestAt+1:]
+	for i := range rest {
+		rest[i].plan = best
+	}
+	return rest, nil
+}
+
+func expected(p *schemas.Profile) string {
+	var out []string
+	for _, f := range []string{"role", "offence", "date", "year", "sex", "age"} {
+		if a := p.Columns[f]; len(a) > 0 {
+			out = append(out, a[0])
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// read sends the rows in blocks, each row with the header plan in force.
+func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out chan<- rawBlock) error {
+	seq := 0
+	block := make([]rawRow, 0, blockRows)
+	send := func() error {
+		select {
+		case out <- rawBlock{seq: seq, rows: block}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		seq++
+		block = make([]rawRow, 0, blockRows)
+		return nil
+	}
+	cur := p.plan
+	for _, r := range first {
+		var hc *HeaderChange
+		if errors.As(r.err, &hc) {
+			r.err = nil
+		}
+		block = append(block, r)
+	}
+	for {
+		row, cells, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *RowError
+		var hc *HeaderChange
+		switch {
+		case errors.As(err, &hc):
+			cur = p.ix.plan(hc.Header)
+			p.plan = cur
+			err = nil
+		case err != nil && !errors.As(err, &re):
+			return err
+		}
+		block = append(block, rawRow{row: row, cells: slices.Clone(cells), err: err, plan: cur})
+		if len(block) == blockRows {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(block) > 0 {
+		return send()
+	}
+	return nil
+}
+
+// mapBlock sorts the rows of one block; it runs in a worker.
+func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
+	res := resultBlock{seq: b.seq, recs: make([]schemas.Record, 0, len(b.rows))}
+	for _, r := range b.rows {
+		m.p = r.plan
+		if r.err == nil && empty(r.cells) {
+			res.empty++
+			continue
+		}
+		res.rows++
+		if r.err != nil {
+			res.rejected = append(res.rejected, quarantined(r.plan, r.row, nil, []schemas.Issue{{Row: r.row, Code: "unreadable", Msg: schemas.Message{
+				ES: msgUnreadable.ES + ": " + r.err.Error(), EN: msgUnreadable.EN + ": " + r.err.Error()}}}))
+			continue
+		}
+		if extra := len(r.cells) - len(r.plan.header); extra > 0 && !empty(r.cells[len(r.plan.header):]) {
+			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, []schemas.Issue{{Row: r.row, Code: "too_many_cells", Msg: msgTooMany}}))
+			continue
+		}
+		out := m.mapRow(r.row, r.cells)
+		if len(out.reasons) > 0 {
+			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, slices.Clone(out.reasons)))
+			continue
+		}
+		res.recs = append(res.recs, out.rec)
+		res.byRole[out.rec.Role]++
+		if len(out.warnings) > 0 {
+			res.warned = append(res.warned, r.row)
+			res.warnings = append(res.warnings, out.warnings...)
+		}
+	}
+	return res
+}
+
+// merge adds a block's results to the report, in row order.
+func (p *pipeline) merge(b *resultBlock) {
+	r := p.rep
+	r.Rows += b.rows
+	r.EmptyRows += b.empty
+	if p.seen != nil {
+		b.recs = p.dedupe(b)
+	}
+	for i, n := range b.byRole {
+		if n > 0 {
+			r.ByRole[schemas.Role(i).String()] += n
+		}
+	}
+	r.Accepted += len(b.recs)
+	r.Rejected += len(b.rejected)
+	r.Rejections = append(r.Rejections, b.rejected...)
+	r.Warned += len(b.warned)
+	for _, row := range b.warned {
+		p.warnedRows[row] = true
+	}
+	for _, w := range b.warnings {
+		p.warn(w)
+	}
+}
+
+// dedupe keeps the first row of each person id (dry run: the database does
+// it otherwise).
+func (p *pipeline) dedupe(b *resultBlock) []schemas.Record {
+	kept := b.recs[:0]
+	for _, rec := range b.recs {
+		if rec.PersonKey.IsZero() {
+			kept = append(kept, rec)
+			continue
+		}
+		if first, dup := p.seen[rec.PersonKey]; dup {
+			b.byRole[rec.Role]--
+			p.rep.Rejected++
+			p.rep.Rejections = append(p.rep.Rejections, schemas.Rejected{Row: rec.Row, Reasons: []schemas.Issue{p.dupIssue(rec.Row, first)}, Cells: map[string]string{}})
+			continue
+		}
+		p.seen[rec.PersonKey] = rec.Row
+		kept = append(kept, rec)
+	}
+	return kept
+}
+
+func (p *pipeline) dupIssue(row, first int) schemas.Issue {
+	col := ""
+	if i := p.plan.fields[fiPersonID]; i >= 0 {
+		col = p.plan.header[i]
+	}
+	return schemas.Issue{Row: row, Column: col, Code: "duplicate_person", Msg: schemas.Message{
+		ES: fmt.Sprintf("%s (fila %d)", msgDuplicate.ES, first), EN: fmt.Sprintf("%s (row %d)", msgDuplicate.EN, first)}}
+}
+
+// duplicate moves a row the database found repeated into the rejections.
+func (p *pipeline) duplicate(d schemas.Duplicate) {
+	r := p.rep
+	r.Accepted--
+	if r.ByRole[d.Role]--; r.ByRole[d.Role] == 0 {
+		delete(r.ByRole, d.Role)
+	}
+	if p.warnedRows[d.Row] {
+		r.Warned--
+	}
+	r.Rejected++
+	r.Rejections = append(r.Rejections, schemas.Rejected{Row: d.Row, Reasons: []schemas.Issue{p.dupIssue(d.Row, d.FirstRow)}, Cells: d.Cells})
+}
+
+func empty(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *pipeline) warn(w schemas.Issue) {
+	if w.Code != "unmapped_value" {
+		p.rep.RowWarnings = append(p.rep.RowWarnings, w)
+		return
+	}
+	k := warnKey{w.Column, clip(w.Value), w.Code}
+	i, ok := p.warnIdx[k]
+	if !ok {
+		i = len(p.rep.Warnings)
+		p.warnIdx[k] = i
+		field := ""
+		for _, c := range p.plan.columns {
+			if c.Header == w.Column {
+				field = c.Field
+				break
+			}
+		}
+		p.rep.Warnings = append(p.rep.Warnings, schemas.ValueWarning{Column: w.Column, Field: field, Value: k.value, Code: w.Code, Msg: w.Msg})
+	}
+	vw := &p.rep.Warnings[i]
+	vw.Count++
+	if len(vw.Rows) < warnRowsKept {
+		vw.Rows = append(vw.Rows, w.Row)
+	}
+}
+
+// quarantined keeps a rejected row with the cells of its mapped columns.
+// Personal-data columns and the raw ids are never kept.
+func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) schemas.Rejected {
+	q := schemas.Rejected{Row: row, Reasons: reasons, Cells: map[string]string{}}
+	for fi, i := range pl.fields {
+		if fi == fiPersonID || fi == fiCaseID || i < 0 || i >= len(cells) {
+			continue
+		}
+		if v := strings.TrimSpace(fixEncoding(cells[i])); v != "" {
+			q.Cells[pl.header[i]] = clip(v)
+		}
+	}
+	for _, fl := range pl.flags {
+		if fl.col < len(cells) && strings.TrimSpace(cells[fl.col]) != "" {
+			q.Cells[pl.header[fl.col]] = clip(fixEncoding(cells[fl.col]))
+		}
+	}
+	return q
+}
+
+func clip(s string) string {
+	if len(s) <= maxCellLength {
+		return s
+	}
+	cut := maxCellLength
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// finish sets the columns of the report and orders rejections by row and
+// warnings by column, most frequent first.
+func (p *pipeline) finish() {
+	r := p.rep
+	r.Columns = p.plan.columns
+	r.Absent = nil
+	for fi, f := range schemas.Fields() {
+		if p.plan.fields[fi] < 0 && len(p.profile.Columns[f]) > 0 {
+			r.Absent = append(r.Absent, f)
+		}
+	}
+	sort.SliceStable(r.Rejections, func(i, j int) bool { return r.Rejections[i].Row < r.Rejections[j].Row })
+	sort.SliceStable(r.Warnings, func(i, j int) bool {
+		a, b := r.Warnings[i], r.Warnings[j]
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return a.Count > b.Count
+	})
+}
