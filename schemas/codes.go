@@ -165,7 +165,9 @@ const (
 	ExploitationMainUnknown
 )
 
-func (v ExploitationMain) String() string { return codeString(namesExploitationMain, DimExploitationMain, v) }
+func (v ExploitationMain) String() string {
+	return codeString(namesExploitationMain, DimExploitationMain, v)
+}
 
 // ParseExploitationMain parses a canonical exploitation_main code.
 func ParseExploitationMain(s string) (ExploitationMain, error) {
