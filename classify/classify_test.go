@@ -171,23 +171,23 @@ func TestDerive(t *testing.T) {
 		in   schemas.Record
 		want func(r schemas.Record) bool
 	}{
-		{"girl from age", schemas.Record{Sex: schemas.SexFemale, Age: 15, AgeGroup: schemas.AgeGroupUnknown, Exploitation: []schemas.Exploitation{schemas.ExploitationSexual}},
+		{"girl from age", schemas.Record{Sex: schemas.SexFemale, Age: 15, AgeGroup: schemas.AgeGroupUnknown, Exploitation: schemas.SetOf(schemas.ExploitationSexual)},
 			func(r schemas.Record) bool {
 				return r.SexAge == schemas.SexAgeGirl && r.AgeBand == schemas.AgeBand15to17 && r.ICCS == schemas.ICCS02041 && r.ExploitationMain == schemas.ExploitationMainSexual
 			}},
-		{"man, labour group", schemas.Record{Sex: schemas.SexMale, Age: 40, Exploitation: []schemas.Exploitation{schemas.ExploitationServitude, schemas.ExploitationForcedLabour}},
+		{"man, labour group", schemas.Record{Sex: schemas.SexMale, Age: 40, Exploitation: schemas.SetOf(schemas.ExploitationServitude, schemas.ExploitationForcedLabour)},
 			func(r schemas.Record) bool {
 				return r.SexAge == schemas.SexAgeMan && r.ICCS == schemas.ICCS02042 && r.ExploitationMain == schemas.ExploitationMainMixed
 			}},
-		{"mixed groups", schemas.Record{Age: -1, Exploitation: []schemas.Exploitation{schemas.ExploitationSexual, schemas.ExploitationForcedBegging}},
+		{"mixed groups", schemas.Record{Age: -1, Exploitation: schemas.SetOf(schemas.ExploitationSexual, schemas.ExploitationForcedBegging)},
 			func(r schemas.Record) bool { return r.ICCS == schemas.ICCS0204 && r.AgeBand == schemas.AgeBandUnknown }},
-		{"other forms", schemas.Record{Age: -1, Exploitation: []schemas.Exploitation{schemas.ExploitationForcedMarriage}},
+		{"other forms", schemas.Record{Age: -1, Exploitation: schemas.SetOf(schemas.ExploitationForcedMarriage)},
 			func(r schemas.Record) bool { return r.ICCS == schemas.ICCS02044 }},
-		{"organs", schemas.Record{Age: -1, Exploitation: []schemas.Exploitation{schemas.ExploitationOrganRemoval}},
+		{"organs", schemas.Record{Age: -1, Exploitation: schemas.SetOf(schemas.ExploitationOrganRemoval)},
 			func(r schemas.Record) bool { return r.ICCS == schemas.ICCS02043 }},
 		{"unknown forms", schemas.Record{Age: -1},
 			func(r schemas.Record) bool {
-				return r.ICCS == schemas.ICCS0204 && slices.Equal(r.Exploitation, []schemas.Exploitation{schemas.ExploitationUnknown}) && r.ExploitationMain == schemas.ExploitationMainUnknown
+				return r.ICCS == schemas.ICCS0204 && r.Exploitation == schemas.SetOf(schemas.ExploitationUnknown) && r.Recruitment == schemas.SetOf(schemas.RecruitmentUnknown) && r.ExploitationMain == schemas.ExploitationMainUnknown
 			}},
 		{"smuggling", schemas.Record{Age: -1, Offence: schemas.OffenceSom},
 			func(r schemas.Record) bool { return r.ICCS == schemas.ICCS08051 }},

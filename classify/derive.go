@@ -14,10 +14,8 @@ func Derive(r *schemas.Record) {
 	}
 	r.AgeBand = AgeBand(r.Age)
 	r.SexAge = sexAge(r.Sex, r.AgeGroup)
-	r.Exploitation = normaliseExploitation(r.Exploitation)
-	if len(r.Recruitment) == 0 {
-		r.Recruitment = []schemas.Recruitment{schemas.RecruitmentUnknown}
-	}
+	r.Exploitation = normalise(r.Exploitation, schemas.ExploitationUnknown)
+	r.Recruitment = normalise(r.Recruitment, schemas.RecruitmentUnknown)
 	r.ExploitationMain = mainForm(r.Exploitation)
 	r.ICCS = iccs(r.Offence, r.Exploitation)
 	r.Flow = flow(r.Citizenship, r.CountryExploitation)
@@ -63,49 +61,42 @@ func sexAge(s schemas.Sex, g schemas.AgeGroup) schemas.SexAge {
 	return schemas.SexAgeUnknown
 }
 
-// normaliseExploitation sorts and de-duplicates the forms, drops unknown
-// beside a known form, and gives {unknown} for an empty set.
-func normaliseExploitation(in []schemas.Exploitation) []schemas.Exploitation {
-	var seen [schemas.ExploitationUnknown + 1]bool
-	for _, e := range in {
-		if e <= schemas.ExploitationUnknown {
-			seen[e] = true
-		}
+// normalise drops unknown beside a known code and gives {unknown} for an
+// empty set.
+func normalise[T ~uint8](s schemas.Set[T], unknown T) schemas.Set[T] {
+	known := s &^ schemas.SetOf(unknown)
+	if known == 0 {
+		return schemas.SetOf(unknown)
 	}
-	out := in[:0]
-	for e := schemas.Exploitation(0); e < schemas.ExploitationUnknown; e++ {
-		if seen[e] {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, schemas.ExploitationUnknown)
-	}
-	return out
+	return known
 }
 
-func mainForm(forms []schemas.Exploitation) schemas.ExploitationMain {
+func mainForm(forms schemas.Set[schemas.Exploitation]) schemas.ExploitationMain {
 	switch {
-	case len(forms) > 1:
+	case forms.Len() > 1:
 		return schemas.ExploitationMainMixed
-	case forms[0] == schemas.ExploitationUnknown:
+	case forms.Has(schemas.ExploitationUnknown):
 		return schemas.ExploitationMainUnknown
-	default:
-		// The single forms share their order with exploitation_main.
-		return schemas.ExploitationMain(forms[0])
 	}
+	for e := range forms.All() {
+		// The single forms share their order with exploitation_main.
+		return schemas.ExploitationMain(e)
+	}
+	return schemas.ExploitationMainUnknown
 }
 
 // iccs maps the offence and forms of exploitation to ICCS: 08051 for
 // smuggling; for trafficking 02041 sexual, 02042 labour (forced labour,
 // servitude, slavery), 02043 organ removal, 02044 the other forms, and the
 // parent 0204 when the forms span several of these or none is known.
-func iccs(o schemas.Offence, forms []schemas.Exploitation) schemas.ICCS {
+func iccs(o schemas.Offence, forms schemas.Set[schemas.Exploitation]) schemas.ICCS {
 	if o == schemas.OffenceSom {
 		return schemas.ICCS08051
 	}
 	group := schemas.ICCS0204
-	for i, e := range forms {
+	i := -1
+	for e := range forms.All() {
+		i++
 		var g schemas.ICCS
 		switch e {
 		case schemas.ExploitationUnknown:

@@ -144,7 +144,6 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		if err != nil && !errors.As(err, &hc) && !errors.As(err, &re) {
 			return nil, err
 		}
-		cells = slices.Clone(cells) // sources may reuse the slice
 		buf = append(buf, rawRow{row: row, cells: cells, err: err})
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
@@ -221,7 +220,7 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		case err != nil && !errors.As(err, &re):
 			return err
 		}
-		block = append(block, rawRow{row: row, cells: slices.Clone(cells), err: err, plan: cur})
+		block = append(block, rawRow{row: row, cells: cells, err: err, plan: cur})
 		if len(block) == blockRows {
 			if err := send(); err != nil {
 				return err
@@ -236,6 +235,7 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 
 // mapBlock sorts the rows of one block; it runs in a worker.
 func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
+
 	res := resultBlock{seq: b.seq, recs: make([]schemas.Record, 0, len(b.rows))}
 	for _, r := range b.rows {
 		m.p = r.plan
@@ -255,14 +255,14 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 		}
 		out := m.mapRow(r.row, r.cells)
 		if len(out.reasons) > 0 {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, slices.Clone(out.reasons)))
+			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, own(out.reasons)))
 			continue
 		}
 		res.recs = append(res.recs, out.rec)
 		res.byRole[out.rec.Role]++
 		if len(out.warnings) > 0 {
 			res.warned = append(res.warned, r.row)
-			res.warnings = append(res.warnings, out.warnings...)
+			res.warnings = append(res.warnings, own(out.warnings)...)
 		}
 	}
 	return res
@@ -372,6 +372,16 @@ func (p *pipeline) warn(w schemas.Issue) {
 	}
 }
 
+// own copies issues out of the mapper's reused buffer, with values clipped
+// and copied.
+func own(in []schemas.Issue) []schemas.Issue {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Value = clip(out[i].Value)
+	}
+	return out
+}
+
 // quarantined keeps a rejected row with the cells of its mapped columns.
 // Personal-data columns and the raw ids are never kept.
 func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) schemas.Rejected {
@@ -392,15 +402,17 @@ func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) sch
 	return q
 }
 
+// clip shortens a cell for the report and copies it, so that the report
+// does not keep the whole source line alive.
 func clip(s string) string {
 	if len(s) <= maxCellLength {
-		return s
+		return strings.Clone(s)
 	}
 	cut := maxCellLength
 	for cut > 0 && s[cut]&0xC0 == 0x80 {
 		cut--
 	}
-	return s[:cut] + "…"
+	return s[:cut] + "…" // a new string
 }
 
 // finish sets the columns of the report and orders rejections by row and

@@ -30,8 +30,8 @@ import (
 // cells of text. Row numbers are those a person sees in Excel or a text
 // editor (the first row is 1).
 type Source interface {
-	// Next returns the next row and its number. At the end it returns
-	// io.EOF. A row that cannot be read returns a *RowError and the reader
+	// Next returns the next row and its number; the cells belong to the
+	// caller. At the end it returns io.EOF. A row that cannot be read returns a *RowError and the reader
 	// goes on with the next row.
 	Next() (row int, cells []string, err error)
 	Close() error
@@ -106,7 +106,6 @@ func NewCSV(r io.Reader) (Source, error) {
 	cr.Comma = detectDelimiter(first)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
-	cr.ReuseRecord = true
 	return &csvSource{r: cr}, nil
 }
 

@@ -178,8 +178,8 @@ func (m *mapper) mapRow(row int, cells []string) *rowResult {
 		setSingle(r, sf.dim, c)
 	}
 	m.age(row, cells, r)
-	r.Exploitation = toCodes[schemas.Exploitation](m.multi(row, cells, fiExploit, schemas.DimExploitation, &m.exploit))
-	r.Recruitment = toCodes[schemas.Recruitment](m.multi(row, cells, fiRecruitment, schemas.DimRecruitment, &m.recruit))
+	r.Exploitation = toSet[schemas.Exploitation](m.multi(row, cells, fiExploit, schemas.DimExploitation, &m.exploit))
+	r.Recruitment = toSet[schemas.Recruitment](m.multi(row, cells, fiRecruitment, schemas.DimRecruitment, &m.recruit))
 	classify.Derive(r)
 	return &m.res
 }
@@ -318,12 +318,12 @@ func (m *mapper) multi(row int, cells []string, fi int, f schemas.Dim, buf *[]in
 	return out
 }
 
-func toCodes[T ~uint8](in []int) []T {
-	out := make([]T, len(in))
-	for i, c := range in {
-		out[i] = T(c)
+func toSet[T ~uint8](in []int) schemas.Set[T] {
+	var s schemas.Set[T]
+	for _, c := range in {
+		s = s.Add(T(c))
 	}
-	return out
+	return s
 }
 
 func setSingle(r *schemas.Record, f schemas.Dim, c int) {

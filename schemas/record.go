@@ -1,6 +1,10 @@
 package schemas
 
-import "encoding/hex"
+import (
+	"encoding/hex"
+	"iter"
+	"math/bits"
+)
 
 // Country is a position in the country code list (ISO 3166-1 alpha-3, then
 // UNK for unknown and XXA for stateless).
@@ -50,8 +54,8 @@ type Record struct {
 	ReferringInstitution Institution
 	ReportingEntity      Institution
 	Sector               Sector
-	Exploitation         []Exploitation // never empty: {unknown} when nothing is known
-	Recruitment          []Recruitment  // never empty
+	Exploitation         Set[Exploitation] // never empty: {unknown} when nothing is known
+	Recruitment          Set[Recruitment]  // never empty
 
 	// Derived from the fields above by classify.Derive.
 	AgeBand          AgeBand
@@ -75,4 +79,48 @@ func (r *Record) MonthCode() string {
 		return "unknown"
 	}
 	return MustDim(DimMonth).Codes[r.Month-1].Code
+}
+
+// Set is a set of codes of a multi-valued dimension, as a bit mask: a record
+// carries its forms of exploitation without an allocation.
+type Set[T ~uint8] uint32
+
+// SetOf returns the set of the given codes.
+func SetOf[T ~uint8](codes ...T) Set[T] {
+	var s Set[T]
+	for _, c := range codes {
+		s = s.Add(c)
+	}
+	return s
+}
+
+// Add returns s with c.
+func (s Set[T]) Add(c T) Set[T] { return s | 1<<c }
+
+// Has reports whether c is in s.
+func (s Set[T]) Has(c T) bool { return s&(1<<c) != 0 }
+
+// Len is the number of codes in s.
+func (s Set[T]) Len() int { return bits.OnesCount32(uint32(s)) }
+
+// Codes returns the codes in code-list order.
+func (s Set[T]) Codes() []T {
+	out := make([]T, 0, s.Len())
+	for c := T(0); c < 32; c++ {
+		if s.Has(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// All yields the codes in code-list order.
+func (s Set[T]) All() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for x := uint32(s); x != 0; x &= x - 1 {
+			if !yield(T(bits.TrailingZeros32(x))) {
+				return
+			}
+		}
+	}
 }

@@ -115,12 +115,12 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 		if err := b.records.AppendRow(v...); err != nil {
 			return fmt.Errorf("append row %d: %w", r.Row, err)
 		}
-		for _, e := range r.Exploitation {
+		for e := range r.Exploitation.All() {
 			if err := b.exploit.AppendRow(id, uint8(e)); err != nil {
 				return fmt.Errorf("append row %d: %w", r.Row, err)
 			}
 		}
-		for _, e := range r.Recruitment {
+		for e := range r.Recruitment.All() {
 			if err := b.recruit.AppendRow(id, uint8(e)); err != nil {
 				return fmt.Errorf("append row %d: %w", r.Row, err)
 			}

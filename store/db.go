@@ -67,6 +67,10 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if opt.MemoryLimit != "" {
 		q.Set("memory_limit", opt.MemoryLimit)
 	}
+	if opt.MemoryLimit != "" {
+		// Bounded memory matters more than row order, which tipdash never relies on.
+		q.Set("preserve_insertion_order", "false")
+	}
 	if opt.Threads > 0 {
 		q.Set("threads", fmt.Sprint(opt.Threads))
 	}
