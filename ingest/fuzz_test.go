@@ -1,0 +1,113 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// drain reads a source to the end; it must neither panic nor loop.
+func drain(t *testing.T, src Source) {
+	t.Helper()
+	defer src.Close()
+	for i := 0; i < 100000; i++ {
+		_, _, err := src.Next()
+		var re *RowError
+		var hc *HeaderChange
+		switch {
+		case err == nil, errors.As(err, &re), errors.As(err, &hc):
+		default:
+			return // io.EOF or a read error
+		}
+	}
+	t.Fatal("source did not end")
+}
+
+// mapAll finds the header and maps every row in this goroutine, as a
+// pipeline worker would: no row may panic, and each is either a record or
+// has a reason to be rejected.
+func mapAll(t *testing.T, m *mapper, src Source) {
+	t.Helper()
+	defer src.Close()
+	p := &pipeline{ix: newAliasIndex(m.c.Profile()), profile: m.c.Profile(), rep: &schemas.BatchReport{}}
+	first, err := p.header(src)
+	if err != nil {
+		return
+	}
+	rows := first
+	for i := 0; i < 10000; i++ {
+		row, cells, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		rows = append(rows, rawRow{row: row, cells: cells, err: err, plan: p.plan})
+	}
+	res := p.mapBlock(m, rawBlock{rows: rows})
+	if got := len(res.recs) + len(res.rejected); got != res.rows {
+		t.Fatalf("%d records + %d rejected != %d rows", len(res.recs), len(res.rejected), res.rows)
+	}
+}
+
+func fuzzMapper(f *testing.F) *mapper {
+	m, err := newTestMapper(opts(f, "eri"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return m
+}
+
+func FuzzCSV(f *testing.F) {
+	var buf bytes.Buffer
+	Generate(&buf, GenOptions{N: 5, Seed: 1, Encoding: "windows-1252", Delimiter: ';'})
+	for _, s := range []string{messyCSV, buf.String(), "a,\"b\nc", "\ufeffx;y\n1;2", "\xff\xfea\x00", "\"\"\"", ""} {
+		f.Add([]byte(s))
+	}
+	m := fuzzMapper(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src, err := NewCSV(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		drain(t, src)
+		src, _ = NewCSV(bytes.NewReader(data))
+		mapAll(t, m, src)
+	})
+}
+
+func FuzzJSONL(f *testing.F) {
+	var buf bytes.Buffer
+	Generate(&buf, GenOptions{N: 5, Seed: 1, Format: FormatJSONL})
+	for _, s := range []string{buf.String(), `{"Rol":["a",1,true,null]}`, `{"a":{"b":1}}`, "{}\n[]\n1", `{"x":1}{"y":2}`} {
+		f.Add([]byte(s))
+	}
+	m := fuzzMapper(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src, _ := NewJSONL(bytes.NewReader(data))
+		drain(t, src)
+		src, _ = NewJSONL(bytes.NewReader(data))
+		mapAll(t, m, src)
+	})
+}
+
+func FuzzXLSX(f *testing.F) {
+	var gen, tpl bytes.Buffer
+	Generate(&gen, GenOptions{N: 5, Seed: 1, Format: FormatXLSX})
+	WriteTemplate(&tpl)
+	f.Add(gen.Bytes())
+	f.Add(tpl.Bytes())
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src, err := NewXLSX(bytes.NewReader(data), "")
+		if err != nil {
+			var se *schemas.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error without a message for people: %v", err)
+			}
+			return
+		}
+		drain(t, src)
+	})
+}
