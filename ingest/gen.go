@@ -181,7 +181,7 @@ func (g *gen) record(i int) time.Time {
 		ref = now
 	}
 
-	id := fmt.Sprintf("ERI-%d-%07d", ref.Year(), i+1)
+	id := fmt.Sprintf("ERI-%d-%04X%06d", ref.Year(), g.o.Seed%0x10000, i+1) // distinct per seed: batches of different seeds are different people
 	if len(g.ids) > 0 && g.chance(0.003) {
 		id = g.ids[g.pick(len(g.ids))] // repeated in the batch: rejected
 	} else if len(g.ids) < 1000 {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedImports is the dependency rule of DESIGN.md: which of the
+// project's packages each package may import. cmd/tipdash may import all.
+var allowedImports = map[string][]string{
+	"api":       {"schemas"},
+	"dashboard": {"schemas"},
+	"ingest":    {"classify", "schemas"},
+	"classify":  {"schemas"},
+	"store":     {"schemas"},
+	"schemas":   {},
+}
+
+// TestImportRule fails when a package imports one it may not, or when
+// schemas imports anything outside the standard library.
+func TestImportRule(t *testing.T) {
+	cmd := exec.Command("go", "list", "-json", "./...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p struct {
+			ImportPath string
+			Module     struct{ Path string }
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		mod := p.Module.Path
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, mod), "/")
+		allowed, ruled := allowedImports[rel]
+		if !ruled {
+			if !strings.HasPrefix(rel, "cmd/") && !strings.Contains(rel, "/internal/") {
+				t.Errorf("package %s is not in the layout of DESIGN.md", rel)
+			}
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, mod+"/") {
+				dep := strings.TrimPrefix(imp, mod+"/")
+				if !slices.Contains(allowed, dep) {
+					t.Errorf("%s imports %s: the dependency rule allows only %v", rel, dep, allowed)
+				}
+				continue
+			}
+			if rel == "schemas" && strings.Contains(strings.Split(imp, "/")[0], ".") {
+				t.Errorf("schemas imports %s: it may use the standard library only", imp)
+			}
+		}
+	}
+	if seen < 4 {
+		t.Errorf("checked only %d packages: is go list seeing the module?", seen)
+	}
+}

@@ -1,0 +1,449 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store"
+)
+
+// TestMain lets the test binary be tipdash itself (TIPDASH_AS_MAIN), or a
+// process that holds a database open (TIPDASH_TEST_HOLD), for the tests
+// that need a second process.
+func TestMain(m *testing.M) {
+	if os.Getenv("TIPDASH_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	if path := os.Getenv("TIPDASH_TEST_HOLD"); path != "" {
+		db, err := store.Open(context.Background(), path, store.Options{})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		defer db.Close()
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// tipdash runs the command line in this process, as a user would type it.
+func tipdash(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return result{exitCode(err, &errb), out.String(), errb.String()}
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	r := tipdash(t, args...)
+	if r.code != 0 {
+		t.Fatalf("tipdash %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// workspace is a temp dir with its own database and secret.
+func workspace(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TIPDASH_DB", filepath.Join(dir, "tipdash.duckdb"))
+	t.Setenv("TIPDASH_SECRET", "")
+	return dir
+}
+
+func readCSV(t *testing.T, s string) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v\n%s", err, s)
+	}
+	return recs
+}
+
+func total(t *testing.T, measure string, extra ...string) int {
+	t.Helper()
+	recs := readCSV(t, mustRun(t, append([]string{"query", "--measure", measure}, extra...)...))
+	n, err := strconv.Atoi(recs[1][0])
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("total: %v", recs)
+	}
+	return n
+}
+
+func ingestJSON(t *testing.T, args ...string) schemas.BatchReport {
+	t.Helper()
+	var rep schemas.BatchReport
+	out := mustRun(t, append([]string{"ingest", "--json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	return rep
+}
+
+func TestEndToEnd(t *testing.T) {
+	dir := workspace(t)
+	enero, febrero := filepath.Join(dir, "casos_enero.xlsx"), filepath.Join(dir, "casos_febrero.csv")
+	mustRun(t, "gen", "--n", "2500", "--seed", "1", "--out", enero)
+	mustRun(t, "gen", "--n", "2500", "--seed", "2", "--delimiter", ";", "--encoding", "windows-1252", "--out", febrero)
+	mustRun(t, "template", "--out", filepath.Join(dir, "plantilla_eri.xlsx"))
+
+	r1 := ingestJSON(t, "--entity", "oij", enero)
+	r2 := ingestJSON(t, "--entity", "dgme", febrero)
+	if r1.Status != schemas.BatchStored || r2.Status != schemas.BatchStored || r1.BatchID != 1 || r2.BatchID != 2 || r2.Updated != 0 {
+		t.Fatalf("batches: %+v %+v", r1.Status, r2.Status)
+	}
+	victims := r1.ByRole["victim"] + r2.ByRole["victim"]
+	if got := total(t, "victims"); got != victims {
+		t.Errorf("victims total %d, the reports accepted %d", got, victims)
+	}
+
+	// query --by: header of dimension keys, count, note; rows add up.
+	recs := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "year,sex,age_group"))
+	if diff := cmp.Diff([]string{"year", "sex", "age_group", "count", "note"}, recs[0]); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	sum := 0
+	for _, r := range recs[1:] {
+		n, err := strconv.Atoi(r[3])
+		if err != nil || n <= 0 {
+			t.Errorf("row %v: count must be a positive number", r)
+		}
+		sum += n
+	}
+	if sum != victims {
+		t.Errorf("rows add up to %d, want %d", sum, victims)
+	}
+	byEntity := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "reporting_entity"))
+	if diff := cmp.Diff([][]string{{"reporting_entity", "count", "note"}, {"oij", strconv.Itoa(r1.ByRole["victim"]), ""}, {"dgme", strconv.Itoa(r2.ByRole["victim"]), ""}}, byEntity); diff != "" {
+		t.Errorf("by reporting entity (-want +got):\n%s", diff)
+	}
+
+	var tab schemas.Table
+	out := mustRun(t, "query", "--measure", "smuggled_migrants", "--by", "border_post,sex", "--where", "year=2023", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) == 0 {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	inYear := total(t, "smuggled_migrants", "--where", "year=2023")
+	sum = 0
+	for _, r := range tab.Rows {
+		sum += *r.Count
+	}
+	if sum != inYear {
+		t.Errorf("2023 border posts add up to %d, total %d", sum, inYear)
+	}
+	if a, b := total(t, "victims", "--where", "year=2019..2021"), total(t, "victims", "--where", "year=2019,2020,2021"); a != b || a == 0 {
+		t.Errorf("year range %d, year list %d", a, b)
+	}
+
+	// The same file again changes nothing.
+	again := mustRun(t, "ingest", febrero)
+	if !strings.Contains(again, "ya estaba cargado") || !strings.Contains(again, "already stored") {
+		t.Errorf("second ingest of the same file:\n%s", again)
+	}
+	list := mustRun(t, "batches", "list")
+	if strings.Count(list, "stored") != 2 {
+		t.Errorf("batches list:\n%s", list)
+	}
+	show := mustRun(t, "batches", "show", "2")
+	if !strings.Contains(show, "casos_febrero.csv") || !strings.Contains(show, "fila / row") {
+		t.Errorf("batches show:\n%s", show)
+	}
+
+	// Rollback removes the batch's people.
+	mustRun(t, "batches", "rollback", "2")
+	if got := total(t, "victims"); got != r1.ByRole["victim"] {
+		t.Errorf("after rollback: %d victims, want %d", got, r1.ByRole["victim"])
+	}
+	if r := tipdash(t, "batches", "rollback", "2"); r.code != 1 || !strings.Contains(r.stderr, "ya fue revertido") {
+		t.Errorf("second rollback: %+v", r)
+	}
+}
+
+func TestDryRunStrictAndReports(t *testing.T) {
+	dir := workspace(t)
+	f := filepath.Join(dir, "c.csv")
+	mustRun(t, "gen", "--n", "800", "--seed", "5", "--out", f)
+
+	dry := ingestJSON(t, "--dry-run", f)
+	if dry.Status != schemas.BatchDryRun || dry.Rejected == 0 {
+		t.Fatalf("dry run: %s, %d rejected", dry.Status, dry.Rejected)
+	}
+	if _, err := os.Stat(os.Getenv("TIPDASH_DB")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dry run created the database: %v", err)
+	}
+	r := tipdash(t, "ingest", "--strict", f)
+	if r.code != 1 || !strings.Contains(r.stdout, "NO guardado") {
+		t.Errorf("strict: exit %d\n%s", r.code, r.stdout)
+	}
+	if n := total(t, "victims"); n != 0 {
+		t.Errorf("strict stored %d victims", n)
+	}
+	for _, ext := range []string{"csv", "xlsx", "json"} {
+		rp := filepath.Join(dir, "informe."+ext)
+		mustRun(t, "ingest", "--dry-run", "--report", rp, f)
+		b, err := os.ReadFile(rp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ext {
+		case "csv":
+			rows := readCSV(t, strings.TrimPrefix(string(b), "\ufeff"))
+			if rows[0][0] != "tipo_kind" || len(rows) < dry.Rejected+1 {
+				t.Errorf("CSV report: %d rows for %d rejections", len(rows), dry.Rejected)
+			}
+		case "xlsx":
+			x, err := excelize.OpenReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := x.GetRows("Problemas - Issues")
+			if len(rows) < dry.Rejected+1 {
+				t.Errorf("XLSX report: %d rows for %d rejections", len(rows), dry.Rejected)
+			}
+		case "json":
+			var rep schemas.BatchReport
+			if err := json.Unmarshal(b, &rep); err != nil || rep.Rejected != dry.Rejected {
+				t.Errorf("JSON report: %v, %d rejected", err, rep.Rejected)
+			}
+		}
+	}
+}
+
+func TestErrorsAreBilingual(t *testing.T) {
+	workspace(t)
+	cases := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"query", "--measure", "victims"}, 1, []string{"no existe la base de datos", "no database"}},
+		{[]string{"query", "--measure", "people"}, 1, []string{"medida desconocida", "unknown measure"}},
+		{[]string{"query", "--measure", "victims", "--by", "colour"}, 1, []string{"dimensión desconocida", "unknown dimension"}},
+		{[]string{"query", "--measure", "victims", "--where", "sex=mujer"}, 2, []string{"no es un código", "is not a sex code"}},
+		{[]string{"query", "--measure", "victims", "--by", "year,sex,age_group,province"}, 1, []string{"como máximo 3", "at most 3"}},
+		{[]string{"ingest", "--profile", "nope", "x.csv"}, 1, []string{"perfil desconocido", "unknown profile"}},
+		{[]string{"ingest", "no-such-file.csv"}, 1, []string{"no existe el archivo", "no such file"}},
+		{[]string{"ingest", "--entity", "cia", "x.csv"}, 1, []string{"no es un código", "is not a referring_institution code"}},
+		{[]string{"frobnicate"}, 2, []string{"comando desconocido", "unknown command"}},
+		{[]string{"ingest"}, 2, []string{"falta el archivo", "no file given"}},
+	}
+	for _, c := range cases {
+		r := tipdash(t, c.args...)
+		if r.code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, r.code, c.code, r.stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", c.args, w, r.stderr)
+			}
+		}
+	}
+}
+
+func TestProtectedTiersRefused(t *testing.T) {
+	dir := workspace(t)
+	f := filepath.Join(dir, "c.csv")
+	mustRun(t, "gen", "--n", "100", "--out", f)
+	mustRun(t, "ingest", f)
+	for _, tier := range []string{"conatt", "public"} {
+		r := tipdash(t, "query", "--measure", "victims", "--by", "sex", "--tier", tier)
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "aún no está disponible") {
+			t.Errorf("tier %s: exit %d, stdout %q, stderr %q", tier, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestPersonalDataNeverStored: the fake names, phones, addresses and notes
+// of the generated sheet appear nowhere in the database file.
+func TestPersonalDataNeverStored(t *testing.T) {
+	dir := workspace(t)
+	f := filepath.Join(dir, "c.csv")
+	mustRun(t, "gen", "--n", "1500", "--seed", "9", "--out", f)
+	rep := ingestJSON(t, f)
+	if len(rep.DroppedColumns()) != 5 {
+		t.Errorf("dropped columns: %v", rep.DroppedColumns())
+	}
+	db, err := os.ReadFile(os.Getenv("TIPDASH_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(os.Getenv("TIPDASH_DB") + ".wal")
+	for _, leak := range []string{"Relato ficticio", "al norte de la iglesia", "ERI-2019-", "ERI-2024-", "Quesada", "Yesenia"} {
+		if bytes.Contains(db, []byte(leak)) || bytes.Contains(wal, []byte(leak)) {
+			t.Errorf("%q is in the database file", leak)
+		}
+	}
+	st, err := os.Stat(os.Getenv("TIPDASH_DB") + ".secret")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("secret file: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+}
+
+// TestSamePersonLaterBatch: a person id seen in an earlier batch updates
+// that person (the keyed hash is stable with the same secret).
+func TestSamePersonLaterBatch(t *testing.T) {
+	dir := workspace(t)
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	os.WriteFile(a, []byte("ID persona,Rol,Fecha de referencia,Estado de la víctima\nX-1,víctima,01/02/2024,presunta\nX-2,víctima,03/02/2024,presunta\n"), 0o600)
+	os.WriteFile(b, []byte("ID persona,Rol,Fecha de referencia,Estado de la víctima\nx 1,víctima,01/02/2024,Acreditada\n"), 0o600)
+	mustRun(t, "ingest", a)
+	rep := ingestJSON(t, b)
+	if rep.Updated != 1 {
+		t.Errorf("updated %d, want 1", rep.Updated)
+	}
+	got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "status"))
+	if diff := cmp.Diff([][]string{{"status", "count", "note"}, {"presumed", "1", ""}, {"accredited", "1", ""}}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func asMain(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TIPDASH_AS_MAIN=1")
+	return cmd
+}
+
+// TestLockedDatabase: while another process holds the database, the CLI
+// says so plainly, with the process id, and changes nothing.
+func TestLockedDatabase(t *testing.T) {
+	dir := workspace(t)
+	path := os.Getenv("TIPDASH_DB")
+	f := filepath.Join(dir, "c.csv")
+	mustRun(t, "gen", "--n", "50", "--out", f)
+	holder := exec.Command(os.Args[0], "-test.run=^$")
+	holder.Env = append(os.Environ(), "TIPDASH_TEST_HOLD="+path)
+	out, _ := holder.StdoutPipe()
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); strings.TrimSpace(line) != "ready" {
+		t.Fatalf("holder: %q", line)
+	}
+	for _, args := range [][]string{{"ingest", f}, {"query", "--measure", "victims"}, {"batches", "list"}} {
+		r := tipdash(t, args...)
+		pid := strconv.Itoa(holder.Process.Pid)
+		if r.code != 1 || !strings.Contains(r.stderr, "abierta por otro proceso (PID "+pid+")") || !strings.Contains(r.stderr, "held by another process") {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestKilledIngest: an ingest killed with SIGKILL leaves nothing behind,
+// and the same file can then be ingested.
+func TestKilledIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a large file")
+	}
+	dir := workspace(t)
+	path := os.Getenv("TIPDASH_DB")
+	f := filepath.Join(dir, "grande.csv")
+	mustRun(t, "gen", "--n", "400000", "--seed", "3", "--out", f)
+	cmd := asMain("ingest", "--no-progress", f)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once the transaction has written to the database.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := os.Stat(path + ".wal"); err == nil && st.Size() > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the ingest ended before it was killed (%v): make the file larger", err)
+	}
+	if list := mustRun(t, "batches", "list"); strings.Contains(list, "grande.csv") {
+		t.Errorf("the killed batch is listed:\n%s", list)
+	}
+	if n := total(t, "smuggled_migrants"); n != 0 {
+		t.Errorf("%d records survived the kill", n)
+	}
+	rep := ingestJSON(t, "--no-progress", f)
+	if rep.Status != schemas.BatchStored || rep.BatchID != 1 {
+		t.Errorf("after the kill: %s, batch %d", rep.Status, rep.BatchID)
+	}
+}
+
+// TestCTDC reproduces, from the real CTDC file, figures computed
+// independently from it. It skips when the file is absent.
+func TestCTDC(t *testing.T) {
+	src := filepath.Join("..", "..", "..", "shared", "external", "ctdc_2020-04-14_derived_dados_app.csv")
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("CTDC file not present:", src)
+	}
+	workspace(t)
+	rep := ingestJSON(t, "--profile", "ctdc", src)
+	if rep.Accepted != 48773 || rep.Rejected != 0 {
+		t.Fatalf("accepted %d rejected %d, want 48773 and 0", rep.Accepted, rep.Rejected)
+	}
+	check := func(by string, want map[string]string, extra ...string) {
+		t.Helper()
+		got := map[string]string{}
+		for _, r := range readCSV(t, mustRun(t, append([]string{"query", "--measure", "victims", "--by", by}, extra...)...))[1:] {
+			got[r[0]] = r[1]
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s=%s: %s, want %s", by, k, got[k], v)
+			}
+		}
+	}
+	check("sex", map[string]string{"female": "35506", "male": "13267"})
+	check("exploitation", map[string]string{"sexual": "16039", "forced_labour": "9772", "other": "976", "unknown": "22294"})
+	check("age_group", map[string]string{"child": "10201"})
+	check("year", map[string]string{"2016": "16399"})
+	check("citizenship", map[string]string{"UNK": "9136", "PHL": "11365", "UKR": "7761"})
+}
+
+func TestCTDCQuirks(t *testing.T) {
+	dir := workspace(t)
+	f := filepath.Join(dir, "ctdc.csv")
+	os.WriteFile(f, []byte("yearOfRegistration,gender,ageBroad,citizenship,isForcedLabour,isSexualExploit,CountryOfExploitation\n"+
+		"2019,Female,9--17,NA,1.0,0.0,US\n"+
+		"2019,Male,48+,00,-99,-99,0\n"+
+		"2019,Female,,-99,0.0,0.0,\n"+
+		"2020,Female,18--20,CO,,1.0,CO\n"), 0o600)
+	mustRun(t, "ingest", "--profile", "ctdc", f)
+	got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "citizenship,flow"))
+	want := [][]string{{"citizenship", "flow", "count", "note"}, {"COL", "domestic", "1", ""}, {"NAM", "transnational", "1", ""}, {"UNK", "unknown", "2", ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NA is Namibia; 00 and -99 are unknown (-want +got):\n%s", diff)
+	}
+	got = readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "exploitation"))
+	want = [][]string{{"exploitation", "count", "note"}, {"sexual", "1", ""}, {"forced_labour", "1", ""}, {"other", "1", ""}, {"unknown", "1", ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+}
