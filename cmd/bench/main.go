@@ -1,0 +1,192 @@
+// Command bench measures tipdash's ingest and query speed and memory against
+// baselines measured in the same run, on this machine: DuckDB's own CSV
+// loader for ingest, and the same GROUP BY on the records view for queries.
+// It prints ratios (medians of alternating runs), because absolute times on
+// shared machines are noise. Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store"
+)
+
+func main() {
+	tipdash := flag.String("tipdash", "./tipdash", "the tipdash binary")
+	rows := flag.Int("rows", 1_000_000, "rows of the large CSV")
+	small := flag.Int("small", 250_000, "rows of the small CSV (memory must not grow with the file)")
+	xlsxRows := flag.Int("xlsx", 100_000, "rows of the XLSX file")
+	runs := flag.Int("runs", 3, "runs of each measurement (the median is reported)")
+	dir := flag.String("dir", "", "work directory (default: a temporary one, removed after)")
+	baselineCSV := flag.String("baseline-csv", "", "internal: load this CSV with DuckDB's read_csv")
+	baselineDB := flag.String("baseline-db", "", "internal: into this database")
+	flag.Parse()
+	if *baselineCSV != "" {
+		if err := duckdbLoad(*baselineCSV, *baselineDB); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := bench(*tipdash, *dir, *rows, *small, *xlsxRows, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// duckdbLoad is the ingest baseline: DuckDB parses the same file into a
+// table of text columns in a file database.
+func duckdbLoad(csvPath, dbPath string) error {
+	conn, err := duckdb.NewConnector(dbPath+"?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	_, err = db.Exec(`CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar = true)`, csvPath)
+	return err
+}
+
+type measure struct {
+	wall time.Duration
+	rss  int64 // KiB
+}
+
+// timed runs a command and returns its wall time and peak resident memory.
+func timed(name string, args ...string) (measure, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	t := time.Now()
+	if err := cmd.Run(); err != nil {
+		return measure{}, fmt.Errorf("%s %v: %w", name, args, err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return measure{wall: time.Since(t), rss: ru.Maxrss}, nil
+}
+
+func median(ms []measure) measure {
+	s := slices.Clone(ms)
+	slices.SortFunc(s, func(a, b measure) int { return int(a.wall - b.wall) })
+	peak := int64(0)
+	for _, m := range ms {
+		peak = max(peak, m.rss)
+	}
+	return measure{wall: s[len(s)/2].wall, rss: peak}
+}
+
+func bench(tipdash, dir string, rows, small, xlsxRows, runs int) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tipdash-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("tipdash bench: %d runs each, medians; machine: %d CPUs\n\n", runs, runtime.NumCPU())
+	fmt.Printf("%-34s %12s %12s %8s %14s\n", "ingest (CSV from tipdash gen)", "tipdash", "duckdb", "ratio", "tipdash RSS")
+	var bigDB string
+	for _, n := range []int{small, rows} {
+		csvPath := filepath.Join(dir, fmt.Sprintf("eri_%d.csv", n))
+		if _, err := timed(tipdash, "gen", "--n", strconv.Itoa(n), "--seed", "1", "--out", csvPath); err != nil {
+			return err
+		}
+		var ours, base []measure
+		for i := range runs {
+			db := filepath.Join(dir, fmt.Sprintf("t_%d_%d.duckdb", n, i))
+			bdb := filepath.Join(dir, fmt.Sprintf("b_%d_%d.duckdb", n, i))
+			b, err := timed(self, "-baseline-csv", csvPath, "-baseline-db", bdb)
+			if err != nil {
+				return err
+			}
+			o, err := timed(tipdash, "ingest", "--no-progress", "--db", db, csvPath)
+			if err != nil {
+				return err
+			}
+			ours, base = append(ours, o), append(base, b)
+			os.Remove(bdb)
+			if n == rows && i == runs-1 {
+				bigDB = db
+			} else {
+				os.Remove(db)
+				os.Remove(db + ".wal")
+			}
+		}
+		o, b := median(ours), median(base)
+		fmt.Printf("%-34s %11.2fs %11.2fs %8.2f %11d MB\n", fmt.Sprintf("%d rows", n), o.wall.Seconds(), b.wall.Seconds(),
+			o.wall.Seconds()/b.wall.Seconds(), o.rss/1024)
+		os.Remove(csvPath)
+	}
+
+	xlsxPath := filepath.Join(dir, "eri.xlsx")
+	if _, err := timed(tipdash, "gen", "--n", strconv.Itoa(xlsxRows), "--seed", "2", "--out", xlsxPath); err != nil {
+		return err
+	}
+	var xs []measure
+	for i := range runs {
+		db := filepath.Join(dir, fmt.Sprintf("x_%d.duckdb", i))
+		m, err := timed(tipdash, "ingest", "--no-progress", "--db", db, xlsxPath)
+		if err != nil {
+			return err
+		}
+		xs = append(xs, m)
+		os.Remove(db)
+	}
+	x := median(xs)
+	fmt.Printf("\n%-34s %11.2fs (target: under 5 s), %d MB\n", fmt.Sprintf("ingest XLSX, %d rows", xlsxRows), x.wall.Seconds(), x.rss/1024)
+
+	return benchQuery(bigDB, rows)
+}
+
+// benchQuery times a 2-dimension aggregate through tipdash's aggregate path
+// against the same GROUP BY on the documented records view.
+func benchQuery(path string, rows int) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q := schemas.Query{Measure: schemas.MeasureSmuggledMigrants, By: []schemas.Dim{schemas.DimYear, schemas.DimSex}}
+	const view = `SELECT year, sex, count(*) FROM records WHERE role = 'smuggled_migrant' GROUP BY ALL ORDER BY ALL`
+	var ours, base []measure
+	for range 15 {
+		t := time.Now()
+		rs, err := db.SQL().QueryContext(ctx, view)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+		}
+		rs.Close()
+		base = append(base, measure{wall: time.Since(t)})
+		t = time.Now()
+		if _, err := db.Aggregate(ctx, q, schemas.TierAdmin); err != nil {
+			return err
+		}
+		ours = append(ours, measure{wall: time.Since(t)})
+	}
+	o, b := median(ours), median(base)
+	fmt.Printf("\n%-34s %12s %12s %8s\n", "query (year x sex, smuggled)", "tipdash", "view SQL", "ratio")
+	fmt.Printf("%-34s %10.1fms %10.1fms %8.2f\n", fmt.Sprintf("%d rows", rows), float64(o.wall.Microseconds())/1000,
+		float64(b.wall.Microseconds())/1000, o.wall.Seconds()/b.wall.Seconds())
+	return nil
+}
