@@ -100,7 +100,7 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(tpl.Bytes())
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		src, err := NewXLSX(bytes.NewReader(data), "")
+		src, err := NewXLSX(bytes.NewReader(data), int64(len(data)), "")
 		if err != nil {
 			var se *schemas.Error
 			if !errors.As(err, &se) {
@@ -109,5 +109,41 @@ func FuzzXLSX(f *testing.F) {
 			return
 		}
 		drain(t, src)
+	})
+}
+
+// FuzzXLSXSheet fuzzes the worksheet XML scanner directly (no zip around it).
+func FuzzXLSXSheet(f *testing.F) {
+	for _, s := range []string{
+		`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="inlineStr"><is><r><t>a</t></r><r><t xml:space="preserve"> b</t></r></is></c></row><row r="3"/></sheetData></worksheet>`,
+		`<x:sheetData><x:row><x:c t="n"><x:f>1+1</x:f><x:v>2</x:v></x:c><x:c r="XFD1"><v>&amp;&#233;&#x41;_x000D_</v></x:c></x:row></x:sheetData>`,
+		`<sheetData><row r="2"><c r="B2"><v><![CDATA[a<b]]></v></c><!-- c --><?pi?></row>`,
+		`<row r="99999999999999999999"><c r="ZZZZZ1"><v>1</v></c></row>`,
+		`<row><c t="s"><v>7</v></c></row>`,
+		`<row><c r="B1"/><c r="A1"><v>x</v></c></row>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := &xlsxSource{rc: io.NopCloser(nil), sc: newScanner(bytes.NewReader(data)), shared: []string{"uno"}}
+		last := 0
+		for i := 0; i < 1_000_000; i++ {
+			row, cells, err := src.Next()
+			if err == io.EOF {
+				return
+			}
+			if row <= last && err == nil {
+				t.Fatalf("row %d after row %d", row, last)
+			}
+			last = row
+			if len(cells) > maxColumns {
+				t.Fatalf("%d cells", len(cells))
+			}
+			var re *RowError
+			if err != nil && !errors.As(err, &re) {
+				return
+			}
+		}
+		t.Fatal("the sheet did not end")
 	})
 }

@@ -121,7 +121,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	case FormatCSV:
 		src, err = NewCSV(in)
 	case FormatXLSX:
-		src, err = NewXLSX(in, opt.Sheet)
+		src, err = NewXLSX(&countingReaderAt{r: f, c: in}, st.Size(), opt.Sheet)
 	case FormatJSONL:
 		src, err = NewJSONL(in)
 	default:
@@ -249,6 +249,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	if c.progress != nil && c.n-c.last > 1<<20 {
 		c.last = c.n
 		c.progress(c.n, c.total)
+	}
+	return n, err
+}
+
+// countingReaderAt reports the progress of an XLSX file, read at offsets.
+type countingReaderAt struct {
+	r io.ReaderAt
+	c *countingReader
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.c.n += int64(n)
+	if c.c.progress != nil && c.c.n-c.c.last > 1<<20 {
+		c.c.last = c.c.n
+		c.c.progress(min(c.c.n, c.c.total), c.c.total)
 	}
 	return n, err
 }

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -165,62 +164,6 @@ func (s *csvSource) Next() (int, []string, error) {
 }
 
 func (s *csvSource) Close() error { return nil }
-
-// xlsxSource reads one sheet of a workbook with raw cell values: dates come
-// as Excel serial numbers, which classify.ParseDate understands.
-type xlsxSource struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	row  int
-}
-
-// NewXLSX returns a Source over one sheet ("" for the first) of a workbook.
-func NewXLSX(r io.Reader, sheet string) (Source, error) {
-	f, err := excelize.OpenReader(r)
-	if err != nil {
-		return nil, schemas.Invalid("bad_xlsx", "no es un libro XLSX legible: %v", "not a readable XLSX workbook: %v", err)
-	}
-	sheets := f.GetSheetList()
-	if sheet == "" {
-		if len(sheets) == 0 {
-			f.Close()
-			return nil, schemas.Invalid("bad_xlsx", "el libro no tiene hojas", "the workbook has no sheets")
-		}
-		sheet = sheets[0]
-	} else if !slices.Contains(sheets, sheet) {
-		f.Close()
-		return nil, schemas.Invalid("no_sheet", "el libro no tiene la hoja %q; sus hojas son: %s",
-			"the workbook has no sheet %q; its sheets are: %s", sheet, strings.Join(sheets, ", "))
-	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		f.Close()
-		return nil, schemas.Invalid("bad_xlsx", "no se puede leer la hoja %q: %v", "cannot read sheet %q: %v", sheet, err)
-	}
-	return &xlsxSource{f: f, rows: rows}, nil
-}
-
-var rawCells = excelize.Options{RawCellValue: true}
-
-func (s *xlsxSource) Next() (int, []string, error) {
-	if !s.rows.Next() {
-		if err := s.rows.Error(); err != nil {
-			return 0, nil, fmt.Errorf("xlsx: %w", err)
-		}
-		return 0, nil, io.EOF
-	}
-	s.row++
-	cells, err := s.rows.Columns(rawCells)
-	if err != nil {
-		return s.row, nil, &RowError{Row: s.row, Err: err}
-	}
-	return s.row, cells, nil
-}
-
-func (s *xlsxSource) Close() error {
-	s.rows.Close()
-	return s.f.Close()
-}
 
 // jsonlSource reads one JSON object per line. The keys of all objects seen
 // so far form the header, which the source reports as row 1 of its output
