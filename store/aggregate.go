@@ -66,11 +66,8 @@ func (db *DB) Aggregate(ctx context.Context, q schemas.Query, tier schemas.Tier)
 	return t, nil
 }
 
-// multiTables maps the multi-valued dimensions to their table.
-var multiTables = map[schemas.Dim]string{
-	schemas.DimExploitation: "record_exploitation",
-	schemas.DimRecruitment:  "record_recruitment",
-}
+// multiValued are the dimensions stored as bit sets.
+var multiValued = map[schemas.Dim]bool{schemas.DimExploitation: true, schemas.DimRecruitment: true}
 
 // dimExpr is the SQL expression of a dimension's code index (the year itself
 // for year) over record_versions v, or m for a multi-valued dimension.
@@ -81,8 +78,8 @@ func dimExpr(d schemas.Dim) string {
 	case schemas.DimMonth:
 		return "CASE WHEN v.month = 0 THEN 12 ELSE v.month - 1 END"
 	}
-	if _, ok := multiTables[d]; ok {
-		return "m.value"
+	if multiValued[d] {
+		return "m.range"
 	}
 	return "v." + string(d)
 }
@@ -107,8 +104,9 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 	var group []string
 	from := "record_versions v"
 	for _, d := range q.By {
-		if t, ok := multiTables[d]; ok {
-			from += fmt.Sprintf(" JOIN %s m ON m.id = v.id", t)
+		if multiValued[d] {
+			// One row per person and value: each set bit of the code set.
+			from += fmt.Sprintf(" JOIN range(0, 32) m ON (v.%s >> m.range) & 1 = 1", d)
 		}
 		group = append(group, dimExpr(d))
 	}
@@ -124,6 +122,14 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 			}
 			continue
 		}
+		if multiValued[f.Dim] {
+			var mask uint32
+			for _, v := range f.Values {
+				mask |= 1 << schemas.MustDim(f.Dim).Index(v)
+			}
+			where, args = append(where, fmt.Sprintf("v.%s & ? <> 0", f.Dim)), append(args, mask)
+			continue
+		}
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(f.Values)), ", ")
 		for _, v := range f.Values {
 			if f.Dim == schemas.DimYear {
@@ -133,11 +139,7 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 				args = append(args, schemas.MustDim(f.Dim).Index(v))
 			}
 		}
-		if t, ok := multiTables[f.Dim]; ok {
-			where = append(where, fmt.Sprintf("v.id IN (SELECT id FROM %s WHERE value IN (%s))", t, ph))
-		} else {
-			where = append(where, fmt.Sprintf("(%s) IN (%s)", dimExpr(f.Dim), ph))
-		}
+		where = append(where, fmt.Sprintf("(%s) IN (%s)", dimExpr(f.Dim), ph))
 	}
 	s := "SELECT " + strings.Join(append(slices.Clone(group), "count(*)"), ", ") + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
 	if len(group) > 0 {

@@ -36,8 +36,6 @@ type Batch struct {
 	conn    *sql.Conn
 	id      int64
 	records *duckdb.Appender
-	exploit *duckdb.Appender
-	recruit *duckdb.Appender
 	row     []driver.Value
 	done    bool
 }
@@ -66,15 +64,8 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 		return fail(err)
 	}
 	err = conn.Raw(func(dc any) error {
-		c := dc.(driver.Conn)
 		var err error
-		if b.records, err = duckdb.NewAppenderFromConn(c, "", "record_versions"); err != nil {
-			return err
-		}
-		if b.exploit, err = duckdb.NewAppenderFromConn(c, "", "record_exploitation"); err != nil {
-			return err
-		}
-		b.recruit, err = duckdb.NewAppenderFromConn(c, "", "record_recruitment")
+		b.records, err = duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "record_versions")
 		return err
 	})
 	if err != nil {
@@ -105,25 +96,15 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 			age = int16(r.Age)
 		}
 		v := b.row[:0]
-		v = append(v, id, b.id, int32(r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true,
+		v = append(v, id, uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true,
 			uint8(r.Role), uint8(r.Offence), int16(r.Year), uint8(r.Month), uint8(r.Day),
 			uint8(r.Sex), uint8(r.GenderIdentity), age, uint8(r.AgeGroup), uint8(r.AgeBand), uint8(r.SexAge),
 			uint16(r.Citizenship), uint16(r.CountryExploitation), uint8(r.Flow), uint8(r.Province),
 			uint8(r.BorderPost), uint8(r.Status), uint8(r.CJStage), uint8(r.MigrationStatus),
 			uint8(r.ReferringInstitution), uint8(r.ReportingEntity), uint8(r.Sector),
-			uint8(r.ExploitationMain), uint8(r.ICCS))
+			uint8(r.ExploitationMain), uint8(r.ICCS), uint32(r.Exploitation), uint32(r.Recruitment))
 		if err := b.records.AppendRow(v...); err != nil {
 			return fmt.Errorf("append row %d: %w", r.Row, err)
-		}
-		for e := range r.Exploitation.All() {
-			if err := b.exploit.AppendRow(id, uint8(e)); err != nil {
-				return fmt.Errorf("append row %d: %w", r.Row, err)
-			}
-		}
-		for e := range r.Recruitment.All() {
-			if err := b.recruit.AppendRow(id, uint8(e)); err != nil {
-				return fmt.Errorf("append row %d: %w", r.Row, err)
-			}
 		}
 	}
 	return nil
@@ -137,10 +118,10 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 		return nil, fmt.Errorf("duplicates: %w", err)
 	}
 	if _, err := b.conn.ExecContext(ctx, `CREATE TEMP TABLE dup_rows AS
-		WITH f AS (SELECT person_key, min(row_no) AS first_row FROM record_versions
-		           WHERE batch_id = ? AND person_key IS NOT NULL GROUP BY person_key HAVING count(*) > 1)
-		SELECT v.id, v.row_no, f.first_row FROM record_versions v JOIN f ON f.person_key = v.person_key
-		WHERE v.batch_id = ? AND v.row_no > f.first_row`, b.id, b.id); err != nil {
+		WITH mine AS (SELECT id, person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL),
+		     f AS (SELECT person_key, min(id) AS first_id FROM mine GROUP BY person_key HAVING count(*) > 1)
+		SELECT m.id, m.id & 4294967295 AS row_no, f.first_id & 4294967295 AS first_row
+		FROM mine m JOIN f ON f.person_key = m.person_key WHERE m.id > f.first_id`, recordID(b.id, 0), recordID(b.id, 1<<32-1)); err != nil {
 		return nil, fmt.Errorf("duplicates: %w", err)
 	}
 	defer b.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS dup_rows`)
@@ -189,8 +170,6 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 		return nil, nil
 	}
 	for _, q := range []string{
-		`DELETE FROM record_exploitation USING dup_rows d WHERE record_exploitation.id = d.id`,
-		`DELETE FROM record_recruitment USING dup_rows d WHERE record_recruitment.id = d.id`,
 		`DELETE FROM record_versions USING dup_rows d WHERE record_versions.id = d.id`,
 	} {
 		if _, err := b.conn.ExecContext(ctx, q); err != nil {
@@ -221,14 +200,15 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 		return fail(err)
 	}
 	var earlier bool
-	if err := b.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_versions WHERE batch_id <> ? AND person_key IS NOT NULL)`, b.id).Scan(&earlier); err != nil {
+	lo, hi := recordID(b.id, 0), recordID(b.id, 1<<32-1)
+	if err := b.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_versions WHERE id < ? AND person_key IS NOT NULL)`, lo).Scan(&earlier); err != nil {
 		return fail(err)
 	}
 	var updated int64
 	if earlier {
 		res, err := b.conn.ExecContext(ctx, `UPDATE record_versions SET is_current = false
-			WHERE is_current AND batch_id <> ? AND person_key IN
-			(SELECT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL)`, b.id, b.id)
+			WHERE is_current AND id < ? AND person_key IN
+			(SELECT person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL)`, lo, lo, hi)
 		if err != nil {
 			return fail(err)
 		}
@@ -288,14 +268,12 @@ func (b *Batch) quarantine(rows []schemas.Rejected) error {
 }
 
 func (b *Batch) closeAppenders() error {
-	var errs []error
-	for _, a := range []**duckdb.Appender{&b.records, &b.exploit, &b.recruit} {
-		if *a != nil {
-			errs = append(errs, (*a).Close())
-			*a = nil
-		}
+	if b.records == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	err := b.records.Close()
+	b.records = nil
+	return err
 }
 
 // Abort rolls the batch back. It is safe after Commit and twice.
@@ -304,11 +282,9 @@ func (b *Batch) Abort() error {
 		return nil
 	}
 	b.done = true
-	for _, a := range []**duckdb.Appender{&b.records, &b.exploit, &b.recruit} {
-		if *a != nil {
-			(*a).Clear()
-			*a = nil
-		}
+	if b.records != nil {
+		b.records.Clear()
+		b.records = nil
 	}
 	_, err := b.conn.ExecContext(context.Background(), `ROLLBACK`)
 	b.conn.Close()
@@ -405,19 +381,17 @@ func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) error {
 			"el lote %d ya fue revertido", "batch %d was already rolled back", id))
 	}
 	for _, q := range []string{
-		`CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT person_key FROM record_versions WHERE batch_id = ? AND person_key IS NOT NULL`,
-		`DELETE FROM record_exploitation WHERE id IN (SELECT id FROM record_versions WHERE batch_id = ?)`,
-		`DELETE FROM record_recruitment WHERE id IN (SELECT id FROM record_versions WHERE batch_id = ?)`,
-		`DELETE FROM record_versions WHERE batch_id = ?`,
+		`CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL`,
+		`DELETE FROM record_versions WHERE id BETWEEN ? AND ?`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+		if _, err := tx.ExecContext(ctx, q, recordID(id, 0), recordID(id, 1<<32-1)); err != nil {
 			return fmt.Errorf("rollback batch %d: %w", id, err)
 		}
 	}
 	for _, q := range []string{
 		`UPDATE record_versions SET is_current = true WHERE id IN (
 			SELECT max(v.id) FROM record_versions v JOIN rollback_keys k ON v.person_key = k.person_key
-			JOIN batches b ON b.id = v.batch_id AND b.status = 'stored' GROUP BY v.person_key)`,
+			JOIN batches b ON b.id = v.id >> 32 AND b.status = 'stored' GROUP BY v.person_key)`,
 		`DROP TABLE rollback_keys`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -27,9 +27,7 @@ CREATE TABLE batches (
 -- USMALLINT for countries): fixed-width and fast to append and to group.
 -- The views below turn them back into codes (ENUM types, in code-list order).
 CREATE TABLE record_versions (
-    id                    BIGINT NOT NULL,  -- batch_id * 2^32 + source row
-    batch_id              BIGINT NOT NULL,
-    row_no                INTEGER NOT NULL,
+    id                    BIGINT NOT NULL,  -- batch * 2^32 + source row: id >> 32 is the batch
     person_key            UUID,             -- HMAC of the person id; NULL when the source had none
     case_key              UUID,             -- HMAC of the case id
     is_current            BOOLEAN NOT NULL,
@@ -56,11 +54,10 @@ CREATE TABLE record_versions (
     reporting_entity      UTINYINT NOT NULL,
     sector                UTINYINT NOT NULL,
     exploitation_main     UTINYINT NOT NULL,
-    iccs                  UTINYINT NOT NULL
+    iccs                  UTINYINT NOT NULL,
+    exploitation          UINTEGER NOT NULL, -- multi-valued: bit n set = code n of the list
+    recruitment           UINTEGER NOT NULL
 );
-
-CREATE TABLE record_exploitation (id BIGINT NOT NULL, value UTINYINT NOT NULL);
-CREATE TABLE record_recruitment (id BIGINT NOT NULL, value UTINYINT NOT NULL);
 
 -- Rejected rows: nothing is lost. Cells hold the mapped, non-personal
 -- columns only; ids and personal-data columns are never kept.
@@ -78,7 +75,7 @@ CREATE TABLE quarantine (
 -- WHERE role = 'victim' GROUP BY ALL ORDER BY ALL.
 CREATE VIEW records AS
 SELECT
-    id, batch_id,
+    id, id >> 32 AS batch_id,
     CAST(enum_range(NULL::role_t)[role + 1] AS role_t) AS role,
     CAST(enum_range(NULL::offence_t)[offence + 1] AS offence_t) AS offence,
     year,
@@ -108,11 +105,11 @@ WHERE is_current;
 -- The multi-valued dimensions: one row per person and value. A person with
 -- two forms of exploitation counts once under each: these are not additive.
 CREATE VIEW records_exploitation AS
-SELECT e.id, CAST(enum_range(NULL::exploitation_t)[e.value + 1] AS exploitation_t) AS exploitation
-FROM record_exploitation e JOIN record_versions v ON v.id = e.id
+SELECT v.id, CAST(enum_range(NULL::exploitation_t)[c.range + 1] AS exploitation_t) AS exploitation
+FROM record_versions v JOIN range(0, 32) c ON (v.exploitation >> c.range) & 1 = 1
 WHERE v.is_current;
 
 CREATE VIEW records_recruitment AS
-SELECT e.id, CAST(enum_range(NULL::recruitment_t)[e.value + 1] AS recruitment_t) AS recruitment
-FROM record_recruitment e JOIN record_versions v ON v.id = e.id
+SELECT v.id, CAST(enum_range(NULL::recruitment_t)[c.range + 1] AS recruitment_t) AS recruitment
+FROM record_versions v JOIN range(0, 32) c ON (v.recruitment >> c.range) & 1 = 1
 WHERE v.is_current;
