@@ -72,16 +72,17 @@ var multiValued = map[schemas.Dim]bool{schemas.DimExploitation: true, schemas.Di
 // dimExpr is the SQL expression of a dimension's code index (the year itself
 // for year) over record_versions v, or m for a multi-valued dimension.
 func dimExpr(d schemas.Dim) string {
+	month := layout["month"].expr("v")
 	switch d {
 	case schemas.DimQuarter:
-		return "CASE WHEN v.month = 0 THEN 4 ELSE (v.month - 1) // 3 END"
+		return fmt.Sprintf("CASE WHEN %[1]s = 0 THEN 4 ELSE (%[1]s - 1) // 3 END", month)
 	case schemas.DimMonth:
-		return "CASE WHEN v.month = 0 THEN 12 ELSE v.month - 1 END"
+		return fmt.Sprintf("CASE WHEN %[1]s = 0 THEN 12 ELSE %[1]s - 1 END", month)
 	}
 	if multiValued[d] {
 		return "m.range"
 	}
-	return "v." + string(d)
+	return layout[d].expr("v")
 }
 
 // codeName turns a code index back into its code.
@@ -106,19 +107,19 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 	for _, d := range q.By {
 		if multiValued[d] {
 			// One row per person and value: each set bit of the code set.
-			from += fmt.Sprintf(" JOIN range(0, 32) m ON (v.%s >> m.range) & 1 = 1", d)
+			from += fmt.Sprintf(" JOIN range(0, 32) m ON (%s >> m.range) & 1 = 1", layout[d].expr("v"))
 		}
 		group = append(group, dimExpr(d))
 	}
-	where := []string{"v.is_current", "v.role = ?"}
+	where := []string{"v.is_current", layout[schemas.DimRole].expr("v") + " = ?"}
 	args := []any{int(q.Measure.Role())}
 	for _, f := range q.Where {
 		if f.Dim == schemas.DimYear && len(f.Values) == 0 {
 			if f.FromYear != 0 {
-				where, args = append(where, "v.year >= ?"), append(args, f.FromYear)
+				where, args = append(where, dimExpr(schemas.DimYear)+" >= ?"), append(args, f.FromYear)
 			}
 			if f.ToYear != 0 {
-				where, args = append(where, "v.year <= ?"), append(args, f.ToYear)
+				where, args = append(where, dimExpr(schemas.DimYear)+" <= ?"), append(args, f.ToYear)
 			}
 			continue
 		}
@@ -127,7 +128,7 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 			for _, v := range f.Values {
 				mask |= 1 << schemas.MustDim(f.Dim).Index(v)
 			}
-			where, args = append(where, fmt.Sprintf("v.%s & ? <> 0", f.Dim)), append(args, mask)
+			where, args = append(where, fmt.Sprintf("%s & ? <> 0", layout[f.Dim].expr("v"))), append(args, mask)
 			continue
 		}
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(f.Values)), ", ")

@@ -90,19 +90,8 @@ func uuidOrNil(k schemas.Key) driver.Value {
 func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 	for i := range recs {
 		r := &recs[i]
-		id := recordID(b.id, r.Row)
-		var age driver.Value
-		if r.Age >= 0 {
-			age = int16(r.Age)
-		}
-		v := b.row[:0]
-		v = append(v, id, uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true,
-			uint8(r.Role), uint8(r.Offence), int16(r.Year), uint8(r.Month), uint8(r.Day),
-			uint8(r.Sex), uint8(r.GenderIdentity), age, uint8(r.AgeGroup), uint8(r.AgeBand), uint8(r.SexAge),
-			uint16(r.Citizenship), uint16(r.CountryExploitation), uint8(r.Flow), uint8(r.Province),
-			uint8(r.BorderPost), uint8(r.Status), uint8(r.CJStage), uint8(r.MigrationStatus),
-			uint8(r.ReferringInstitution), uint8(r.ReportingEntity), uint8(r.Sector),
-			uint8(r.ExploitationMain), uint8(r.ICCS), uint32(r.Exploitation), uint32(r.Recruitment))
+		c0, c1, c2, c3, c4 := pack(r)
+		v := append(b.row[:0], recordID(b.id, r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true, c0, c1, c2, c3, c4)
 		if err := b.records.AppendRow(v...); err != nil {
 			return fmt.Errorf("append row %d: %w", r.Row, err)
 		}
@@ -129,11 +118,11 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 		schemas.DimAgeGroup, schemas.DimCitizenship, schemas.DimCountryExploitation, schemas.DimProvince,
 		schemas.DimBorderPost, schemas.DimStatus, schemas.DimCJStage, schemas.DimMigrationStatus,
 		schemas.DimReferringInstitution, schemas.DimSector}
-	sel := make([]string, len(cols))
-	for i, c := range cols {
-		sel[i] = "v." + string(c)
+	sel := []string{layout[schemas.DimYear].expr("v"), layout["month"].expr("v"), layout["day"].expr("v"), layout["age"].expr("v")}
+	for _, c := range cols {
+		sel = append(sel, layout[c].expr("v"))
 	}
-	rows, err := b.conn.QueryContext(ctx, `SELECT d.row_no, d.first_row, v.year, v.month, v.day, v.age, `+strings.Join(sel, ", ")+`
+	rows, err := b.conn.QueryContext(ctx, `SELECT d.row_no, d.first_row, `+strings.Join(sel, ", ")+`
 		FROM dup_rows d JOIN record_versions v ON v.id = d.id ORDER BY d.row_no`)
 	if err != nil {
 		return nil, fmt.Errorf("duplicates: %w", err)
@@ -141,8 +130,7 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 	var out []schemas.Duplicate
 	for rows.Next() {
 		var d schemas.Duplicate
-		var year, month, day int
-		var age sql.NullInt64
+		var year, month, day, age int64
 		codes := make([]int64, len(cols))
 		dest := []any{&d.Row, &d.FirstRow, &year, &month, &day, &age}
 		for i := range codes {
@@ -152,9 +140,9 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 			rows.Close()
 			return nil, fmt.Errorf("duplicates: %w", err)
 		}
-		d.Cells = map[string]string{schemas.FieldDate: formatDate(year, month, day)}
-		if age.Valid {
-			d.Cells[schemas.FieldAge] = fmt.Sprint(age.Int64)
+		d.Cells = map[string]string{schemas.FieldDate: formatDate(int(year), int(month), int(day))}
+		if age != ageUnknown {
+			d.Cells[schemas.FieldAge] = fmt.Sprint(age)
 		}
 		for i, c := range cols {
 			d.Cells[string(c)] = codeName(c, codes[i])

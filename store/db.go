@@ -91,6 +91,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
+		for _, v := range viewDDL() {
+			if _, err := db.sql.ExecContext(ctx, v); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("views: %w", err)
+			}
+		}
 	}
 	return db, nil
 }
