@@ -32,7 +32,9 @@ type BatchWriter interface {
 	// them, so that they go to quarantine. The database does this, so that
 	// memory does not grow with the number of people in a file.
 	Duplicates(ctx context.Context) ([]schemas.Duplicate, error)
-	// Commit writes the quarantine and the report, updates earlier versions
+	// Quarantine keeps rejected rows, as the file is read.
+	Quarantine(ctx context.Context, rows []schemas.Rejected) error
+	// Commit writes the report, updates earlier versions
 	// of the same people, and commits. It returns the batch id and how many
 	// people were already known.
 	Commit(ctx context.Context, report *schemas.BatchReport) (id int64, updated int, err error)
@@ -151,6 +153,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		warnIdx: map[warnKey]int{}, warnedRows: map[int]bool{}}
 	if opt.DryRun {
 		p.seen = map[schemas.Key]int{}
+		p.keepAll = true // nothing is stored: the report is the only copy
 	}
 	if err := p.run(ctx, src, w); err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
@@ -161,8 +164,12 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 		}
+		var rows []schemas.Rejected
 		for _, d := range dups {
-			p.duplicate(d)
+			rows = append(rows, p.duplicate(d))
+		}
+		if err := w.Quarantine(ctx, rows); err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 		}
 	}
 	p.finish()

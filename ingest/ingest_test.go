@@ -25,13 +25,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // is fine here; the store is exercised with a real DuckDB in its own tests
 // and in cmd/tipdash.
 type memSink struct {
-	stored   map[string]int64
-	batches  int
-	records  []schemas.Record
-	reports  []*schemas.BatchReport
-	begun    int
-	aborted  int
-	dedupeDB bool
+	stored      map[string]int64
+	batches     int
+	records     []schemas.Record
+	quarantined []schemas.Rejected
+	reports     []*schemas.BatchReport
+	begun       int
+	aborted     int
+	dedupeDB    bool
 }
 
 func newMemSink() *memSink { return &memSink{stored: map[string]int64{}} }
@@ -47,13 +48,19 @@ func (s *memSink) BeginBatch(_ context.Context, m schemas.BatchMeta) (BatchWrite
 }
 
 type memBatch struct {
-	sink *memSink
-	recs []schemas.Record
-	done bool
+	sink        *memSink
+	recs        []schemas.Record
+	quarantined []schemas.Rejected
+	done        bool
 }
 
 func (b *memBatch) Append(_ context.Context, recs []schemas.Record) error {
 	b.recs = append(b.recs, recs...)
+	return nil
+}
+
+func (b *memBatch) Quarantine(_ context.Context, rows []schemas.Rejected) error {
+	b.quarantined = append(b.quarantined, rows...)
 	return nil
 }
 
@@ -79,6 +86,7 @@ func (b *memBatch) Commit(_ context.Context, rep *schemas.BatchReport) (int64, i
 	id := int64(b.sink.batches)
 	b.sink.stored[rep.Meta.Hash] = id
 	b.sink.records = append(b.sink.records, b.recs...)
+	b.sink.quarantined = append(b.sink.quarantined, b.quarantined...)
 	b.sink.reports = append(b.sink.reports, rep)
 	b.done = true
 	return id, 0, nil

@@ -35,7 +35,12 @@ type pipeline struct {
 	warnIdx    map[warnKey]int // -> index in rep.Warnings
 	warnedRows map[int]bool
 	seen       map[schemas.Key]int // dry run only: person key -> first row
+	keepAll    bool                // keep every rejection in the report (dry run)
 }
+
+// reportRejections is how many rejected rows the report lists when they are
+// also in the quarantine; the rest are counted.
+const reportRejections = 1000
 
 type warnKey struct{ column, value, code string }
 
@@ -116,9 +121,13 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 			next++
 			p.merge(&nb)
 			if werr == nil && w != nil && len(nb.recs) > 0 {
-				if werr = w.Append(ctx, nb.recs); werr != nil {
-					cancel()
-				}
+				werr = w.Append(ctx, nb.recs)
+			}
+			if werr == nil && w != nil && len(nb.rejected) > 0 {
+				werr = w.Quarantine(ctx, nb.rejected)
+			}
+			if werr != nil {
+				cancel()
 			}
 		}
 	}
@@ -283,7 +292,7 @@ func (p *pipeline) merge(b *resultBlock) {
 	}
 	r.Accepted += len(b.recs)
 	r.Rejected += len(b.rejected)
-	r.Rejections = append(r.Rejections, b.rejected...)
+	p.list(b.rejected...)
 	r.Warned += len(b.warned)
 	for _, row := range b.warned {
 		p.warnedRows[row] = true
@@ -305,7 +314,7 @@ func (p *pipeline) dedupe(b *resultBlock) []schemas.Record {
 		if first, dup := p.seen[rec.PersonKey]; dup {
 			b.byRole[rec.Role]--
 			p.rep.Rejected++
-			p.rep.Rejections = append(p.rep.Rejections, schemas.Rejected{Row: rec.Row, Reasons: []schemas.Issue{p.dupIssue(rec.Row, first)}, Cells: map[string]string{}})
+			p.list(schemas.Rejected{Row: rec.Row, Reasons: []schemas.Issue{p.dupIssue(rec.Row, first)}, Cells: map[string]string{}})
 			continue
 		}
 		p.seen[rec.PersonKey] = rec.Row
@@ -323,8 +332,21 @@ func (p *pipeline) dupIssue(row, first int) schemas.Issue {
 		ES: fmt.Sprintf("%s (fila %d)", msgDuplicate.ES, first), EN: fmt.Sprintf("%s (row %d)", msgDuplicate.EN, first)}}
 }
 
-// duplicate moves a row the database found repeated into the rejections.
-func (p *pipeline) duplicate(d schemas.Duplicate) {
+// list adds rejections to the report, up to reportRejections unless all
+// are kept.
+func (p *pipeline) list(rows ...schemas.Rejected) {
+	for _, q := range rows {
+		if p.keepAll || len(p.rep.Rejections) < reportRejections {
+			p.rep.Rejections = append(p.rep.Rejections, q)
+		} else {
+			p.rep.RejectionsOmitted++
+		}
+	}
+}
+
+// duplicate moves a row the database found repeated into the rejections,
+// and returns it for the quarantine.
+func (p *pipeline) duplicate(d schemas.Duplicate) schemas.Rejected {
 	r := p.rep
 	r.Accepted--
 	if r.ByRole[d.Role]--; r.ByRole[d.Role] == 0 {
@@ -334,7 +356,9 @@ func (p *pipeline) duplicate(d schemas.Duplicate) {
 		r.Warned--
 	}
 	r.Rejected++
-	r.Rejections = append(r.Rejections, schemas.Rejected{Row: d.Row, Reasons: []schemas.Issue{p.dupIssue(d.Row, d.FirstRow)}, Cells: d.Cells})
+	q := schemas.Rejected{Row: d.Row, Reasons: []schemas.Issue{p.dupIssue(d.Row, d.FirstRow)}, Cells: d.Cells}
+	p.list(q)
+	return q
 }
 
 func empty(cells []string) bool {

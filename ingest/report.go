@@ -86,6 +86,10 @@ func WriteText(w io.Writer, rep *schemas.BatchReport) error {
 				p.f("  fila / row %d%s: %s / %s\n", q.Row, where(r), r.Msg.ES, r.Msg.EN)
 			}
 		}
+		if n := rep.RejectionsOmitted; n > 0 {
+			p.f("  … y %d filas más: están todas en la cuarentena; «tipdash batches show %d --report informe.xlsx» las lista /\n"+
+				"    … and %d more rows: all are in the quarantine; \"tipdash batches show %d --report report.xlsx\" lists them\n", n, rep.BatchID, n, rep.BatchID)
+		}
 	}
 	if len(rep.Warnings) > 0 {
 		p.f("\nValores desconocidos para el perfil, registrados como «unknown» / values unknown to the profile, recorded as unknown:\n")

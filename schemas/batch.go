@@ -89,6 +89,10 @@ type BatchReport struct {
 	Warnings    []ValueWarning `json:"warnings"`
 	RowWarnings []Issue        `json:"row_warnings"` // warnings that are not about a code list value
 	Rejections  []Rejected     `json:"rejections"`
+	// RejectionsOmitted counts rejected rows not listed in Rejections, to
+	// keep memory flat on large files; the quarantine holds them all, and
+	// "batches show" reads them back.
+	RejectionsOmitted int `json:"rejections_omitted,omitempty"`
 }
 
 // DroppedColumns lists the personal-data columns that were dropped.

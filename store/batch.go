@@ -33,11 +33,12 @@ func (db *DB) BatchByHash(ctx context.Context, hash string) (int64, bool, error)
 // connection: the appenders run on the connection that ran BEGIN, so that
 // their flushes belong to the transaction and a killed process leaves nothing.
 type Batch struct {
-	conn    *sql.Conn
-	id      int64
-	records *duckdb.Appender
-	row     []driver.Value
-	done    bool
+	conn       *sql.Conn
+	id         int64
+	records    *duckdb.Appender
+	quarantine *duckdb.Appender
+	row        []driver.Value
+	done       bool
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
@@ -202,12 +203,9 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 		}
 		updated, _ = res.RowsAffected()
 	}
-	if err := b.quarantine(rep.Rejections); err != nil {
-		return fail(err)
-	}
 	rep.BatchID, rep.Updated = b.id, int(updated)
 	stored := *rep
-	stored.Rejections = nil
+	stored.Rejections, stored.RejectionsOmitted = nil, 0
 	js, err := json.Marshal(stored)
 	if err != nil {
 		return fail(err)
@@ -225,43 +223,47 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	return b.id, int(updated), nil
 }
 
-// quarantine appends the rejected rows, on the batch's connection.
-func (b *Batch) quarantine(rows []schemas.Rejected) error {
+// Quarantine appends rejected rows, with their reasons and the cells of
+// their mapped, non-personal columns, as JSON text.
+func (b *Batch) Quarantine(ctx context.Context, rows []schemas.Rejected) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return b.conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quarantine")
-		if err != nil {
+	if b.quarantine == nil {
+		err := b.conn.Raw(func(dc any) error {
+			var err error
+			b.quarantine, err = duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "quarantine")
 			return err
+		})
+		if err != nil {
+			return fmt.Errorf("quarantine: %w", err)
 		}
-		for _, q := range rows {
-			reasons, err := json.Marshal(q.Reasons)
-			if err != nil {
-				a.Close()
-				return err
-			}
-			cells, err := json.Marshal(q.Cells)
-			if err != nil {
-				a.Close()
-				return err
-			}
-			if err := a.AppendRow(b.id, int32(q.Row), string(reasons), string(cells)); err != nil {
-				a.Close()
-				return err
-			}
+	}
+	for _, q := range rows {
+		reasons, err := json.Marshal(q.Reasons)
+		if err != nil {
+			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
 		}
-		return a.Close()
-	})
+		cells, err := json.Marshal(q.Cells)
+		if err != nil {
+			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
+		}
+		if err := b.quarantine.AppendRow(b.id, int32(q.Row), string(reasons), string(cells)); err != nil {
+			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
+		}
+	}
+	return nil
 }
 
 func (b *Batch) closeAppenders() error {
-	if b.records == nil {
-		return nil
+	var errs []error
+	for _, a := range []**duckdb.Appender{&b.records, &b.quarantine} {
+		if *a != nil {
+			errs = append(errs, (*a).Close())
+			*a = nil
+		}
 	}
-	err := b.records.Close()
-	b.records = nil
-	return err
+	return errors.Join(errs...)
 }
 
 // Abort rolls the batch back. It is safe after Commit and twice.
@@ -270,9 +272,11 @@ func (b *Batch) Abort() error {
 		return nil
 	}
 	b.done = true
-	if b.records != nil {
-		b.records.Clear()
-		b.records = nil
+	for _, a := range []**duckdb.Appender{&b.records, &b.quarantine} {
+		if *a != nil {
+			(*a).Clear()
+			*a = nil
+		}
 	}
 	_, err := b.conn.ExecContext(context.Background(), `ROLLBACK`)
 	b.conn.Close()

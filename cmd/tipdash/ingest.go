@@ -143,7 +143,15 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if *reportPath != "" {
-			if err := writeReportFile(*reportPath, rep); err != nil {
+			full := rep
+			if rep.RejectionsOmitted > 0 && rep.BatchID != 0 {
+				// The report lists the first rejections; the file gets them all.
+				if _, full, err = s.(sink).db.Batch(ctx, rep.BatchID); err != nil {
+					return err
+				}
+				full.Meta = rep.Meta
+			}
+			if err := writeReportFile(*reportPath, full); err != nil {
 				return err
 			}
 		}

@@ -447,3 +447,31 @@ func TestCTDCQuirks(t *testing.T) {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}
 }
+
+// TestManyRejections: the report lists the first 1000 rejected rows and
+// counts the rest (memory stays flat); the quarantine keeps them all, and
+// batches show and --report give them all.
+func TestManyRejections(t *testing.T) {
+	dir := workspace(t)
+	var b strings.Builder
+	b.WriteString("ID persona,Rol,Fecha de referencia\n")
+	for i := range 1500 {
+		fmt.Fprintf(&b, "P%d,,01/02/2024\n", i)
+	}
+	b.WriteString("Q1,víctima,01/02/2024\n")
+	f := filepath.Join(dir, "malas.csv")
+	os.WriteFile(f, []byte(b.String()), 0o600)
+	rp := filepath.Join(dir, "informe.csv")
+	rep := ingestJSON(t, "--report", rp, f)
+	if rep.Rejected != 1500 || len(rep.Rejections) != 1000 || rep.RejectionsOmitted != 500 || rep.Accepted != 1 {
+		t.Errorf("rejected %d, listed %d, omitted %d, accepted %d", rep.Rejected, len(rep.Rejections), rep.RejectionsOmitted, rep.Accepted)
+	}
+	data, _ := os.ReadFile(rp)
+	if rows := readCSV(t, strings.TrimPrefix(string(data), "\ufeff")); len(rows) != 1501 {
+		t.Errorf("--report has %d rows, want a header and 1500", len(rows))
+	}
+	var full schemas.BatchReport
+	if err := json.Unmarshal([]byte(mustRun(t, "batches", "show", "--json", "1")), &full); err != nil || len(full.Rejections) != 1500 {
+		t.Errorf("batches show: %v, %d rejections", err, len(full.Rejections))
+	}
+}
