@@ -45,6 +45,9 @@ func loadSecret(dbPath string, create bool) ([]byte, error) {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadSecret(dbPath, false) // another process created it first
+	}
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
