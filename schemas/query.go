@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Measure is what an aggregate counts.
@@ -204,6 +205,31 @@ type Table struct {
 	Measure Measure   `json:"measure"`
 	By      []Dim     `json:"by"`
 	Tier    Tier      `json:"tier"`
+	Release int64     `json:"release,omitempty"` // tier public: the release counted
 	Rows    []Row     `json:"rows"`
 	Notes   []Message `json:"notes,omitempty"`
+}
+
+// Release is a frozen copy of the records, protected for researchers.
+type Release struct {
+	ID         int64          `json:"id"`
+	Note       string         `json:"note"`
+	Status     string         `json:"status"` // draft, approved
+	CreatedAt  time.Time      `json:"created_at"`
+	ApprovedAt time.Time      `json:"approved_at,omitzero"`
+	Records    int            `json:"records"`
+	Report     []ReleaseTable `json:"report,omitempty"` // what the engine hid, rounded and folded, per table
+	Key        []byte         `json:"-"`                // rounding key: never leaves the database
+}
+
+// ReleaseTable is one table of a release's disclosure report.
+type ReleaseTable struct {
+	Measure   Measure   `json:"measure"`
+	By        []Dim     `json:"by"`
+	Cells     int       `json:"cells"`
+	Hidden    int       `json:"hidden"`
+	Secondary int       `json:"secondary"`
+	Rounded   int       `json:"rounded"`
+	Folded    []string  `json:"folded,omitempty"`
+	Notes     []Message `json:"notes,omitempty"`
 }

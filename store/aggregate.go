@@ -8,52 +8,55 @@ import (
 	"strings"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store/disclosure"
 )
 
 // Aggregate counts a measure by up to three dimensions. It is the one path
 // through which counts leave tipdash: every command, page, API response and
-// export calls it. Tier admin gives exact counts; the protected tiers are
-// refused until the disclosure-control engine serves them, so that no exact
-// count ever reaches a tier that must not see it.
+// export calls it. The tier, chosen by the caller's role, decides what the
+// counts may show: admin exact counts; conatt and public go through the
+// disclosure-control engine (store/disclosure), public from the latest
+// approved release only.
 func (db *DB) Aggregate(ctx context.Context, q schemas.Query, tier schemas.Tier) (*schemas.Table, error) {
+	return db.AggregateRelease(ctx, q, tier, 0)
+}
+
+// AggregateRelease is Aggregate at tier public from release n (0: the
+// latest approved one).
+func (db *DB) AggregateRelease(ctx context.Context, q schemas.Query, tier schemas.Tier, n int64) (*schemas.Table, error) {
 	if err := q.Validate(tier); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
-	if tier != schemas.TierAdmin {
-		return nil, fmt.Errorf("aggregate: %w", schemas.Refused("tier_unavailable",
-			"el nivel %s (control de divulgación) aún no está disponible; solo se sirve el nivel admin (cifras exactas)",
-			"tier %s (disclosure control) is not available yet; only tier admin (exact counts) is served", tier))
+	src := source{from: "record_versions v", where: "v.is_current"}
+	if tier == schemas.TierPublic {
+		rel, err := db.servedRelease(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("aggregate: %w", err)
+		}
+		src = source{from: "release_records v", where: "v.release = ?", args: []any{rel.ID}, release: rel}
 	}
-	query, args := aggregateSQL(q)
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	cells, err := db.exact(ctx, src, q)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
-	defer rows.Close()
 	t := &schemas.Table{Measure: q.Measure, By: q.By, Tier: tier, Rows: []schemas.Row{}}
-	codes := make([]int64, len(q.By))
-	dest := make([]any, len(q.By)+1)
-	for i := range codes {
-		dest[i] = &codes[i]
-	}
-	for rows.Next() {
-		var n int
-		dest[len(q.By)] = &n
-		if err := rows.Scan(dest...); err != nil {
+	switch tier {
+	case schemas.TierAdmin:
+		for _, c := range cells {
+			n := c.Count
+			t.Rows = append(t.Rows, schemas.Row{Keys: keyNames(q.By, c.Keys), Count: &n})
+		}
+		if len(q.By) == 0 && len(t.Rows) == 0 {
+			zero := 0
+			t.Rows = append(t.Rows, schemas.Row{Keys: []string{}, Count: &zero})
+		}
+	default:
+		if _, _, err := db.protectTable(ctx, t, src, q, tier, cells); err != nil {
 			return nil, fmt.Errorf("aggregate: %w", err)
 		}
-		keys := make([]string, len(q.By))
-		for i, d := range q.By {
-			keys[i] = codeName(d, codes[i])
-		}
-		t.Rows = append(t.Rows, schemas.Row{Keys: keys, Count: &n})
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("aggregate: %w", err)
-	}
-	if len(q.By) == 0 && len(t.Rows) == 1 && *t.Rows[0].Count == 0 {
-		// The total is printed even when it is zero.
-		return t, nil
+	if src.release != nil {
+		t.Release = src.release.ID
 	}
 	for _, d := range q.By {
 		if schemas.MustDim(d).Kind == schemas.KindMulti {
@@ -64,6 +67,53 @@ func (db *DB) Aggregate(ctx context.Context, q schemas.Query, tier schemas.Tier)
 		}
 	}
 	return t, nil
+}
+
+// source is where counts come from: the live records or a release.
+type source struct {
+	from, where string
+	args        []any
+	release     *schemas.Release
+}
+
+// exact runs the GROUP BY and returns the non-zero cells with code indexes.
+func (db *DB) exact(ctx context.Context, src source, q schemas.Query) ([]disclosure.Cell, error) {
+	query, args := aggregateSQL(q, src)
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []disclosure.Cell
+	codes := make([]int64, len(q.By))
+	dest := make([]any, len(q.By)+1)
+	for i := range codes {
+		dest[i] = &codes[i]
+	}
+	for rows.Next() {
+		var n int
+		dest[len(q.By)] = &n
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			continue
+		}
+		keys := make([]int, len(codes))
+		for i, c := range codes {
+			keys[i] = int(c)
+		}
+		out = append(out, disclosure.Cell{Keys: keys, Count: n})
+	}
+	return out, rows.Err()
+}
+
+func keyNames(by []schemas.Dim, keys []int) []string {
+	out := make([]string, len(by))
+	for i, d := range by {
+		out[i] = codeName(d, int64(keys[i]))
+	}
+	return out
 }
 
 // multiValued are the dimensions stored as bit sets.
@@ -90,6 +140,9 @@ func codeName(d schemas.Dim, i int64) string {
 	if d == schemas.DimYear {
 		return strconv.FormatInt(i, 10)
 	}
+	if i == otherIndex {
+		return "other"
+	}
 	codes := schemas.MustDim(d).Codes
 	if i < 0 || int(i) >= len(codes) {
 		return "?"
@@ -101,9 +154,9 @@ func codeName(d schemas.Dim, i int64) string {
 // code indexes, which is faster than grouping the records view by names,
 // and gives the same numbers (TestAggregateMatchesView). Dimension names
 // come from the closed code list (validated); values are always parameters.
-func aggregateSQL(q schemas.Query) (string, []any) {
+func aggregateSQL(q schemas.Query, src source) (string, []any) {
 	var group []string
-	from := "record_versions v"
+	from := src.from
 	for _, d := range q.By {
 		if multiValued[d] {
 			// One row per person and value: each set bit of the code set.
@@ -111,8 +164,8 @@ func aggregateSQL(q schemas.Query) (string, []any) {
 		}
 		group = append(group, dimExpr(d))
 	}
-	where := []string{"v.is_current", layout[schemas.DimRole].expr("v") + " = ?"}
-	args := []any{int(q.Measure.Role())}
+	where := []string{src.where, layout[schemas.DimRole].expr("v") + " = ?"}
+	args := append(slices.Clone(src.args), int(q.Measure.Role()))
 	for _, f := range q.Where {
 		if f.Dim == schemas.DimYear && len(f.Values) == 0 {
 			if f.FromYear != 0 {

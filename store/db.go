@@ -16,12 +16,14 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store/disclosure"
 )
 
 // DB is an open tipdash database.
 type DB struct {
-	sql  *sql.DB
-	path string
+	sql        *sql.DB
+	path       string
+	protection map[schemas.Tier]disclosure.Rules
 }
 
 // Options for Open.
@@ -29,6 +31,9 @@ type Options struct {
 	ReadOnly    bool
 	MemoryLimit string // DuckDB memory_limit, e.g. "512MB"; "" for DuckDB's default
 	Threads     int    // 0 for DuckDB's default
+	// Protection raises the disclosure rules of a tier above its minimum
+	// (disclosure.Conatt, disclosure.Public); lower ones are refused.
+	Protection map[schemas.Tier]disclosure.Rules
 }
 
 // ErrLocked means another process holds the database file.
@@ -53,6 +58,11 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // Open opens (creating it if needed) the database at path and applies the
 // migrations. path "" opens a private in-memory database.
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	for t, r := range opt.Protection {
+		if err := disclosure.Check(t, r); err != nil {
+			return nil, err
+		}
+	}
 	if path != "" {
 		if pid, locked := lockHolder(path); locked {
 			return nil, &LockedError{Path: path, PID: pid}
@@ -81,7 +91,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(conn), path: path}
+	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection}
 	if path == "" {
 		// Every connection to "" would be a new empty database.
 		db.sql.SetMaxOpenConns(1)

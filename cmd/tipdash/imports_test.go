@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,12 +14,13 @@ import (
 // allowedImports is the dependency rule of DESIGN.md: which of the
 // project's packages each package may import. cmd/tipdash may import all.
 var allowedImports = map[string][]string{
-	"api":       {"schemas"},
-	"dashboard": {"schemas"},
-	"ingest":    {"classify", "schemas"},
-	"classify":  {"schemas"},
-	"store":     {"schemas"},
-	"schemas":   {},
+	"api":              {"schemas"},
+	"dashboard":        {"schemas"},
+	"ingest":           {"classify", "schemas"},
+	"classify":         {"schemas"},
+	"store":            {"schemas", "store/disclosure"},
+	"store/disclosure": {"schemas"}, // the disclosure-control engine: part of the store
+	"schemas":          {},
 }
 
 // TestImportRule fails when a package imports one it may not, or when
@@ -67,5 +70,38 @@ func TestImportRule(t *testing.T) {
 	}
 	if seen < 4 {
 		t.Errorf("checked only %d packages: is go list seeing the module?", seen)
+	}
+}
+
+// TestOnlyTheStoreCounts fails when code outside the store's aggregate path
+// counts rows itself: SQL aggregates, or the raw connection, anywhere but
+// store/ (and cmd/bench, which times the raw view as its baseline).
+func TestOnlyTheStoreCounts(t *testing.T) {
+	files, err := filepath.Glob("../../*/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("../../*/*/*.go")
+	files = append(files, more...)
+	checked := 0
+	for _, f := range files {
+		rel := filepath.ToSlash(strings.TrimPrefix(f, "../../"))
+		if strings.HasSuffix(rel, "_test.go") || strings.HasPrefix(rel, "store/") || strings.HasPrefix(rel, "cmd/bench/") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := strings.ToLower(string(b))
+		for _, bad := range []string{"count(*)", "count(distinct", "group by", "over (", ".sql()", "\"database/sql\""} {
+			if strings.Contains(src, bad) {
+				t.Errorf("%s contains %q: counts leave tipdash only through store.Aggregate", rel, bad)
+			}
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("checked only %d files", checked)
 	}
 }

@@ -212,12 +212,19 @@ func writeReportFile(path string, rep *schemas.BatchReport) error {
 
 // openExisting opens a database that must already exist, read-only.
 func openExisting(ctx context.Context, path string) (*store.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w", &schemas.Error{Code: "no_database", Kind: schemas.ErrNotFound, Msg: schemas.Message{
-			ES: fmt.Sprintf("no existe la base de datos %s; cargue datos con «tipdash ingest» o indique --db", path),
-			EN: fmt.Sprintf("no database at %s; load data with \"tipdash ingest\" or give --db", path)}})
+	if err := mustExist(path); err != nil {
+		return nil, err
 	}
 	return store.Open(ctx, path, store.Options{ReadOnly: true})
+}
+
+func mustExist(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return &schemas.Error{Code: "no_database", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+			ES: fmt.Sprintf("no existe la base de datos %s; cargue datos con «tipdash ingest» o indique --db", path),
+			EN: fmt.Sprintf("no database at %s; load data with \"tipdash ingest\" or give --db", path)}}
+	}
+	return nil
 }
 
 func uploader() string {

@@ -63,6 +63,8 @@ uso / usage: tipdash COMMAND [flags]
   batches   listar, ver o revertir lotes / list, show or roll back batches
   gen       generar datos sintéticos ERI / write synthetic ERI data
   template  escribir la plantilla ERI (XLSX) / write the ERI template
+  release   publicaciones protegidas para investigadores / protected releases for researchers
+  export    exportar tablas protegidas (UNODC GLOTIP, CSV, Parquet) / export protected tables
   dims      listar dimensiones y códigos / list dimensions and codes
 
 "tipdash COMMAND -h" explica cada comando / explains each command.
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"gen":      cmdGen,
 		"template": cmdTemplate,
 		"dims":     cmdDims,
+		"release":  cmdRelease,
+		"export":   cmdExport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +28,8 @@ import (
 // TestMain lets the test binary be tipdash itself (TIPDASH_AS_MAIN), or a
 // process that holds a database open (TIPDASH_TEST_HOLD), for the tests
 // that need a second process.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
 func TestMain(m *testing.M) {
 	if os.Getenv("TIPDASH_AS_MAIN") == "1" {
 		main()
@@ -266,16 +269,135 @@ func TestErrorsAreBilingual(t *testing.T) {
 	}
 }
 
-func TestProtectedTiersRefused(t *testing.T) {
-	dir := workspace(t)
-	f := filepath.Join(dir, "c.csv")
-	mustRun(t, "gen", "--n", "100", "--out", f)
-	mustRun(t, "ingest", f)
-	for _, tier := range []string{"conatt", "public"} {
-		r := tipdash(t, "query", "--measure", "victims", "--by", "sex", "--tier", tier)
-		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "aún no está disponible") {
-			t.Errorf("tier %s: exit %d, stdout %q, stderr %q", tier, r.code, r.stdout, r.stderr)
+// costaRica2021 writes UNODC's published case: 2021, 21 victims, 20 female,
+// 1 male; and a 2020 with enough people to show.
+func costaRica2021(t *testing.T, dir string) string {
+	var b strings.Builder
+	b.WriteString("Rol,Fecha de referencia,Sexo,Edad,Nacionalidad,Formas de explotación\n")
+	for i := range 21 {
+		sex := "F"
+		if i == 0 {
+			sex = "M"
 		}
+		fmt.Fprintf(&b, "víctima,%02d/03/2021,%s,%d,NIC,explotación sexual\n", 1+i%28, sex, 20+i)
+	}
+	for i := range 40 {
+		sex := []string{"F", "M"}[i%2]
+		fmt.Fprintf(&b, "víctima,%02d/05/2020,%s,%d,CRI,trabajo forzoso\n", 1+i%28, sex, 15+i)
+	}
+	f := filepath.Join(dir, "cr.csv")
+	if err := os.WriteFile(f, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestProtectedTiers: tier conatt hides the male victim of 2021 and the
+// female count that would give it away; tier public counts approved
+// releases only, rounded to 5, and does not move with later uploads.
+func TestProtectedTiers(t *testing.T) {
+	dir := workspace(t)
+	mustRun(t, "ingest", costaRica2021(t, dir))
+	got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "conatt", "--where", "year=2021"))
+	want := [][]string{{"year", "sex", "count", "note"}, {"2021", "female", "", "suppressed"}, {"2021", "male", "", "suppressed"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("conatt 2021 by sex (-want +got):\n%s", diff)
+	}
+	if r := tipdash(t, "query", "--measure", "victims", "--tier", "public"); r.code != 1 || !strings.Contains(r.stderr, "no hay ninguna publicación aprobada") {
+		t.Errorf("public before a release: %+v", r)
+	}
+	out := mustRun(t, "release", "publish", "--note", "primera publicación")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if lines[len(lines)-1] != "1" || !strings.Contains(out, "victims by year x sex") {
+		t.Errorf("publish must print the report and end with the release number:\n%s", out)
+	}
+	if r := tipdash(t, "query", "--measure", "victims", "--tier", "public"); r.code != 1 {
+		t.Errorf("public served a draft release: %+v", r)
+	}
+	mustRun(t, "release", "approve", "1")
+	pub := mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "public")
+	for _, r := range readCSV(t, pub)[1:] {
+		if r[2] != "" {
+			n, _ := strconv.Atoi(r[2])
+			if n%5 != 0 || n < 10 {
+				t.Errorf("public cell %v: want a multiple of 5, at least 10, or hidden", r)
+			}
+		} else if r[3] != "suppressed" {
+			t.Errorf("public cell %v: empty without a note", r)
+		}
+	}
+	f2 := filepath.Join(dir, "later.csv")
+	mustRun(t, "gen", "--n", "300", "--seed", "8", "--out", f2)
+	mustRun(t, "ingest", f2)
+	if again := mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "public"); again != pub {
+		t.Errorf("an upload after the release changed the public table:\n%s\n%s", pub, again)
+	}
+	list := mustRun(t, "release", "list")
+	if !strings.Contains(list, "approved") || !strings.Contains(list, "primera publicación") {
+		t.Errorf("release list:\n%s", list)
+	}
+	var rel schemas.Release
+	if err := json.Unmarshal([]byte(mustRun(t, "release", "show", "--json", "1")), &rel); err != nil || len(rel.Report) == 0 || rel.Records != 61 {
+		t.Errorf("release show: %v, %d tables, %d records", err, len(rel.Report), rel.Records)
+	}
+}
+
+// TestGlotipExport checks the UNODC long format against a golden file
+// (testdata/golden/glotip_conatt.csv; -update rewrites) and that the 2021
+// leak of UNODC's own table cannot happen.
+func TestGlotipExport(t *testing.T) {
+	dir := workspace(t)
+	mustRun(t, "ingest", costaRica2021(t, dir))
+	out := filepath.Join(dir, "glotip.csv")
+	mustRun(t, "export", "--format", "glotip", "--tier", "conatt", "--out", out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("..", "..", "testdata", "golden", "glotip_conatt.csv")
+	if *update {
+		os.WriteFile(golden, data, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd/tipdash -run TestGlotipExport -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(data)); diff != "" {
+		t.Errorf("glotip export differs from the golden file (-want +got):\n%s", diff)
+	}
+	rows := readCSV(t, string(data))
+	if diff := cmp.Diff(glotipHeader, rows[0]); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	values := map[string]string{}
+	for _, r := range rows[1:] {
+		if r[0] != "CRI" || r[10] != "Counts" {
+			t.Errorf("row %v", r)
+		}
+		if r[4] == "Detected trafficking victims" && r[5] == "Total" && r[8] == "Total" && r[9] == "2021" {
+			values[r[7]] = r[11]
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"Total": "21", "Female": "<5", "Male": "<5"}, values); diff != "" {
+		t.Errorf("2021 by sex: the hidden male count must not be derivable (-want +got):\n%s", diff)
+	}
+	xl := filepath.Join(dir, "glotip.xlsx")
+	mustRun(t, "export", "--format", "glotip", "--tier", "conatt", "--out", xl)
+	f, err := excelize.OpenFile(xl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, _ := f.GetRows(f.GetSheetList()[0])
+	if len(xrows) != len(rows)+2 || xrows[0][0] != "CONATT - tipdash" || xrows[2][0] != "Iso3_code" {
+		t.Errorf("XLSX: %d rows (want %d), first %q, header %q", len(xrows), len(rows)+2, xrows[0], xrows[2])
+	}
+	pq := filepath.Join(dir, "tables.parquet")
+	mustRun(t, "export", "--format", "parquet", "--tier", "conatt", "--out", pq)
+	if st, err := os.Stat(pq); err != nil || st.Size() < 100 {
+		t.Errorf("parquet: %v", err)
+	}
+	if r := tipdash(t, "export", "--format", "glotip", "--tier", "admin", "--out", out); r.code != 2 {
+		t.Errorf("export at tier admin: exit %d", r.code)
 	}
 }
 

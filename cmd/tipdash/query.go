@@ -26,7 +26,7 @@ func (f *filters) Set(s string) error {
 }
 
 func cmdQuery(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("query", "query [--db PATH] --measure victims|smuggled_migrants|suspects [--by DIM[,DIM...]] [--where DIM=V[,V...]]... [--tier admin|conatt|public] [--format csv|json]")
+	fs := e.flags("query", "query [--db PATH] --measure victims|smuggled_migrants|suspects [--by DIM[,DIM...]] [--where DIM=V[,V...]]... [--tier admin|conatt|public] [--release N] [--format csv|json]")
 	db := dbFlag(fs)
 	measure := fs.String("measure", "", "qué contar / what to count: victims, smuggled_migrants, suspects")
 	by := fs.String("by", "", "dimensiones, separadas por comas (hasta 3) / dimensions, comma-separated (up to 3); see 'tipdash dims'")
@@ -34,6 +34,7 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 	fs.Var(&where, "where", "filtro DIM=V[,V...] o year=2019..2023; repetible / filter; repeatable")
 	tierName := fs.String("tier", "admin", "nivel de protección / disclosure tier: admin, conatt, public")
 	format := fs.String("format", "csv", "csv o json")
+	release := fs.Int64("release", 0, "tier public: la publicación N (por defecto la última aprobada) / release N (default: the latest approved)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	t, err := st.Aggregate(ctx, q, tier)
+	t, err := st.AggregateRelease(ctx, q, tier, *release)
 	if err != nil {
 		return err
 	}
