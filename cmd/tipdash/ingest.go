@@ -215,7 +215,11 @@ func openExisting(ctx context.Context, path string) (*store.DB, error) {
 	if err := mustExist(path); err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, path, store.Options{ReadOnly: true})
+	rules, err := protection()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, path, store.Options{ReadOnly: true, Protection: rules})
 }
 
 func mustExist(path string) error {

@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store/disclosure"
 )
 
 func main() {
@@ -123,6 +125,30 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{err.Error()}
 	}
 	return nil
+}
+
+// protection reads stricter disclosure rules from the environment:
+// TIPDASH_CONATT_THRESHOLD and TIPDASH_PUBLIC_THRESHOLD raise the tiers'
+// thresholds; the store refuses anything below the minimum.
+func protection() (map[schemas.Tier]disclosure.Rules, error) {
+	out := map[schemas.Tier]disclosure.Rules{}
+	for tier, name := range map[schemas.Tier]string{schemas.TierConatt: "TIPDASH_CONATT_THRESHOLD", schemas.TierPublic: "TIPDASH_PUBLIC_THRESHOLD"} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("%s=%q no es un número / is not a number", name, v)}
+		}
+		r := disclosure.Conatt
+		if tier == schemas.TierPublic {
+			r = disclosure.Public
+		}
+		r.Threshold = n
+		out[tier] = r
+	}
+	return out, nil
 }
 
 func dbFlag(fs *flag.FlagSet) *string {

@@ -332,6 +332,15 @@ func TestProtectedTiers(t *testing.T) {
 	if again := mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "public"); again != pub {
 		t.Errorf("an upload after the release changed the public table:\n%s\n%s", pub, again)
 	}
+	t.Setenv("TIPDASH_CONATT_THRESHOLD", "3")
+	if r := tipdash(t, "query", "--measure", "victims", "--tier", "conatt"); r.code != 1 || !strings.Contains(r.stderr, "solo pueden subir") {
+		t.Errorf("a lower threshold was accepted: %+v", r)
+	}
+	t.Setenv("TIPDASH_CONATT_THRESHOLD", "50")
+	if got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "year", "--tier", "conatt", "--where", "year=2020,2021")); got[1][1] != "" || got[2][1] != "" {
+		t.Errorf("threshold 50: years with 40 and 21 victims shown: %v", got)
+	}
+	t.Setenv("TIPDASH_CONATT_THRESHOLD", "")
 	list := mustRun(t, "release", "list")
 	if !strings.Contains(list, "approved") || !strings.Contains(list, "primera publicación") {
 		t.Errorf("release list:\n%s", list)

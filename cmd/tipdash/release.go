@@ -48,7 +48,11 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 		if err := mustExist(*db); err != nil {
 			return err
 		}
-		st, err := store.Open(ctx, *db, store.Options{})
+		rules, err := protection()
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, *db, store.Options{Protection: rules})
 		if err != nil {
 			return err
 		}

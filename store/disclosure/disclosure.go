@@ -37,8 +37,10 @@ func Check(t schemas.Tier, r Rules) error {
 		min = Public
 	}
 	if r.Threshold < min.Threshold || r.Round < min.Round || r.Fold < min.Fold {
-		return schemas.Refused("loose_rules", "los umbrales del nivel %s solo pueden ser más estrictos que %+v",
-			"the thresholds of tier %s can only be stricter than %+v", t, min)
+		return schemas.Refused("loose_rules",
+			"los umbrales del nivel %s solo pueden subir: umbral mínimo %d, redondeo %d, agrupación %d",
+			"the thresholds of tier %s can only be raised: threshold at least %d, rounding %d, folding %d",
+			t, min.Threshold, min.Round, min.Fold)
 	}
 	return nil
 }
