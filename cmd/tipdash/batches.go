@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -30,16 +29,12 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	id := int64(0)
+	var id int64
 	if sub == "show" || sub == "rollback" {
-		if fs.NArg() != 1 {
-			return usageError{"indique el número de lote / give the batch number"}
+		var err error
+		if id, err = numberArg(fs, "lote", "batch"); err != nil {
+			return err
 		}
-		n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil || n <= 0 {
-			return usageError{fmt.Sprintf("%q no es un número de lote / is not a batch number", fs.Arg(0))}
-		}
-		id = n
 	}
 	switch sub {
 	case "list":

@@ -151,6 +151,18 @@ func protection() (map[schemas.Tier]disclosure.Rules, error) {
 	return out, nil
 }
 
+// numberArg reads the single argument of "batches show N" and the like.
+func numberArg(fs *flag.FlagSet, es, en string) (int64, error) {
+	if fs.NArg() != 1 {
+		return 0, usageError{fmt.Sprintf("indique el número de %s / give the %s number", es, en)}
+	}
+	n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, usageError{fmt.Sprintf("%q no es un número de %s / is not a %s number", fs.Arg(0), es, en)}
+	}
+	return n, nil
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("TIPDASH_DB")
 	if def == "" {

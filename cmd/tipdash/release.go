@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,14 +33,10 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 	}
 	var n int64
 	if sub == "show" || sub == "approve" {
-		if fs.NArg() != 1 {
-			return usageError{"indique el número de publicación / give the release number"}
+		var err error
+		if n, err = numberArg(fs, "publicación", "release"); err != nil {
+			return err
 		}
-		v, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil || v <= 0 {
-			return usageError{fmt.Sprintf("%q no es un número de publicación / is not a release number", fs.Arg(0))}
-		}
-		n = v
 	}
 	switch sub {
 	case "publish", "approve":
