@@ -129,9 +129,10 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 	// margin table that results, protected in turn.
 	masks := 1<<n - 1
 	marginHidden := make([]map[key]string, masks+1)
+	marginCounts := make([]map[key]int, masks+1)
 	for mask := 1; mask <= masks; mask++ {
 		m, mc := marginOf(in, counts, mask)
-		marginHidden[mask] = protect(m, mc, threshold)
+		marginHidden[mask], marginCounts[mask] = protect(m, mc, threshold), mc
 	}
 	shownGroup := func(k key, mask int) bool {
 		_, h := marginHidden[mask][project(k, mask, n)]
@@ -140,6 +141,19 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 	for {
 		for changed := true; changed; {
 			changed = false
+			// A cell hidden in a margin table must stay hidden here: the
+			// cells that add up to it cannot all be shown.
+			for mask := 1; mask <= masks; mask++ {
+				for _, mk := range sortedKeys(marginHidden[mask]) {
+					if marginCounts[mask][mk] == 0 {
+						continue // a hidden zero margin: nobody to reveal
+					}
+					if fix := marginRevealed(in, counts, hidden, unproject(mk, mask, n), mask); fix != nil {
+						hidden[*fix] = Secondary
+						changed = true
+					}
+				}
+			}
 			for _, hk := range sortedKeys(hidden) {
 				for mask := 1; mask <= masks; mask++ {
 					if !shownGroup(hk, mask) {
@@ -164,7 +178,6 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 			if fix := breakPin(in, counts, hidden, pk, shownGroup); fix != nil {
 				hidden[*fix] = Secondary
 				added = true
-				break
 			}
 		}
 		if !added {
@@ -308,6 +321,43 @@ func project(k key, mask, n int) key {
 	return out
 }
 
+// unproject places a margin key back in the table's coordinates (the
+// summed dimensions left at 0; group fills them in).
+func unproject(mk key, mask, n int) key {
+	var out key
+	j := 0
+	for i := 0; i < n; i++ {
+		if mask&(1<<i) == 0 {
+			out[i] = mk[j]
+			j++
+		}
+	}
+	return out
+}
+
+// marginRevealed returns a cell to hide when every cell of the group
+// through hk (summed over mask) is shown: their sum would reveal the margin
+// cell that the margin table hid.
+func marginRevealed(in Input, counts map[key]int, hidden map[key]string, hk key, mask int) *key {
+	var best, bestZero *key
+	for _, k := range group(in, hk, mask) {
+		if _, h := hidden[k]; h {
+			return nil
+		}
+		kk := k
+		switch n := counts[k]; {
+		case n > 0 && (best == nil || n < counts[*best] || (n == counts[*best] && less(kk, *best))):
+			best = &kk
+		case n == 0 && bestZero == nil:
+			bestZero = &kk
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return bestZero
+}
+
 // group lists the grid cells that share hk's coordinates outside mask.
 func group(in Input, hk key, mask int) []key {
 	out := []key{hk}
@@ -347,7 +397,9 @@ func groupNeedsMore(in Input, counts map[key]int, hidden map[key]string, hk key,
 			bestZero = &kk
 		}
 	}
-	if nHidden == 0 || (nHidden > 1 && sumHidden >= threshold) {
+	// Hidden zeros alone put nobody at risk; a lone hidden count, or hidden
+	// counts adding up to less than the threshold, do.
+	if sumHidden == 0 || (nHidden > 1 && sumHidden >= threshold) {
 		return nil
 	}
 	if best != nil {
