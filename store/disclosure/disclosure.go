@@ -444,8 +444,19 @@ func finish(counts map[key]int, hidden map[key]string, r Rules, label string, di
 	for k := range hidden {
 		all[k] = true
 	}
+	// The rounding key of a cell is the same whatever order the dimensions
+	// were asked in: year x sex and sex x year round (2021, female) alike.
+	order := make([]int, len(dims))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(string(dims[a]), string(dims[b])) })
+	canon := make([]int, len(dims))
 	for _, k := range sortedKeys(all) {
 		o := Out{Keys: slices.Clone(k[:len(dims)]), Count: counts[k], State: Shown}
+		for i, j := range order {
+			canon[i] = k[j]
+		}
 		if st, h := hidden[k]; h {
 			o.State, o.Count = st, 0
 			res.Hidden++
@@ -453,7 +464,7 @@ func finish(counts map[key]int, hidden map[key]string, r Rules, label string, di
 				res.Secondary++
 			}
 		} else if r.Round > 0 {
-			if rounded := Round(o.Count, r.Round, r.Key, label, k[:len(dims)]); rounded != o.Count {
+			if rounded := Round(o.Count, r.Round, r.Key, label, canon); rounded != o.Count {
 				res.Rounded++
 				o.Count = rounded
 			}
@@ -485,13 +496,15 @@ func Round(n, base int, k []byte, label string, codes []int) int {
 	return n - rem
 }
 
-// Label names a table for the rounding key: measure and dimensions.
+// Label names a table for the rounding key: the measure and the
+// dimensions, in a fixed order (not the order asked).
 func Label(m schemas.Measure, dims []schemas.Dim) string {
-	parts := []string{string(m)}
+	parts := make([]string, 0, len(dims))
 	for _, d := range dims {
 		parts = append(parts, string(d))
 	}
-	return strings.Join(parts, "|")
+	slices.Sort(parts)
+	return strings.Join(append([]string{string(m)}, parts...), "|")
 }
 
 // Notes describe what protection did, in Spanish and English.

@@ -286,3 +286,34 @@ func TestNoHiddenCellCanBeWorkedOut(t *testing.T) {
 		t.Errorf("only %d tables were small enough to brute-force", checked)
 	}
 }
+
+// TestRoundingIgnoresDimensionOrder: the same cell asked as year x sex or
+// sex x year is rounded the same way.
+func TestRoundingIgnoresDimensionOrder(t *testing.T) {
+	key := []byte("k")
+	var a, b []Cell
+	for y := 0; y < 6; y++ {
+		for s := 0; s < 2; s++ {
+			n := 11 + 3*y + s
+			a = append(a, Cell{Keys: []int{2019 + y, s}, Count: n})
+			b = append(b, Cell{Keys: []int{s, 2019 + y}, Count: n})
+		}
+	}
+	ys := []int{2019, 2020, 2021, 2022, 2023, 2024}
+	ra := Protect(Input{Dims: []schemas.Dim{schemas.DimYear, schemas.DimSex}, Codes: [][]int{ys, {0, 1}}, Cells: a},
+		Rules{Threshold: 10, Round: 5, Key: key}, Label(schemas.MeasureVictims, []schemas.Dim{schemas.DimYear, schemas.DimSex}))
+	rb := Protect(Input{Dims: []schemas.Dim{schemas.DimSex, schemas.DimYear}, Codes: [][]int{{0, 1}, ys}, Cells: b},
+		Rules{Threshold: 10, Round: 5, Key: key}, Label(schemas.MeasureVictims, []schemas.Dim{schemas.DimSex, schemas.DimYear}))
+	got := map[[2]int]int{}
+	for _, c := range ra.Cells {
+		got[[2]int{c.Keys[0], c.Keys[1]}] = c.Count
+	}
+	for _, c := range rb.Cells {
+		if got[[2]int{c.Keys[1], c.Keys[0]}] != c.Count {
+			t.Errorf("cell %v: %d one way, %d the other", c.Keys, got[[2]int{c.Keys[1], c.Keys[0]}], c.Count)
+		}
+	}
+	if ra.Rounded == 0 {
+		t.Error("nothing was rounded")
+	}
+}
