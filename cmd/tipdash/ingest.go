@@ -104,7 +104,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			secret = []byte("dry-run: ids are only compared inside the file")
 		}
 	} else {
-		st, err := store.Open(ctx, *db, store.Options{MemoryLimit: "64MB"})
+		st, err := store.Open(ctx, *db, store.Options{MemoryLimit: "48MB"})
 		if err != nil {
 			return err
 		}
