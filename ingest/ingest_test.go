@@ -464,3 +464,25 @@ func newTestMapper(o Options) (*mapper, error) {
 	return &mapper{c: c, keyer: NewKeyer(o.Secret), defaults: defaults(o.Profile), unknown: unknownCodes(),
 		today: classify.Date{Year: o.Now.Year(), Month: int(o.Now.Month()), Day: o.Now.Day()}}, nil
 }
+
+// TestRowWarningsBounded: row warnings past the first 1000 are counted, not
+// kept, so that memory stays flat.
+func TestRowWarningsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Rol,Fecha de referencia,Edad\n")
+	for range 1200 {
+		b.WriteString("víctima,01/02/2024,treinta\n")
+	}
+	rep, err := File(context.Background(), newMemSink(), writeFile(t, "w.csv", []byte(b.String())), opts(t, "eri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.RowWarnings) != 1000 || rep.RowWarningsOmitted != 200 || rep.Warned != 1200 || rep.Accepted != 1200 {
+		t.Errorf("%d row warnings kept, %d omitted, %d warned, %d accepted", len(rep.RowWarnings), rep.RowWarningsOmitted, rep.Warned, rep.Accepted)
+	}
+	var text bytes.Buffer
+	WriteText(&text, rep)
+	if !strings.Contains(text.String(), "200 more warnings") {
+		t.Errorf("the text report does not say how many warnings were left out")
+	}
+}

@@ -372,7 +372,11 @@ func empty(cells []string) bool {
 
 func (p *pipeline) warn(w schemas.Issue) {
 	if w.Code != "unmapped_value" {
-		p.rep.RowWarnings = append(p.rep.RowWarnings, w)
+		if len(p.rep.RowWarnings) < reportRejections {
+			p.rep.RowWarnings = append(p.rep.RowWarnings, w)
+		} else {
+			p.rep.RowWarningsOmitted++ // memory stays flat; the count says how many
+		}
 		return
 	}
 	k := warnKey{w.Column, clip(w.Value), w.Code}

@@ -102,6 +102,9 @@ func WriteText(w io.Writer, rep *schemas.BatchReport) error {
 		for _, r := range rep.RowWarnings {
 			p.f("  fila / row %d%s: %s / %s\n", r.Row, where(r), r.Msg.ES, r.Msg.EN)
 		}
+		if n := rep.RowWarningsOmitted; n > 0 {
+			p.f("  … y %d advertencias más / … and %d more warnings\n", n, n)
+		}
 	}
 	return p.err
 }

@@ -88,7 +88,9 @@ type BatchReport struct {
 	Absent      []string       `json:"absent_fields,omitempty"` // fields of the profile with no column
 	Warnings    []ValueWarning `json:"warnings"`
 	RowWarnings []Issue        `json:"row_warnings"` // warnings that are not about a code list value
-	Rejections  []Rejected     `json:"rejections"`
+	// RowWarningsOmitted counts row warnings past the first 1000.
+	RowWarningsOmitted int        `json:"row_warnings_omitted,omitempty"`
+	Rejections         []Rejected `json:"rejections"`
 	// RejectionsOmitted counts rejected rows not listed in Rejections, to
 	// keep memory flat on large files; the quarantine holds them all, and
 	// "batches show" reads them back.
