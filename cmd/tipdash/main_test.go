@@ -606,3 +606,36 @@ func TestManyRejections(t *testing.T) {
 		t.Errorf("batches show: %v, %d rejections", err, len(full.Rejections))
 	}
 }
+
+// TestUserProfile: the profile example of the README works as documented.
+func TestUserProfile(t *testing.T) {
+	dir := workspace(t)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "```json\n")
+	end := strings.Index(string(readme)[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no JSON profile example in the README")
+	}
+	prof := filepath.Join(dir, "pani.json")
+	os.WriteFile(prof, readme[start+8:start+8+end], 0o600)
+	f := filepath.Join(dir, "pani.csv")
+	os.WriteFile(f, []byte("Expediente PANI,Condición,Fecha de ingreso,Sexo,Edad cumplida,Oficina local,Nombre del niño\n"+
+		"P-1,víctima,03/04/2024,F,14,OL Upala,Ana\nP-2,víctima,05/04/2024,M,N/D,OL Limón Norte,Luis\n"), 0o600)
+	rep := ingestJSON(t, "--profile", prof, f)
+	if rep.Accepted != 2 || len(rep.DroppedColumns()) != 1 {
+		t.Errorf("accepted %d, dropped %v", rep.Accepted, rep.DroppedColumns())
+	}
+	got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "province,sex_age"))
+	want := [][]string{{"province", "sex_age", "count", "note"}, {"CR-A", "girl", "1", ""}, {"CR-L", "unknown", "1", ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"name":"x","columns":{"sexo":["Sexo"]}}`), 0o600)
+	if r := tipdash(t, "ingest", "--profile", bad, f); r.code != 1 || !strings.Contains(r.stderr, "campo desconocido \"sexo\"") {
+		t.Errorf("bad profile: %+v", r)
+	}
+}
