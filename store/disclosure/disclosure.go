@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -138,6 +139,7 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 		_, h := marginHidden[mask][project(k, mask, n)]
 		return !h
 	}
+	rounds := 0
 	for {
 		for changed := true; changed; {
 			changed = false
@@ -170,12 +172,20 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 		// down (the difference of two nested totals, say): audit, and hide
 		// one more cell next to each pinned one, until none is.
 		pinned := audit(in, counts, hidden, shownGroup)
+		zerosHelp := true
+		if len(pinned) == 0 && rounds < maxBoundsRounds {
+			// An attacker who knows that a hidden count is at least 1 can
+			// bound cells the equations alone leave free: pinned that way,
+			// only a shown non-zero cell joining them helps.
+			pinned, zerosHelp = boundsAudit(in, counts, hidden, shownGroup, threshold), false
+			rounds++
+		}
 		if len(pinned) == 0 {
 			return hidden
 		}
 		added := false
 		for _, pk := range pinned {
-			if fix := breakPin(in, counts, hidden, pk, shownGroup); fix != nil {
+			if fix := breakPin(in, counts, hidden, pk, shownGroup, zerosHelp); fix != nil {
 				hidden[*fix] = Secondary
 				added = true
 			}
@@ -185,6 +195,10 @@ func protect(in Input, counts map[key]int, threshold int) map[key]string {
 		}
 	}
 }
+
+// maxBoundsRounds caps the rounds of the bounds audit, which solves linear
+// programs: tables too tangled for it keep the protection they have then.
+const maxBoundsRounds = 20
 
 // audit solves the linear system an attacker has (one equation per group
 // of hidden cells whose total is shown) and returns the hidden non-zero
@@ -265,9 +279,127 @@ func abs(x float64) float64 {
 	return x
 }
 
+// boundsAudit sets up what an attacker has: one equation per group of cells
+// whose total is shown elsewhere, and the knowledge that a hidden cell that
+// is not zero is at least 1. For every hidden count below the threshold it
+// finds the smallest and largest value it can take (linear programming, one
+// connected set of cells at a time) and returns those left with a single
+// integer. (A secondary cell pinned down reveals a count of at least the
+// threshold: nobody in it is at risk, and the small ones are checked.)
+func boundsAudit(in Input, counts map[key]int, hidden map[key]string, shownGroup func(key, int) bool, threshold int) []key {
+	cells := sortedKeys(hidden)
+	index := map[key]int{}
+	for i, k := range cells {
+		index[k] = i
+	}
+	n := len(in.Dims)
+	seen := map[[2]key]bool{}
+	var rows [][]int // the hidden cells of each equation
+	var rhs []float64
+	for _, hk := range cells {
+		for mask := 1; mask < 1<<n; mask++ {
+			id := [2]key{project(hk, mask, n), {mask}}
+			if seen[id] || !shownGroup(hk, mask) {
+				continue
+			}
+			seen[id] = true
+			var members []int
+			sum := 0
+			for _, g := range group(in, hk, mask) {
+				if i, h := index[g]; h {
+					members = append(members, i)
+					sum += counts[g]
+				}
+			}
+			rows = append(rows, members)
+			rhs = append(rhs, float64(sum))
+		}
+	}
+	// Connected sets of cells: equations that share no cell are separate problems.
+	parent := make([]int, len(cells))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, r := range rows {
+		for _, m := range r[1:] {
+			parent[find(m)] = find(r[0])
+		}
+	}
+	comps := map[int][]int{}
+	for i := range cells {
+		comps[find(i)] = append(comps[find(i)], i)
+	}
+	var pinned []key
+	for _, comp := range comps {
+		local := map[int]int{}
+		for j, i := range comp {
+			local[i] = j
+		}
+		lower := make([]float64, len(comp))
+		for j, i := range comp {
+			if counts[cells[i]] > 0 {
+				lower[j] = 1
+			}
+		}
+		var A [][]float64
+		var b []float64
+		for r, members := range rows {
+			if _, in := local[members[0]]; !in {
+				continue
+			}
+			row := make([]float64, len(comp))
+			v := rhs[r]
+			for _, m := range members {
+				row[local[m]] = 1
+				v -= lower[local[m]]
+			}
+			A = append(A, row)
+			b = append(b, v)
+		}
+		if len(A) == 0 {
+			continue
+		}
+		for j, i := range comp {
+			if n := counts[cells[i]]; n == 0 || n >= threshold {
+				continue
+			}
+			c := make([]float64, len(comp))
+			c[j] = 1
+			lo, ok1 := lpMin(A, b, c)
+			c[j] = -1
+			hi, ok2 := lpMin(A, b, c)
+			if !ok1 || !ok2 {
+				continue // unbounded: not pinned
+			}
+			lo, hi = lo+lower[j], -hi+lower[j]
+			if math.Ceil(lo-1e-6) >= math.Floor(hi+1e-6) {
+				pinned = append(pinned, cells[i])
+			}
+		}
+	}
+	slices.SortFunc(pinned, func(a, b key) int {
+		if less(a, b) {
+			return -1
+		}
+		if less(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return pinned
+}
+
 // breakPin picks a cell to hide next to a pinned one: the smallest shown
 // non-zero cell of a group through it whose total is shown, else a zero.
-func breakPin(in Input, counts map[key]int, hidden map[key]string, pk key, shownGroup func(key, int) bool) *key {
+func breakPin(in Input, counts map[key]int, hidden map[key]string, pk key, shownGroup func(key, int) bool, zerosHelp bool) *key {
 	var best, bestZero *key
 	for mask := 1; mask < 1<<len(in.Dims); mask++ {
 		if !shownGroup(pk, mask) {
@@ -286,7 +418,7 @@ func breakPin(in Input, counts map[key]int, hidden map[key]string, pk key, shown
 			}
 		}
 	}
-	if best != nil {
+	if best != nil || !zerosHelp {
 		return best
 	}
 	return bestZero
