@@ -400,28 +400,41 @@ func boundsAudit(in Input, counts map[key]int, hidden map[key]string, shownGroup
 // breakPin picks a cell to hide next to a pinned one: the smallest shown
 // non-zero cell of a group through it whose total is shown, else a zero.
 func breakPin(in Input, counts map[key]int, hidden map[key]string, pk key, shownGroup func(key, int) bool, zerosHelp bool) *key {
-	var best, bestZero *key
+	var p pick
 	for mask := 1; mask < 1<<len(in.Dims); mask++ {
 		if !shownGroup(pk, mask) {
 			continue
 		}
 		for _, k := range group(in, pk, mask) {
-			if _, h := hidden[k]; h {
-				continue
-			}
-			kk := k
-			switch n := counts[k]; {
-			case n > 0 && (best == nil || n < counts[*best] || (n == counts[*best] && less(kk, *best))):
-				best = &kk
-			case n == 0 && bestZero == nil:
-				bestZero = &kk
+			if _, h := hidden[k]; !h {
+				p.see(k, counts)
 			}
 		}
 	}
-	if best != nil || !zerosHelp {
-		return best
+	return p.next(zerosHelp)
+}
+
+// pick keeps the next cell to hide among shown ones: the smallest non-zero
+// (ties by key), and the first zero as a last resort.
+type pick struct {
+	best, zero *key
+}
+
+func (p *pick) see(k key, counts map[key]int) {
+	switch n := counts[k]; {
+	case n > 0 && (p.best == nil || n < counts[*p.best] || (n == counts[*p.best] && less(k, *p.best))):
+		p.best = &k
+	case n == 0 && p.zero == nil:
+		p.zero = &k
 	}
-	return bestZero
+}
+
+// next is the cell to hide: the best, else (when zeros help) the zero.
+func (p *pick) next(zerosHelp bool) *key {
+	if p.best != nil || !zerosHelp {
+		return p.best
+	}
+	return p.zero
 }
 
 // marginOf sums the table over the dimensions in mask.
@@ -471,23 +484,14 @@ func unproject(mk key, mask, n int) key {
 // through hk (summed over mask) is shown: their sum would reveal the margin
 // cell that the margin table hid.
 func marginRevealed(in Input, counts map[key]int, hidden map[key]string, hk key, mask int) *key {
-	var best, bestZero *key
+	var p pick
 	for _, k := range group(in, hk, mask) {
 		if _, h := hidden[k]; h {
 			return nil
 		}
-		kk := k
-		switch n := counts[k]; {
-		case n > 0 && (best == nil || n < counts[*best] || (n == counts[*best] && less(kk, *best))):
-			best = &kk
-		case n == 0 && bestZero == nil:
-			bestZero = &kk
-		}
+		p.see(k, counts)
 	}
-	if best != nil {
-		return best
-	}
-	return bestZero
+	return p.next(true)
 }
 
 // group lists the grid cells that share hk's coordinates outside mask.
@@ -513,31 +517,21 @@ func group(in Input, hk key, mask int) []key {
 // returns the cell to hide next, or nil when the group is safe.
 func groupNeedsMore(in Input, counts map[key]int, hidden map[key]string, hk key, mask, threshold int) *key {
 	var nHidden, sumHidden int
-	var best, bestZero *key
+	var p pick
 	for _, k := range group(in, hk, mask) {
-		n := counts[k]
 		if _, h := hidden[k]; h {
 			nHidden++
-			sumHidden += n
+			sumHidden += counts[k]
 			continue
 		}
-		kk := k
-		switch {
-		case n > 0 && (best == nil || n < counts[*best] || (n == counts[*best] && less(kk, *best))):
-			best = &kk
-		case n == 0 && bestZero == nil:
-			bestZero = &kk
-		}
+		p.see(k, counts)
 	}
 	// Hidden zeros alone put nobody at risk; a lone hidden count, or hidden
 	// counts adding up to less than the threshold, do.
 	if sumHidden == 0 || (nHidden > 1 && sumHidden >= threshold) {
 		return nil
 	}
-	if best != nil {
-		return best
-	}
-	return bestZero // only zeros left: hiding one keeps the others uncertain
+	return p.next(true) // only zeros left: hiding one keeps the others uncertain
 }
 
 func less(a, b key) bool {
