@@ -176,8 +176,11 @@ func glotipRows(ctx context.Context, st counter, tier schemas.Tier, release int6
 			}
 			cit := schemas.MustDim(schemas.DimCitizenship)
 			for i, r := range t.Rows {
-				if c := cit.Index(r.Keys[1]); c >= 0 {
+				switch c := cit.Index(r.Keys[1]); {
+				case c >= 0:
 					t.Rows[i].Keys = []string{r.Keys[0], cit.Codes[c].EN}
+				case r.Keys[1] == "other": // rare countries folded at tier public
+					t.Rows[i].Keys = []string{r.Keys[0], "Other"}
 				}
 			}
 			add(ind.name, "by citizenship", "", "Total", "Total", t, 0, -1, -1)
