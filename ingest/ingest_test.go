@@ -486,3 +486,24 @@ func TestRowWarningsBounded(t *testing.T) {
 		t.Errorf("the text report does not say how many warnings were left out")
 	}
 }
+
+// TestIDsTypedInTheWrongColumnAreMasked: a cédula or phone number typed
+// into a column that is kept (in the quarantine or the report) is masked.
+func TestIDsTypedInTheWrongColumnAreMasked(t *testing.T) {
+	csv := "Rol,Fecha de referencia,Nacionalidad,Provincia\n" +
+		",01/02/2024,1-2345-6789,Limón\n" + // rejected: no role; the cédula is in Nacionalidad
+		"víctima,2024-02-03,88887777,tel 8888-7777\n" // accepted with unknown values
+	rep, err := File(context.Background(), newMemSink(), writeFile(t, "ids.csv", []byte(csv)), opts(t, "eri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(rep)
+	for _, leak := range []string{"2345", "8888", "7777"} {
+		if bytes.Contains(js, []byte(leak)) {
+			t.Errorf("%s is in the report: %s", leak, js)
+		}
+	}
+	if rep.Rejected != 1 || rep.Rejections[0].Cells["Provincia"] != "Limón" || rep.Rejections[0].Cells["Fecha de referencia"] != "01/02/2024" {
+		t.Errorf("the rest of the row must be kept as typed: %+v", rep.Rejections)
+	}
+}

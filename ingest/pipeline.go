@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -430,9 +431,12 @@ func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) sch
 	return q
 }
 
-// clip shortens a cell for the report and copies it, so that the report
-// does not keep the whole source line alive.
+// clip prepares a cell for the report and the quarantine: numbers that
+// look like an ID card, passport or phone typed into the wrong column are
+// masked, long text is shortened, and the result is a copy, so that the
+// report does not keep the whole source line alive.
 func clip(s string) string {
+	s = idLike.ReplaceAllString(s, "[número oculto]")
 	if len(s) <= maxCellLength {
 		return strings.Clone(s)
 	}
@@ -442,6 +446,11 @@ func clip(s string) string {
 	}
 	return s[:cut] + "…" // a new string
 }
+
+// idLike matches what Costa Rican IDs and phones look like: seven or more
+// digits in a row, a cédula (1-2345-6789) or a phone (8888-8888). Dates
+// (2024-03-15, 15/03/2024) do not match.
+var idLike = regexp.MustCompile(`\d{7,}|\b\d-\d{4}-\d{4}\b|\b\d{4}-\d{4}\b`)
 
 // finish sets the columns of the report and orders rejections by row and
 // warnings by column, most frequent first.
