@@ -639,3 +639,36 @@ func TestUserProfile(t *testing.T) {
 		t.Errorf("bad profile: %+v", r)
 	}
 }
+
+// TestGlotipLabelsAreUNODCs: every label the export writes in Indicator,
+// Dimension, Sex, Age and Unit of measurement appears in UNODC's own file.
+// It skips when the file is absent.
+func TestGlotipLabelsAreUNODCs(t *testing.T) {
+	src := filepath.Join("..", "..", "..", "shared", "external", "unodc_glotip_2025-04-14_data_glotip.csv")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Skip("UNODC file not present:", src)
+	}
+	unodc := readCSV(t, string(data))
+	if diff := cmp.Diff(unodc[0], glotipHeader); diff != "" {
+		t.Errorf("header differs from UNODC's (-unodc +ours):\n%s", diff)
+	}
+	known := map[int]map[string]bool{4: {}, 5: {}, 7: {}, 8: {}, 10: {}}
+	for _, r := range unodc[1:] {
+		for col := range known {
+			known[col][r[col]] = true
+		}
+	}
+	dir := workspace(t)
+	mustRun(t, "ingest", costaRica2021(t, dir))
+	out := filepath.Join(dir, "g.csv")
+	mustRun(t, "export", "--format", "glotip", "--out", out)
+	ours, _ := os.ReadFile(out)
+	for _, r := range readCSV(t, string(ours))[1:] {
+		for col := range known {
+			if !known[col][r[col]] {
+				t.Errorf("%s %q is not a label UNODC uses", glotipHeader[col], r[col])
+			}
+		}
+	}
+}
