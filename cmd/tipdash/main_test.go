@@ -375,7 +375,7 @@ func TestGlotipExport(t *testing.T) {
 		t.Errorf("glotip export differs from the golden file (-want +got):\n%s", diff)
 	}
 	rows := readCSV(t, string(data))
-	if diff := cmp.Diff(glotipHeader, rows[0]); diff != "" {
+	if diff := cmp.Diff(store.GlotipHeader, rows[0]); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
 	values := map[string]string{}
@@ -650,7 +650,7 @@ func TestGlotipLabelsAreUNODCs(t *testing.T) {
 		t.Skip("UNODC file not present:", src)
 	}
 	unodc := readCSV(t, string(data))
-	if diff := cmp.Diff(unodc[0], glotipHeader); diff != "" {
+	if diff := cmp.Diff(unodc[0], store.GlotipHeader); diff != "" {
 		t.Errorf("header differs from UNODC's (-unodc +ours):\n%s", diff)
 	}
 	known := map[int]map[string]bool{4: {}, 5: {}, 7: {}, 8: {}, 10: {}}
@@ -667,7 +667,7 @@ func TestGlotipLabelsAreUNODCs(t *testing.T) {
 	for _, r := range readCSV(t, string(ours))[1:] {
 		for col := range known {
 			if !known[col][r[col]] {
-				t.Errorf("%s %q is not a label UNODC uses", glotipHeader[col], r[col])
+				t.Errorf("%s %q is not a label UNODC uses", store.GlotipHeader[col], r[col])
 			}
 		}
 	}
