@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -150,15 +149,6 @@ func MustDim(k Dim) *Dimension {
 	return d
 }
 
-// DimKeys returns all dimension keys in codelist order.
-func DimKeys() []Dim {
-	out := make([]Dim, len(codelist.Dimensions))
-	for i, d := range codelist.Dimensions {
-		out[i] = d.Key
-	}
-	return out
-}
-
 // ParseDim validates a dimension key.
 func ParseDim(s string) (Dim, error) {
 	if _, ok := codelist.byKey[Dim(s)]; ok {
@@ -286,10 +276,4 @@ func mustIndex(d Dim, c string) int {
 		panic(fmt.Sprintf("schemas: %s has no code %q", d, c))
 	}
 	return i
-}
-
-// HasCode reports whether c is a code of dimension d.
-func HasCode(d Dim, c string) bool {
-	dim, ok := Lookup(d)
-	return ok && slices.Contains(dim.CodeStrings(), c)
 }

@@ -9,7 +9,6 @@ import (
 var (
 	ErrInvalid  = errors.New("invalid input")
 	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
 	ErrRefused  = errors.New("refused")
 )
 

@@ -65,22 +65,6 @@ type Record struct {
 	Flow             Flow
 }
 
-// Quarter returns "1".."4" or "unknown".
-func (r *Record) Quarter() string {
-	if r.Month < 1 || r.Month > 12 {
-		return "unknown"
-	}
-	return MustDim(DimQuarter).Codes[(r.Month-1)/3].Code
-}
-
-// MonthCode returns "1".."12" or "unknown".
-func (r *Record) MonthCode() string {
-	if r.Month < 1 || r.Month > 12 {
-		return "unknown"
-	}
-	return MustDim(DimMonth).Codes[r.Month-1].Code
-}
-
 // Set is a set of codes of a multi-valued dimension, as a bit mask: a record
 // carries its forms of exploitation without an allocation.
 type Set[T ~uint8] uint32
@@ -102,17 +86,6 @@ func (s Set[T]) Has(c T) bool { return s&(1<<c) != 0 }
 
 // Len is the number of codes in s.
 func (s Set[T]) Len() int { return bits.OnesCount32(uint32(s)) }
-
-// Codes returns the codes in code-list order.
-func (s Set[T]) Codes() []T {
-	out := make([]T, 0, s.Len())
-	for c := T(0); c < 32; c++ {
-		if s.Has(c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
 
 // All yields the codes in code-list order.
 func (s Set[T]) All() iter.Seq[T] {

@@ -75,9 +75,6 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 	return b, nil
 }
 
-// ID returns the batch's id.
-func (b *Batch) ID() int64 { return b.id }
-
 func recordID(batch int64, row int) int64 { return batch<<32 | int64(row) }
 
 func uuidOrNil(k schemas.Key) driver.Value {
