@@ -46,10 +46,10 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d), probablemente `tipdash serve`: "+
-		"las cargas y consultas van por el servidor (página de carga o POST /api/v1/batches), o detenga el servidor primero / "+
-		"the database %s is held by another process (PID %d), probably `tipdash serve`: "+
-		"uploads and queries go through the server (upload page or POST /api/v1/batches), or stop the server first",
+	return fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d): solo uno puede escribir en ella. "+
+		"Si es el servidor (tipdash serve), las cargas se hacen por el servidor; si es otra orden de tipdash, espere a que termine / "+
+		"the database %s is held by another process (PID %d): only one may write to it. "+
+		"If it is the server (tipdash serve), upload through the server; if it is another tipdash command, wait for it to finish",
 		e.Path, e.PID, e.Path, e.PID)
 }
 
