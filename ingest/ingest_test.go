@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -396,7 +397,7 @@ func TestFileErrors(t *testing.T) {
 	for name, data := range cases {
 		_, err := File(context.Background(), newMemSink(), writeFile(t, name, data), opts(t, "eri"))
 		var se *schemas.Error
-		if !errorsAs(err, &se) || se.Msg.ES == "" || se.Msg.EN == "" {
+		if err == nil || !errors.As(err, &se) || se.Msg.ES == "" || se.Msg.EN == "" {
 			t.Errorf("%s: got %v, want a bilingual error", name, err)
 		}
 	}
