@@ -196,40 +196,117 @@ func (q Query) Validate(t Tier) error {
 // Row is one cell of an aggregate table.
 type Row struct {
 	Keys  []string `json:"keys"`  // one code per dimension of Query.By, in order
-	Count *int     `json:"count"` // nil when suppressed
+	Count *int     `json:"count"` // nil when hidden
 	Note  string   `json:"note,omitempty"`
 }
 
-// Table is the result of a Query at a tier.
+// Hidden is the note of a row whose count a protected tier hides.
+const Hidden = "hidden"
+
+// Table is the result of a Query at a tier: exact at tier admin, or a
+// catalogue table read from a release at tier conatt or public.
 type Table struct {
-	Measure Measure   `json:"measure"`
-	By      []Dim     `json:"by"`
-	Tier    Tier      `json:"tier"`
-	Release int64     `json:"release,omitempty"` // tier public: the release counted
-	Rows    []Row     `json:"rows"`
-	Notes   []Message `json:"notes,omitempty"`
+	ID         string    `json:"id,omitempty"` // the catalogue table
+	Measure    Measure   `json:"measure"`
+	By         []Dim     `json:"by"`
+	Tier       Tier      `json:"tier"`
+	Release    int64     `json:"release,omitempty"`
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+	Withheld   bool      `json:"withheld,omitempty"` // too detailed to protect: no cells
+	Rows       []Row     `json:"rows"`
+	Notes      []Message `json:"notes,omitempty"`
 }
 
-// Release is a frozen copy of the records, protected for researchers.
+// ReleaseStatus is the state of a release.
+type ReleaseStatus string
+
+// Release statuses: a draft is read by administrators only.
+const (
+	ReleaseDraft    ReleaseStatus = "draft"
+	ReleaseApproved ReleaseStatus = "approved"
+)
+
+// Release is the catalogue of one tier computed, protected together and
+// frozen. What it says of itself holds no count.
 type Release struct {
-	ID         int64          `json:"id"`
-	Note       string         `json:"note"`
-	Status     string         `json:"status"` // draft, approved
-	CreatedAt  time.Time      `json:"created_at"`
-	ApprovedAt time.Time      `json:"approved_at,omitzero"`
-	Records    int            `json:"records"`
-	Report     []ReleaseTable `json:"report,omitempty"` // what the engine hid, rounded and folded, per table
-	Key        []byte         `json:"-"`                // rounding key: never leaves the database
+	ID         int64         `json:"id"`
+	Kind       Tier          `json:"kind"` // conatt or public
+	Note       string        `json:"note"`
+	Status     ReleaseStatus `json:"status"`
+	CreatedAt  time.Time     `json:"created_at"`
+	ApprovedAt time.Time     `json:"approved_at,omitzero"`
 }
 
-// ReleaseTable is one table of a release's disclosure report.
-type ReleaseTable struct {
-	Measure   Measure   `json:"measure"`
-	By        []Dim     `json:"by"`
-	Cells     int       `json:"cells"`
-	Hidden    int       `json:"hidden"`
-	Secondary int       `json:"secondary"`
-	Rounded   int       `json:"rounded"`
-	Folded    []string  `json:"folded,omitempty"`
-	Notes     []Message `json:"notes,omitempty"`
+// ReleaseReport is what the engine did to each table of a release, for
+// the administrator who approves it: it is computed from exact counts and
+// never leaves tier admin.
+type ReleaseReport struct {
+	Release
+	Tables []TableReport `json:"tables"`
+}
+
+// TableReport is one table of a release's disclosure report.
+type TableReport struct {
+	ID          string `json:"id"`
+	Cells       int    `json:"cells"`        // non-zero cells
+	Hidden      int    `json:"hidden"`       // cells hidden
+	People      int    `json:"people"`       // people counted (exact; multi-valued tables count a person once per value)
+	ShownPeople int    `json:"shown_people"` // of them, in shown cells
+	Withheld    bool   `json:"withheld,omitempty"`
+}
+
+// ShownShare is the share of the table's people in shown cells.
+func (t TableReport) ShownShare() float64 {
+	if t.People == 0 {
+		return 1
+	}
+	return float64(t.ShownPeople) / float64(t.People)
+}
+
+// Select keeps the rows of a published table that pass every filter: a
+// filter picks rows and columns of the table, it never makes a new total.
+func (t *Table) Select(where []Filter) error {
+	for _, f := range where {
+		col := slices.Index(t.By, f.Dim)
+		if col < 0 {
+			return Invalid("filter_not_in_table", "la tabla %s no tiene la dimensión %s: un filtro solo elige filas de la tabla publicada",
+				"table %s has no dimension %s: a filter only selects rows of the published table", t.ID, f.Dim)
+		}
+		kept := t.Rows[:0]
+		for _, r := range t.Rows {
+			if f.Keeps(r.Keys[col]) {
+				kept = append(kept, r)
+			}
+		}
+		t.Rows = kept
+	}
+	return nil
+}
+
+// Keeps reports whether a code (a year for year) passes the filter.
+func (f Filter) Keeps(code string) bool {
+	if f.Dim == DimYear && len(f.Values) == 0 {
+		y, err := strconv.Atoi(code)
+		return err == nil && (f.FromYear == 0 || y >= f.FromYear) && (f.ToYear == 0 || y <= f.ToYear)
+	}
+	return slices.Contains(f.Values, code)
+}
+
+// Reorder puts the table's dimensions in the order asked (the same set).
+func (t *Table) Reorder(by []Dim) {
+	if !sameDims(t.By, by) {
+		return
+	}
+	perm := make([]int, len(by))
+	for i, d := range by {
+		perm[i] = slices.Index(t.By, d)
+	}
+	for ri, r := range t.Rows {
+		keys := make([]string, len(perm))
+		for i, j := range perm {
+			keys[i] = r.Keys[j]
+		}
+		t.Rows[ri].Keys = keys
+	}
+	t.By = slices.Clone(by)
 }

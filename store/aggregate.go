@@ -11,52 +11,27 @@ import (
 	"github.com/conatt/tipdash/store/disclosure"
 )
 
-// Aggregate counts a measure by up to three dimensions. It is the one path
-// through which counts leave tipdash: every command, page, API response and
-// export calls it. The tier, chosen by the caller's role, decides what the
-// counts may show: admin exact counts; conatt and public go through the
-// disclosure-control engine (store/disclosure), public from the latest
-// approved release only.
-func (db *DB) Aggregate(ctx context.Context, q schemas.Query, tier schemas.Tier) (*schemas.Table, error) {
-	return db.AggregateRelease(ctx, q, tier, 0)
-}
-
-// AggregateRelease is Aggregate at tier public from release n (0: the
-// latest approved one).
-func (db *DB) AggregateRelease(ctx context.Context, q schemas.Query, tier schemas.Tier, n int64) (*schemas.Table, error) {
-	if err := q.Validate(tier); err != nil {
+// Aggregate counts a measure by up to three dimensions, exactly: tier
+// admin (administrators and analysts). It is the one path through which
+// exact counts leave tipdash. The protected tiers never count: they read
+// catalogue tables from releases (ReleaseTable), which PublishRelease
+// computes through this same path and the disclosure engine.
+func (db *DB) Aggregate(ctx context.Context, q schemas.Query) (*schemas.Table, error) {
+	if err := q.Validate(schemas.TierAdmin); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
-	src := source{from: "record_versions v", where: "v.is_current"}
-	if tier == schemas.TierPublic {
-		rel, err := db.servedRelease(ctx, n)
-		if err != nil {
-			return nil, fmt.Errorf("aggregate: %w", err)
-		}
-		src = source{from: "release_records v", where: "v.release = ?", args: []any{rel.ID}, release: rel}
-	}
-	cells, err := db.exact(ctx, src, q)
+	cells, err := db.exact(ctx, source{from: "record_versions v", where: "v.is_current"}, q)
 	if err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
-	t := &schemas.Table{Measure: q.Measure, By: q.By, Tier: tier, Rows: []schemas.Row{}}
-	switch tier {
-	case schemas.TierAdmin:
-		for _, c := range cells {
-			n := c.Count
-			t.Rows = append(t.Rows, schemas.Row{Keys: keyNames(q.By, c.Keys), Count: &n})
-		}
-		if len(q.By) == 0 && len(t.Rows) == 0 {
-			zero := 0
-			t.Rows = append(t.Rows, schemas.Row{Keys: []string{}, Count: &zero})
-		}
-	default:
-		if _, _, err := db.protectTable(ctx, t, src, q, tier, cells); err != nil {
-			return nil, fmt.Errorf("aggregate: %w", err)
-		}
+	t := &schemas.Table{Measure: q.Measure, By: q.By, Tier: schemas.TierAdmin, Rows: []schemas.Row{}}
+	for _, c := range cells {
+		n := c.Count
+		t.Rows = append(t.Rows, schemas.Row{Keys: keyNames(q.By, c.Keys), Count: &n})
 	}
-	if src.release != nil {
-		t.Release = src.release.ID
+	if len(q.By) == 0 && len(t.Rows) == 0 {
+		zero := 0
+		t.Rows = append(t.Rows, schemas.Row{Keys: []string{}, Count: &zero})
 	}
 	for _, d := range q.By {
 		if schemas.MustDim(d).Kind == schemas.KindMulti {
@@ -73,7 +48,6 @@ func (db *DB) AggregateRelease(ctx context.Context, q schemas.Query, tier schema
 type source struct {
 	from, where string
 	args        []any
-	release     *schemas.Release
 }
 
 // exact runs the GROUP BY and returns the non-zero cells with code indexes.
@@ -140,7 +114,7 @@ func codeName(d schemas.Dim, i int64) string {
 	if d == schemas.DimYear {
 		return strconv.FormatInt(i, 10)
 	}
-	if i == otherIndex {
+	if i == disclosure.OtherIndex {
 		return "other"
 	}
 	codes := schemas.MustDim(d).Codes

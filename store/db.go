@@ -24,6 +24,8 @@ type DB struct {
 	sql        *sql.DB
 	path       string
 	protection map[schemas.Tier]disclosure.Rules
+	// conattApproval makes conatt releases wait for ApproveRelease.
+	conattApproval bool
 }
 
 // Options for Open.
@@ -32,8 +34,11 @@ type Options struct {
 	MemoryLimit string // DuckDB memory_limit, e.g. "512MB"; "" for DuckDB's default
 	Threads     int    // 0 for DuckDB's default
 	// Protection raises the disclosure rules of a tier above its minimum
-	// (disclosure.Conatt, disclosure.Public); lower ones are refused.
+	// (disclosure.Minimum); lower ones are refused.
 	Protection map[schemas.Tier]disclosure.Rules
+	// ConattApproval makes conatt releases drafts that an administrator
+	// approves, as public releases always are.
+	ConattApproval bool
 }
 
 // ErrLocked means another process holds the database file.
@@ -91,7 +96,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection}
+	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval}
 	if path == "" {
 		// Every connection to "" would be a new empty database.
 		db.sql.SetMaxOpenConns(1)

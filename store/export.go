@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,128 +78,185 @@ func WriteParquet(ctx context.Context, path string, header []string, rows [][]st
 // GlotipHeader is the header of UNODC's data_glotip file.
 var GlotipHeader = []string{"Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE", "Source"}
 
-type glotipIndicator struct {
-	name    string
-	measure schemas.Measure
-	where   []schemas.Filter
-}
-
-var glotipIndicators = []glotipIndicator{
-	{"Detected trafficking victims", schemas.MeasureVictims, nil},
-	{"Persons brought into formal contact", schemas.MeasureSuspects, []schemas.Filter{{Dim: schemas.DimOffence, Values: []string{"tip"}}}},
-	{"Persons prosecuted", schemas.MeasureSuspects, []schemas.Filter{{Dim: schemas.DimOffence, Values: []string{"tip"}}, {Dim: schemas.DimCJStage, Values: []string{"prosecuted", "convicted", "acquitted"}}}},
-	{"Persons convicted", schemas.MeasureSuspects, []schemas.Filter{{Dim: schemas.DimOffence, Values: []string{"tip"}}, {Dim: schemas.DimCJStage, Values: []string{"convicted"}}}},
-}
-
-// The GLOTIP forms of exploitation, each counted as its own table (a person
-// with forms in two groups counts in both, as in UNODC's data).
-var glotipForms = []struct {
-	label string
-	codes []string
-}{
-	{"Sexual exploitation", []string{"sexual"}},
-	{"Forced labour", []string{"forced_labour", "servitude", "slavery"}},
-	{"Other forms of exploitation", []string{"forced_begging", "forced_criminality", "forced_marriage", "illegal_adoption", "organ_removal", "forced_pregnancy", "other"}},
-}
+// GlotipHidden is the value of a hidden cell in a protected GLOTIP export:
+// never "<5", which a hidden cell that protects another may exceed.
+const GlotipHidden = "x"
 
 var glotipSex = map[string]string{"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
 var glotipAge = map[string]string{"child": "0 to 17 years", "adult": "18 years or over", "unknown": "Unknown"}
+var glotipSexAge = map[string][2]string{"girl": {"Female", "0 to 17 years"}, "boy": {"Male", "0 to 17 years"},
+	"woman": {"Female", "18 years or over"}, "man": {"Male", "18 years or over"}}
 
-// GlotipRows lays protected tables out in UNODC's data_glotip format.
-// Hidden cells read "<5" (tier conatt) or "<10" (public). Every count comes
-// from AggregateRelease: exports count nothing themselves.
+// glotipForm is UNODC's label of a form of exploitation.
+var glotipForm = map[string]string{
+	"sexual": "Sexual exploitation", "forced_labour": "Forced labour", "servitude": "Forced labour: servitude",
+	"slavery": "Forced labour: slavery", "forced_begging": "Exploitative begging", "forced_criminality": "Forced criminal activity",
+	"forced_marriage": "Forced marriage", "illegal_adoption": "Illegal adoption", "organ_removal": "Organ removal",
+	"forced_pregnancy": "Other forms of exploitation: forced pregnancy", "other": "Other forms of exploitation", "unknown": "Unknown",
+}
+
+// glotipSource gives the tables of one GLOTIP layout: exact aggregates at
+// tier admin, catalogue tables of a release at the protected tiers.
+type glotipSource func(id string, q schemas.Query) (*schemas.Table, error)
+
+// GlotipRows lays tables out in UNODC's data_glotip format. At tier admin
+// the counts are exact (the questionnaire needs them; the caller marks the
+// file confidential); at tier conatt and public they are the catalogue
+// tables of a release, hidden cells reading GlotipHidden. Sums (persons
+// prosecuted: prosecuted, convicted and acquitted) are made of published
+// cells only, and are hidden when one of them is.
 func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) ([]string, [][]string, error) {
-	hiddenText := "<5"
-	if tier == schemas.TierPublic {
-		hiddenText = "<10"
+	src := glotipSource(func(id string, _ schemas.Query) (*schemas.Table, error) {
+		return db.ReleaseTable(ctx, tier, release, id, nil)
+	})
+	if tier == schemas.TierAdmin {
+		src = func(_ string, q schemas.Query) (*schemas.Table, error) { return db.Aggregate(ctx, q) }
 	}
 	var rows [][]string
-	add := func(ind, dimension, category, sex, age string, t *schemas.Table, yearAt int, sexAt, ageAt int) {
-		for _, r := range t.Rows {
-			s, a := sex, age
-			if sexAt >= 0 {
-				s = glotipSex[r.Keys[sexAt]]
+	add := func(ind, dimension, category, sex, age, year, value string) {
+		rows = append(rows, []string{"CRI", "Costa Rica", "Americas", "Latin America and the Caribbean", ind, dimension, category, sex, age, year, "Counts", value, "CONATT"})
+	}
+	spec := func(id string) (schemas.TableSpec, bool) {
+		for _, s := range schemas.Tables().Tables {
+			if s.ID == id {
+				return s, tier == schemas.TierAdmin || s.For(tier)
 			}
-			if ageAt >= 0 {
-				a = glotipAge[r.Keys[ageAt]]
-			}
-			if s == "" || a == "" {
-				continue
-			}
-			v := hiddenText
-			if r.Count != nil {
-				v = strconv.Itoa(*r.Count)
-			}
-			cat := category
-			if category == "" {
-				cat = r.Keys[len(r.Keys)-1]
-			}
-			rows = append(rows, []string{"CRI", "Costa Rica", "Americas", "Latin America and the Caribbean", ind, dimension, cat, s, a, r.Keys[yearAt], "Counts", v, "CONATT"})
 		}
+		return schemas.TableSpec{}, false
 	}
-	query := func(m schemas.Measure, where []schemas.Filter, by ...schemas.Dim) (*schemas.Table, error) {
-		return db.AggregateRelease(ctx, schemas.Query{Measure: m, By: by, Where: where}, tier, release)
+	get := func(id string) (*schemas.Table, error) {
+		s, ok := spec(id)
+		if !ok {
+			return nil, nil
+		}
+		return src(id, s.Query())
 	}
-	for _, ind := range glotipIndicators {
-		t, err := query(ind.measure, ind.where, schemas.DimYear)
+	const victims = "Detected trafficking victims"
+	type layout struct {
+		id               string
+		dimension, label string
+		cell             func(keys []string) (category, sex, age string, ok bool)
+	}
+	for _, l := range []layout{
+		{"victims_year", "Total", "", func(k []string) (string, string, string, bool) { return "Total", "Total", "Total", true }},
+		{"victims_year_sex", "Total", "", func(k []string) (string, string, string, bool) {
+			return "Total", glotipSex[k[1]], "Total", glotipSex[k[1]] != ""
+		}},
+		{"victims_year_age_group", "Total", "", func(k []string) (string, string, string, bool) {
+			return "Total", "Total", glotipAge[k[1]], glotipAge[k[1]] != ""
+		}},
+		{"victims_year_sex_age", "Total", "", func(k []string) (string, string, string, bool) {
+			sa, ok := glotipSexAge[k[1]]
+			return "Total", sa[0], sa[1], ok
+		}},
+		{"victims_year_exploitation", "by form of exploitation", "", func(k []string) (string, string, string, bool) {
+			return glotipForm[k[1]], "Total", "Total", glotipForm[k[1]] != ""
+		}},
+		{"victims_year_citizenship", "by citizenship", "", func(k []string) (string, string, string, bool) {
+			if c := schemas.MustDim(schemas.DimCitizenship).Index(k[1]); c >= 0 {
+				return schemas.MustDim(schemas.DimCitizenship).Codes[c].EN, "Total", "Total", true
+			}
+			return "Other", "Total", "Total", true // categories folded into other
+		}},
+	} {
+		t, err := get(l.id)
 		if err != nil {
 			return nil, nil, err
 		}
-		add(ind.name, "Total", "Total", "Total", "Total", t, 0, -1, -1)
-		if t, err = query(ind.measure, ind.where, schemas.DimYear, schemas.DimSex); err != nil {
+		if t == nil {
+			continue
+		}
+		for _, r := range t.Rows {
+			cat, sex, age, ok := l.cell(r.Keys)
+			if ok {
+				add(victims, l.dimension, cat, sex, age, r.Keys[0], glotipValue(r.Count))
+			}
+		}
+	}
+	// Persons in the criminal-justice system for trafficking, from the
+	// tables by stage: each indicator sums published stages.
+	indicators := []struct {
+		name   string
+		stages []string
+	}{
+		{"Persons brought into formal contact", nil},
+		{"Persons prosecuted", []string{"prosecuted", "convicted", "acquitted"}},
+		{"Persons convicted", []string{"convicted"}},
+	}
+	for _, byStage := range []struct {
+		id  string
+		sex bool
+	}{{"suspects_tip_year_cj_stage", false}, {"suspects_tip_year_cj_stage_sex", true}} {
+		t, err := get(byStage.id)
+		if err != nil {
 			return nil, nil, err
 		}
-		add(ind.name, "Total", "Total", "", "Total", t, 0, 1, -1)
-		if t, err = query(ind.measure, ind.where, schemas.DimYear, schemas.DimAgeGroup); err != nil {
-			return nil, nil, err
+		if t == nil {
+			continue
 		}
-		add(ind.name, "Total", "Total", "Total", "", t, 0, -1, 1)
-		if tier == schemas.TierConatt {
-			if t, err = query(ind.measure, ind.where, schemas.DimYear, schemas.DimSex, schemas.DimAgeGroup); err != nil {
-				return nil, nil, err
+		for _, ind := range indicators {
+			type cellSum struct {
+				n      int
+				hidden bool
 			}
-			add(ind.name, "Total", "Total", "", "", t, 0, 1, 2)
-		}
-		for _, f := range glotipForms {
-			where := append(append([]schemas.Filter{}, ind.where...), schemas.Filter{Dim: schemas.DimExploitation, Values: f.codes})
-			if t, err = query(ind.measure, where, schemas.DimYear); err != nil {
-				return nil, nil, err
-			}
-			add(ind.name, "by form of exploitation", f.label, "Total", "Total", t, 0, -1, -1)
-		}
-		if ind.measure == schemas.MeasureVictims {
-			if t, err = query(ind.measure, ind.where, schemas.DimYear, schemas.DimCitizenship); err != nil {
-				return nil, nil, err
-			}
-			cit := schemas.MustDim(schemas.DimCitizenship)
-			for i, r := range t.Rows {
-				switch c := cit.Index(r.Keys[1]); {
-				case c >= 0:
-					t.Rows[i].Keys = []string{r.Keys[0], cit.Codes[c].EN}
-				case r.Keys[1] == "other": // rare countries folded at tier public
-					t.Rows[i].Keys = []string{r.Keys[0], "Other"}
+			sums := map[[2]string]*cellSum{}
+			var order [][2]string
+			for _, r := range t.Rows {
+				if ind.stages != nil && !slices.Contains(ind.stages, r.Keys[1]) {
+					continue
+				}
+				k := [2]string{r.Keys[0], "Total"}
+				if byStage.sex {
+					if glotipSex[r.Keys[2]] == "" {
+						continue
+					}
+					k[1] = glotipSex[r.Keys[2]]
+				}
+				s := sums[k]
+				if s == nil {
+					s = &cellSum{}
+					sums[k] = s
+					order = append(order, k)
+				}
+				if r.Count == nil {
+					s.hidden = true
+				} else {
+					s.n += *r.Count
 				}
 			}
-			add(ind.name, "by citizenship", "", "Total", "Total", t, 0, -1, -1)
+			for _, k := range order {
+				v := strconv.Itoa(sums[k].n)
+				if sums[k].hidden {
+					v = GlotipHidden
+				}
+				add(ind.name, "Total", "Total", k[1], "Total", k[0], v)
+			}
 		}
 	}
 	return GlotipHeader, rows, nil
 }
 
-// TableRows lays the fixed tables of a release (ReleaseTables) out long, as
-// protected at tier: one row per cell, then the table's notes.
+func glotipValue(n *int) string {
+	if n == nil {
+		return GlotipHidden
+	}
+	return strconv.Itoa(*n)
+}
+
+// TableRows lays every catalogue table of a tier's release out long: one
+// row per published cell (count empty and note "hidden" where hidden), then
+// the table's notes.
 func (db *DB) TableRows(ctx context.Context, tier schemas.Tier, release int64) ([]string, [][]string, error) {
-	header := []string{"table", "measure", "dimension_1", "code_1", "dimension_2", "code_2", "count", "note"}
+	header := []string{"table", "measure", "dimension_1", "code_1", "dimension_2", "code_2", "dimension_3", "code_3", "count", "note"}
 	var rows [][]string
-	for i, q := range ReleaseTables {
-		t, err := db.AggregateRelease(ctx, q, tier, release)
+	for _, s := range schemas.Tables().ForTier(tier) {
+		t, err := db.ReleaseTable(ctx, tier, release, s.ID, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		name := strconv.Itoa(i + 1)
 		for _, r := range t.Rows {
-			row := []string{name, string(q.Measure), "", "", "", ""}
-			for j, d := range q.By {
+			row := []string{s.ID, string(s.Measure), "", "", "", "", "", ""}
+			for j, d := range s.By {
 				row[2+2*j], row[3+2*j] = string(d), r.Keys[j]
 			}
 			count := ""
@@ -208,7 +266,7 @@ func (db *DB) TableRows(ctx context.Context, tier schemas.Tier, release int64) (
 			rows = append(rows, append(row, count, r.Note))
 		}
 		for _, n := range t.Notes {
-			rows = append(rows, []string{name, string(q.Measure), "", "", "", "", "", n.ES + " / " + n.EN})
+			rows = append(rows, []string{s.ID, string(s.Measure), "", "", "", "", "", "", "", n.ES + " / " + n.EN})
 		}
 	}
 	return header, rows, nil

@@ -7,155 +7,318 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store/disclosure"
 )
 
-// Release statuses.
-const (
-	ReleaseDraft    = "draft"
-	ReleaseApproved = "approved"
-)
-
-// ReleaseTables is the fixed set of tables a release is checked on; its
-// disclosure report says what the engine did to each.
-var ReleaseTables = []schemas.Query{
-	{Measure: schemas.MeasureVictims},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimYear}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimYear, schemas.DimSex}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimYear, schemas.DimSexAge}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimYear, schemas.DimExploitation}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimYear, schemas.DimCitizenship}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimSex, schemas.DimAgeGroup}},
-	{Measure: schemas.MeasureVictims, By: []schemas.Dim{schemas.DimProvince}},
-	{Measure: schemas.MeasureSmuggledMigrants, By: []schemas.Dim{schemas.DimYear, schemas.DimSex}},
-	{Measure: schemas.MeasureSmuggledMigrants, By: []schemas.Dim{schemas.DimBorderPost, schemas.DimSex}},
-	{Measure: schemas.MeasureSmuggledMigrants, By: []schemas.Dim{schemas.DimYear, schemas.DimCitizenship}},
-	{Measure: schemas.MeasureSuspects, By: []schemas.Dim{schemas.DimYear, schemas.DimCJStage}},
-	{Measure: schemas.MeasureSuspects, By: []schemas.Dim{schemas.DimYear, schemas.DimSex}},
-}
-
-// PublishRelease freezes the current records as a new numbered release
-// (a draft), runs the engine over ReleaseTables and stores the disclosure
-// report. An administrator reads it and approves the release.
-func (db *DB) PublishRelease(ctx context.Context, note string, now time.Time) (*schemas.Release, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
+// PublishRelease computes every catalogue table of tier kind (conatt or
+// public) from the current records, protects them together
+// (disclosure.ProtectRelease) and stores the published cells and notes in
+// one transaction: killed at any point, there is no release or a complete
+// one. A conatt release is approved at once unless the database was opened
+// with ConattApproval; a public release waits for ApproveRelease.
+func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string, now time.Time) (rep *schemas.ReleaseReport, err error) {
+	defer wrap(&err, "publish %s release", kind)
+	if kind != schemas.TierConatt && kind != schemas.TierPublic {
+		return nil, schemas.Invalid("bad_release_kind", "una publicación es conatt o public, no %q", "a release is conatt or public, not %q", kind)
+	}
+	if strings.TrimSpace(note) == "" {
+		return nil, schemas.Invalid("release_note", "una publicación necesita una nota", "a release needs a note")
 	}
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
+		return nil, err
 	}
 	defer tx.Rollback()
-	rel := &schemas.Release{Note: note, Status: ReleaseDraft, CreatedAt: now.UTC().Truncate(time.Second), Key: key}
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM releases`).Scan(&rel.ID); err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO release_records SELECT ?, c0, c1, c2, c3, c4 FROM record_versions WHERE is_current`, rel.ID)
+	cellKey, err := disclosureKey(ctx, tx, "cell_key")
 	if err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
+		return nil, err
 	}
-	n, _ := res.RowsAffected()
-	rel.Records = int(n)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, note, status, created_at, records, rounding_key) VALUES (?, ?, ?, ?, ?, ?)`,
-		rel.ID, note, ReleaseDraft, rel.CreatedAt, rel.Records, key); err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
-	}
-	src := source{from: "release_records v", where: "v.release = ?", args: []any{rel.ID}, release: rel}
-	for _, q := range ReleaseTables {
-		cells, err := db.exact(ctx, src, q)
+	rules := db.rules(kind)
+	specs := schemas.Tables().ForTier(kind)
+	published := map[string]disclosure.Published{}
+	for _, m := range schemas.Measures {
+		p, err := problem(ctx, tx, m, specs, cellKey)
 		if err != nil {
-			return nil, fmt.Errorf("publish release: %w", err)
+			return nil, err
 		}
-		t := &schemas.Table{Measure: q.Measure, By: q.By, Tier: schemas.TierPublic}
-		res, folded, err := db.protectTable(ctx, t, src, q, schemas.TierPublic, cells)
+		if len(p.Tables) == 0 {
+			continue
+		}
+		out, err := disclosure.ProtectRelease(ctx, p, rules)
 		if err != nil {
-			return nil, fmt.Errorf("publish release: %w", err)
+			return nil, err
 		}
-		rel.Report = append(rel.Report, schemas.ReleaseTable{Measure: q.Measure, By: q.By, Cells: len(res.Cells),
-			Hidden: res.Hidden, Secondary: res.Secondary, Rounded: res.Rounded, Folded: folded, Notes: t.Notes})
+		for _, t := range out {
+			published[t.ID] = t
+		}
 	}
-	js, _ := json.Marshal(rel.Report)
-	if _, err := db.sql.ExecContext(ctx, `UPDATE releases SET report = ? WHERE id = ?`, string(js), rel.ID); err != nil {
-		return nil, fmt.Errorf("publish release: %w", err)
+	rep = &schemas.ReleaseReport{Release: schemas.Release{Kind: kind, Note: note, Status: schemas.ReleaseDraft, CreatedAt: now.UTC().Truncate(time.Second)}}
+	if kind == schemas.TierConatt && !db.conattApproval {
+		rep.Status, rep.ApprovedAt = schemas.ReleaseApproved, rep.CreatedAt
 	}
-	return rel, nil
+	if err := tx.QueryRowContext(ctx, `SELECT nextval('release_ids')`).Scan(&rep.ID); err != nil {
+		return nil, err
+	}
+	var cells [][]any
+	for pos, s := range specs {
+		t := published[s.ID]
+		rep.Tables = append(rep.Tables, t.Report)
+		notes := slices.Clone(t.Notes)
+		if s.NoteES != "" {
+			notes = append([]schemas.Message{{ES: s.NoteES, EN: s.NoteEN}}, notes...)
+		}
+		js, _ := json.Marshal(notes)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(js)); err != nil {
+			return nil, err
+		}
+		for i, c := range t.Cells {
+			var count any
+			if !c.Hidden {
+				count = c.Count
+			}
+			cells = append(cells, []any{rep.ID, s.ID, i, codeNames(s.By, c.Keys), count})
+		}
+	}
+	if err := insertRows(ctx, tx, "release_cells", 5, cells); err != nil {
+		return nil, err
+	}
+	js, _ := json.Marshal(rep.Tables)
+	var approved any
+	if !rep.ApprovedAt.IsZero() {
+		approved = rep.ApprovedAt
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js)); err != nil {
+		return nil, err
+	}
+	return rep, tx.Commit()
 }
 
-// ApproveRelease makes release n the one researchers see.
-func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE releases SET status = ?, approved_at = ? WHERE id = ? AND status = ?`,
-		ReleaseApproved, now.UTC(), n, ReleaseDraft)
+// rules returns the disclosure rules of a protected tier: its minimum, or
+// stricter ones from Options.Protection.
+func (db *DB) rules(t schemas.Tier) disclosure.Rules {
+	if r, ok := db.protection[t]; ok {
+		return r
+	}
+	return disclosure.Minimum(t)
+}
+
+// problem reads what the engine needs for one measure: the combinations of
+// codes of every dimension its tables use, with their counts and cell keys.
+func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, cellKey []byte) (disclosure.Problem, error) {
+	var p disclosure.Problem
+	for _, s := range specs {
+		if s.Measure != m {
+			continue
+		}
+		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}}
+		for _, f := range s.Where {
+			for _, v := range f.Values {
+				ds.Where[f.Dim] = append(ds.Where[f.Dim], schemas.MustDim(f.Dim).Index(v))
+			}
+			if !slices.Contains(p.Dims, f.Dim) {
+				p.Dims = append(p.Dims, f.Dim)
+			}
+		}
+		for _, d := range s.By {
+			if !slices.Contains(p.Dims, d) {
+				p.Dims = append(p.Dims, d)
+			}
+		}
+		p.Tables = append(p.Tables, ds)
+	}
+	if len(p.Tables) == 0 {
+		return p, nil
+	}
+	cols := make([]string, 0, len(p.Dims)+2)
+	for _, d := range p.Dims {
+		if multiValued[d] {
+			cols = append(cols, layout[d].expr("v"))
+		} else {
+			cols = append(cols, dimExpr(d))
+		}
+	}
+	// A record's key is a keyed hash of its person (of the record when the
+	// source had no person id): the same person keeps it across versions
+	// and releases. The sum wraps at 2^64, as the engine's does.
+	cols = append(cols, "count(*)", `CAST(sum(CAST(CAST('0x' || left(sha256(? || coalesce(CAST(v.person_key AS VARCHAR), CAST(v.id AS VARCHAR))), 16) AS UBIGINT) AS HUGEINT)) % 18446744073709551616 AS UBIGINT)`)
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM record_versions v WHERE v.is_current AND " + layout[schemas.DimRole].expr("v") + " = ?"
+	if len(p.Dims) > 0 {
+		q += " GROUP BY ALL"
+	}
+	rows, err := tx.QueryContext(ctx, q, fmt.Sprintf("%x", cellKey), int(m.Role()))
 	if err != nil {
-		return fmt.Errorf("approve release %d: %w", n, err)
+		return p, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		codes := make([]int64, len(p.Dims))
+		dest := make([]any, 0, len(codes)+2)
+		for i := range codes {
+			dest = append(dest, &codes[i])
+		}
+		var a disclosure.Atom
+		dest = append(dest, &a.Count, &a.Key)
+		if err := rows.Scan(dest...); err != nil {
+			return p, err
+		}
+		if a.Count == 0 {
+			continue
+		}
+		for _, c := range codes {
+			a.Codes = append(a.Codes, int(c))
+		}
+		p.Atoms = append(p.Atoms, a)
+	}
+	return p, rows.Err()
+}
+
+// disclosureKey returns the database's secret key of that name, made on
+// first use.
+func disclosureKey(ctx context.Context, tx *sql.Tx, name string) ([]byte, error) {
+	var k []byte
+	err := tx.QueryRowContext(ctx, `SELECT key FROM disclosure_keys WHERE name = ?`, name).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		k = make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO disclosure_keys VALUES (?, ?)`, name, k)
+	}
+	return k, err
+}
+
+// insertRows inserts rows of width columns in statements of many rows.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, width int, rows [][]any) error {
+	const chunk = 500
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for start := 0; start < len(rows); start += chunk {
+		end := min(start+chunk, len(rows))
+		args := make([]any, 0, (end-start)*width)
+		for _, r := range rows[start:end] {
+			args = append(args, r...)
+		}
+		q := "INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dimStrings(ds []schemas.Dim) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = string(d)
+	}
+	return out
+}
+
+func codeNames(by []schemas.Dim, keys []int) []string {
+	out := make([]string, len(by))
+	for i, d := range by {
+		out[i] = codeName(d, int64(keys[i]))
+	}
+	return out
+}
+
+// ApproveRelease makes draft release n the one its tier reads.
+func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) (err error) {
+	defer wrap(&err, "approve release %d", n)
+	res, err := db.sql.ExecContext(ctx, `UPDATE releases SET status = ?, approved_at = ? WHERE id = ? AND status = ?`,
+		string(schemas.ReleaseApproved), now.UTC(), n, string(schemas.ReleaseDraft))
+	if err != nil {
+		return err
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
 		if _, err := db.Release(ctx, n); err != nil {
 			return err
 		}
-		return fmt.Errorf("approve release %d: %w", n, schemas.Invalid("already_approved",
-			"la publicación %d ya estaba aprobada", "release %d was already approved", n))
+		return schemas.Invalid("already_approved", "la publicación %d ya estaba aprobada", "release %d was already approved", n)
 	}
 	return nil
 }
 
-// Releases lists the releases, newest first (without their reports).
-func (db *DB) Releases(ctx context.Context) ([]schemas.Release, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, note, status, created_at, approved_at, records FROM releases ORDER BY id DESC`)
+const releaseColumns = `id, kind, note, status, created_at, approved_at`
+
+func scanRelease(row interface{ Scan(...any) error }) (schemas.Release, error) {
+	var r schemas.Release
+	var kind, status string
+	var approved sql.NullTime
+	err := row.Scan(&r.ID, &kind, &r.Note, &status, &r.CreatedAt, &approved)
+	r.Kind, r.Status, r.ApprovedAt = schemas.Tier(kind), schemas.ReleaseStatus(status), approved.Time
+	return r, err
+}
+
+// Releases lists the releases, newest first.
+func (db *DB) Releases(ctx context.Context) (out []schemas.Release, err error) {
+	defer wrap(&err, "releases")
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+releaseColumns+` FROM releases ORDER BY id DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("releases: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []schemas.Release
 	for rows.Next() {
-		var r schemas.Release
-		var approved sql.NullTime
-		if err := rows.Scan(&r.ID, &r.Note, &r.Status, &r.CreatedAt, &approved, &r.Records); err != nil {
-			return nil, fmt.Errorf("releases: %w", err)
+		r, err := scanRelease(rows)
+		if err != nil {
+			return nil, err
 		}
-		r.ApprovedAt = approved.Time
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// Release returns release n with its disclosure report.
+// Release returns release n.
 func (db *DB) Release(ctx context.Context, n int64) (*schemas.Release, error) {
-	var r schemas.Release
-	var approved sql.NullTime
-	var report sql.NullString
-	err := db.sql.QueryRowContext(ctx, `SELECT id, note, status, created_at, approved_at, records, rounding_key, report FROM releases WHERE id = ?`, n).Scan(
-		&r.ID, &r.Note, &r.Status, &r.CreatedAt, &approved, &r.Records, &r.Key, &report)
+	r, err := scanRelease(db.sql.QueryRowContext(ctx, `SELECT `+releaseColumns+` FROM releases WHERE id = ?`, n))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("release %d: %w", n, &schemas.Error{Code: "no_release", Kind: schemas.ErrNotFound, Msg: schemas.Message{
-			ES: fmt.Sprintf("no existe la publicación %d", n), EN: fmt.Sprintf("there is no release %d", n)}})
+		return nil, noRelease(n)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("release %d: %w", n, err)
 	}
-	r.ApprovedAt = approved.Time
-	if report.Valid {
-		if err := json.Unmarshal([]byte(report.String), &r.Report); err != nil {
-			return nil, fmt.Errorf("release %d: %w", n, err)
-		}
-	}
 	return &r, nil
 }
 
-// servedRelease is the release researchers count from: n, or the latest
-// approved one; never a draft.
-func (db *DB) servedRelease(ctx context.Context, n int64) (*schemas.Release, error) {
+// ReleaseReport returns release n with its disclosure report (exact
+// counts: for administrators).
+func (db *DB) ReleaseReport(ctx context.Context, n int64) (*schemas.ReleaseReport, error) {
+	r, err := db.Release(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	rep := &schemas.ReleaseReport{Release: *r}
+	var js string
+	if err := db.sql.QueryRowContext(ctx, `SELECT report FROM releases WHERE id = ?`, n).Scan(&js); err != nil {
+		return nil, fmt.Errorf("release %d: %w", n, err)
+	}
+	if err := json.Unmarshal([]byte(js), &rep.Tables); err != nil {
+		return nil, fmt.Errorf("release %d: %w", n, err)
+	}
+	return rep, nil
+}
+
+func noRelease(n int64) error {
+	return &schemas.Error{Code: "no_release", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+		ES: fmt.Sprintf("no existe la publicación %d", n), EN: fmt.Sprintf("there is no release %d", n)}}
+}
+
+// servedRelease is the release tier kind reads: n, or the latest approved
+// release of that kind; never a draft, never one of another kind.
+func (db *DB) servedRelease(ctx context.Context, kind schemas.Tier, n int64) (*schemas.Release, error) {
 	if n == 0 {
-		err := db.sql.QueryRowContext(ctx, `SELECT id FROM releases WHERE status = ? ORDER BY id DESC LIMIT 1`, ReleaseApproved).Scan(&n)
+		err := db.sql.QueryRowContext(ctx, `SELECT id FROM releases WHERE status = ? AND kind = ? ORDER BY id DESC LIMIT 1`,
+			string(schemas.ReleaseApproved), string(kind)).Scan(&n)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, &schemas.Error{Code: "no_release", Kind: schemas.ErrNotFound, Msg: schemas.Message{
-				ES: "no hay ninguna publicación aprobada: el nivel public solo cuenta publicaciones («tipdash release publish», luego «release approve N»)",
-				EN: "there is no approved release: tier public counts releases only (\"tipdash release publish\", then \"release approve N\")"}}
+				ES: fmt.Sprintf("no hay ninguna publicación %[1]s aprobada: el nivel %[1]s solo lee publicaciones («tipdash release publish --kind %[1]s»)", kind),
+				EN: fmt.Sprintf("there is no approved %[1]s release: tier %[1]s reads releases only (\"tipdash release publish --kind %[1]s\")", kind)}}
 		}
 		if err != nil {
 			return nil, err
@@ -165,8 +328,91 @@ func (db *DB) servedRelease(ctx context.Context, n int64) (*schemas.Release, err
 	if err != nil {
 		return nil, err
 	}
-	if rel.Status != ReleaseApproved {
+	if rel.Kind != kind {
+		return nil, schemas.Refused("release_kind", "la publicación %d es del nivel %s, no %s", "release %d is of tier %s, not %s", n, rel.Kind, kind)
+	}
+	if rel.Status != schemas.ReleaseApproved {
 		return nil, schemas.Refused("release_not_approved", "la publicación %d no está aprobada", "release %d is not approved", n)
 	}
 	return rel, nil
+}
+
+// ReleaseTable reads catalogue table id of tier from release n (0: the
+// latest approved release of that tier), as it was frozen: a lookup, never
+// a count. where selects rows of the published table; it never makes a
+// new total.
+func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id string, where []schemas.Filter) (t *schemas.Table, err error) {
+	defer wrap(&err, "table %s", id)
+	spec, err := schemas.Tables().Table(tier, id)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := db.servedRelease(ctx, tier, n)
+	if err != nil {
+		return nil, err
+	}
+	t = &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
+	var notes string
+	err = db.sql.QueryRowContext(ctx, `SELECT withheld, notes FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
+			"release %d has no table %s (it predates it)", rel.ID, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(notes), &t.Notes); err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT codes, count FROM release_cells WHERE release = ? AND table_id = ? ORDER BY position`, rel.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var codes duckdbList
+		var count sql.NullInt64
+		if err := rows.Scan(&codes, &count); err != nil {
+			return nil, err
+		}
+		r := schemas.Row{Keys: codes.strings()}
+		if count.Valid {
+			n := int(count.Int64)
+			r.Count = &n
+		} else {
+			r.Note = schemas.Hidden
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return t, t.Select(where)
+}
+
+// duckdbList scans a VARCHAR[] column.
+type duckdbList []any
+
+func (l *duckdbList) Scan(src any) error {
+	v, ok := src.([]any)
+	if !ok {
+		return fmt.Errorf("want a list, got %T", src)
+	}
+	*l = v
+	return nil
+}
+
+func (l duckdbList) strings() []string {
+	out := make([]string, len(l))
+	for i, x := range l {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
+}
+
+// wrap names the operation on an error once, at the top of a function.
+func wrap(err *error, format string, args ...any) {
+	if *err != nil {
+		*err = fmt.Errorf(format+": %w", append(args, *err)...)
+	}
 }

@@ -179,7 +179,7 @@ func benchQuery(path string, rows int) error {
 		rs.Close()
 		base = append(base, measure{wall: time.Since(t)})
 		t = time.Now()
-		if _, err := db.Aggregate(ctx, q, schemas.TierAdmin); err != nil {
+		if _, err := db.Aggregate(ctx, q); err != nil {
 			return err
 		}
 		ours = append(ours, measure{wall: time.Since(t)})

@@ -16,11 +16,16 @@ import (
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("export", "export [--db PATH] --format glotip|csv|parquet [--tier conatt|public] [--release N] --out FILE(.csv|.xlsx|.parquet)")
+	fs := e.flags("export", `export [--db PATH] --format glotip|csv|parquet [--tier conatt|public|admin] [--release N] --out FILE(.csv|.xlsx|.parquet)
+
+  conatt|public: las tablas de una publicación; una celda oculta se escribe vacía (csv, parquet) o «x» (glotip) /
+  a release's tables; a hidden cell is written empty (csv, parquet) or "x" (glotip).
+  --format glotip --tier admin: cifras exactas para el cuestionario de UNODC, CONFIDENCIAL /
+  exact figures for UNODC's questionnaire, CONFIDENTIAL.`)
 	db := dbFlag(fs)
 	format := fs.String("format", "", "glotip (formato largo de UNODC / UNODC long format), csv o parquet")
-	tierName := fs.String("tier", "conatt", "conatt o public (public: desde la última publicación aprobada / from the latest approved release)")
-	release := fs.Int64("release", 0, "tier public: la publicación N / release N")
+	tierName := fs.String("tier", "conatt", "conatt o public: desde la última publicación aprobada de ese nivel / from that tier's latest approved release; admin: solo glotip / glotip only")
+	release := fs.Int64("release", 0, "la publicación N / release N")
 	out := fs.String("out", "", "archivo de salida; la extensión decide CSV, XLSX o Parquet / output file; its extension picks CSV, XLSX or Parquet")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,8 +34,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tier == schemas.TierAdmin {
-		return usageError{"export solo escribe tablas protegidas: --tier conatt o public / export writes protected tables only: --tier conatt or public"}
+	if tier == schemas.TierAdmin && *format != "glotip" {
+		return usageError{"export csv|parquet solo escribe tablas protegidas: --tier conatt o public / export csv|parquet writes protected tables only: --tier conatt or public"}
+	}
+	if tier == schemas.TierAdmin && *release != 0 {
+		return usageError{"--tier admin cuenta los registros actuales: sin --release / --tier admin counts the current records: no --release"}
 	}
 	ext := strings.ToLower(filepath.Ext(*out))
 	if *out == "" || (ext != ".csv" && ext != ".xlsx" && ext != ".parquet") {
@@ -48,6 +56,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	case "glotip":
 		header, rows, err = st.GlotipRows(ctx, tier, *release)
 		titles = []string{"CONATT - tipdash", time.Now().Format("02/01/2006")}
+		if tier == schemas.TierAdmin {
+			titles[0] = "CONFIDENCIAL / CONFIDENTIAL: cifras exactas para UNODC, no publicar / exact figures for UNODC, not for publication - CONATT - tipdash"
+		}
 	case "csv", "parquet":
 		header, rows, err = st.TableRows(ctx, tier, *release)
 	default:

@@ -215,11 +215,12 @@ func openExisting(ctx context.Context, path string) (*store.DB, error) {
 	if err := mustExist(path); err != nil {
 		return nil, err
 	}
-	rules, err := protection()
+	opt, err := protection()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, path, store.Options{ReadOnly: true, Protection: rules})
+	opt.ReadOnly = true
+	return store.Open(ctx, path, opt)
 }
 
 func mustExist(path string) error {

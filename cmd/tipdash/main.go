@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store"
 	"github.com/conatt/tipdash/store/disclosure"
 )
 
@@ -66,10 +67,11 @@ uso / usage: tipdash COMMAND [flags]
 
   ingest    cargar hojas de casos (XLSX, CSV, JSON Lines) / load case sheets
   query     contar por dimensiones / count by dimensions
+  tables    el catálogo de tablas protegidas / the catalogue of protected tables
   batches   listar, ver o revertir lotes / list, show or roll back batches
   gen       generar datos sintéticos ERI / write synthetic ERI data
   template  escribir la plantilla ERI (XLSX) / write the ERI template
-  release   publicaciones protegidas para investigadores / protected releases for researchers
+  release   publicaciones protegidas (conatt, public) / protected releases (conatt, public)
   export    exportar tablas protegidas (UNODC GLOTIP, CSV, Parquet) / export protected tables
   dims      listar dimensiones y códigos / list dimensions and codes
 
@@ -96,6 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"dims":     cmdDims,
 		"release":  cmdRelease,
 		"export":   cmdExport,
+		"tables":   cmdTables,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -133,9 +136,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // protection reads stricter disclosure rules from the environment:
 // TIPDASH_CONATT_THRESHOLD and TIPDASH_PUBLIC_THRESHOLD raise the tiers'
-// thresholds; the store refuses anything below the minimum.
-func protection() (map[schemas.Tier]disclosure.Rules, error) {
-	out := map[schemas.Tier]disclosure.Rules{}
+// thresholds (the store refuses anything below the minimum), and
+// TIPDASH_CONATT_APPROVAL=required makes conatt releases wait for approval.
+func protection() (store.Options, error) {
+	opt := store.Options{Protection: map[schemas.Tier]disclosure.Rules{}}
 	for tier, name := range map[schemas.Tier]string{schemas.TierConatt: "TIPDASH_CONATT_THRESHOLD", schemas.TierPublic: "TIPDASH_PUBLIC_THRESHOLD"} {
 		v := os.Getenv(name)
 		if v == "" {
@@ -143,16 +147,20 @@ func protection() (map[schemas.Tier]disclosure.Rules, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("%s=%q no es un número / is not a number", name, v)}
+			return opt, usageError{fmt.Sprintf("%s=%q no es un número / is not a number", name, v)}
 		}
-		r := disclosure.Conatt
-		if tier == schemas.TierPublic {
-			r = disclosure.Public
-		}
+		r := disclosure.Minimum(tier)
 		r.Threshold = n
-		out[tier] = r
+		opt.Protection[tier] = r
 	}
-	return out, nil
+	switch v := os.Getenv("TIPDASH_CONATT_APPROVAL"); v {
+	case "", "auto":
+	case "required":
+		opt.ConattApproval = true
+	default:
+		return opt, usageError{fmt.Sprintf("TIPDASH_CONATT_APPROVAL=%q: use required o auto / use required or auto", v)}
+	}
+	return opt, nil
 }
 
 // numberArg reads the single argument of "batches show N" and the like.

@@ -26,40 +26,35 @@ func (f *filters) Set(s string) error {
 }
 
 func cmdQuery(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("query", "query [--db PATH] --measure victims|smuggled_migrants|suspects [--by DIM[,DIM...]] [--where DIM=V[,V...]]... [--tier admin|conatt|public] [--release N] [--format csv|json]")
+	fs := e.flags("query", `query [--db PATH] --measure victims|smuggled_migrants|suspects [--by DIM[,DIM...]] [--where DIM=V[,V...]]... [--format csv|json]
+       tipdash query [--db PATH] --tier conatt|public (--table ID | --measure M --by DIM,...) [--where DIM=V...]... [--release N]
+
+  --tier admin (por defecto / the default): cifras exactas, cualquier consulta / exact counts, any question.
+  --tier conatt|public: solo las tablas del catálogo («tipdash tables»), leídas de la última
+  publicación aprobada de ese nivel; --where solo elige filas de la tabla publicada /
+  the catalogue's tables only ("tipdash tables"), read from the latest approved release of
+  that tier; --where only selects rows of the published table.`)
 	db := dbFlag(fs)
 	measure := fs.String("measure", "", "qué contar / what to count: victims, smuggled_migrants, suspects")
 	by := fs.String("by", "", "dimensiones, separadas por comas (hasta 3) / dimensions, comma-separated (up to 3); see 'tipdash dims'")
 	var where filters
 	fs.Var(&where, "where", "filtro DIM=V[,V...] o year=2019..2023; repetible / filter; repeatable")
 	tierName := fs.String("tier", "admin", "nivel de protección / disclosure tier: admin, conatt, public")
+	table := fs.String("table", "", "tier conatt|public: la tabla del catálogo / the catalogue table (tipdash tables)")
 	format := fs.String("format", "csv", "csv o json")
-	release := fs.Int64("release", 0, "tier public: la publicación N (por defecto la última aprobada) / release N (default: the latest approved)")
+	release := fs.Int64("release", 0, "tier conatt|public: la publicación N (por defecto la última aprobada) / release N (default: the latest approved)")
 	if err := parse(fs, args); err != nil {
-		return err
-	}
-	m, err := schemas.ParseMeasure(*measure)
-	if err != nil {
 		return err
 	}
 	tier, err := schemas.ParseTier(*tierName)
 	if err != nil {
 		return err
 	}
-	q := schemas.Query{Measure: m, Where: where}
-	if *by != "" {
-		for _, d := range strings.Split(*by, ",") {
-			dim, err := schemas.ParseDim(strings.TrimSpace(d))
-			if err != nil {
-				return err
-			}
-			q.By = append(q.By, dim)
-		}
-	}
 	if *format != "csv" && *format != "json" {
 		return usageError{"--format: csv o json / csv or json"}
 	}
-	if err := q.Validate(tier); err != nil {
+	dims, err := parseDims(*by)
+	if err != nil {
 		return err
 	}
 	st, err := openExisting(ctx, *db)
@@ -67,9 +62,37 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	t, err := st.AggregateRelease(ctx, q, tier, *release)
-	if err != nil {
-		return err
+	var t *schemas.Table
+	if tier == schemas.TierAdmin {
+		if *table != "" || *release != 0 {
+			return usageError{"--table y --release son de los niveles conatt y public / --table and --release belong to tiers conatt and public"}
+		}
+		m, err := schemas.ParseMeasure(*measure)
+		if err != nil {
+			return err
+		}
+		if t, err = st.Aggregate(ctx, schemas.Query{Measure: m, By: dims, Where: where}); err != nil {
+			return err
+		}
+	} else {
+		id := *table
+		if id == "" {
+			m, err := schemas.ParseMeasure(*measure)
+			if err != nil {
+				return err
+			}
+			spec, err := schemas.Tables().Find(tier, m, dims)
+			if err != nil {
+				return err
+			}
+			id = spec.ID
+		}
+		if t, err = st.ReleaseTable(ctx, tier, *release, id, where); err != nil {
+			return err
+		}
+		if len(dims) > 0 {
+			t.Reorder(dims)
+		}
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)
@@ -82,8 +105,24 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 	return writeTableCSV(e, t)
 }
 
+// parseDims reads a --by list.
+func parseDims(by string) ([]schemas.Dim, error) {
+	var out []schemas.Dim
+	if by == "" {
+		return out, nil
+	}
+	for _, d := range strings.Split(by, ",") {
+		dim, err := schemas.ParseDim(strings.TrimSpace(d))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dim)
+	}
+	return out, nil
+}
+
 // writeTableCSV prints the dimension keys in the order given, then count and
-// note; one row per non-zero combination; count empty where suppressed.
+// note; one row per non-zero combination; count empty where hidden.
 func writeTableCSV(e *env, t *schemas.Table) error {
 	w := csv.NewWriter(e.stdout)
 	hdr := make([]string, 0, len(t.By)+2)

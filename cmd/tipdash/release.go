@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,10 +12,13 @@ import (
 )
 
 const releaseUsage = `release publish|list|show|approve [--db PATH] ...
-  release publish --note "..."   congelar los registros actuales / freeze the current records
+  release publish --kind conatt|public --note "..."   calcular, proteger y congelar el catálogo / compute, protect and freeze the catalogue
   release list                   publicaciones / releases
   release show N [--json]        informe de divulgación / disclosure report
-  release approve N              la que ven los investigadores / the one researchers see`
+  release approve N              la que lee su nivel / the one its tier reads
+
+  conatt: aprobada al publicarla (salvo TIPDASH_CONATT_APPROVAL=required) / approved on publishing (unless ...)
+  public: necesita «release approve N» / needs "release approve N"`
 
 func cmdRelease(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -27,6 +29,7 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("release "+sub, releaseUsage)
 	db := dbFlag(fs)
 	note := fs.String("note", "", "publish: nota / note")
+	kindName := fs.String("kind", "conatt", "publish: conatt o public")
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -43,11 +46,15 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 		if err := mustExist(*db); err != nil {
 			return err
 		}
-		rules, err := protection()
+		opt, err := protection()
 		if err != nil {
 			return err
 		}
-		st, err := store.Open(ctx, *db, store.Options{Protection: rules})
+		kind, err := schemas.ParseTier(*kindName)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, *db, opt)
 		if err != nil {
 			return err
 		}
@@ -56,18 +63,18 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 			if err := st.ApproveRelease(ctx, n, time.Now()); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "publicación %d aprobada: el nivel public la usa ahora / release %d approved: tier public uses it now\n", n, n)
+			fmt.Fprintf(e.stdout, "publicación %d aprobada: su nivel la lee ahora / release %d approved: its tier reads it now\n", n, n)
 			return nil
 		}
-		if strings.TrimSpace(*note) == "" {
-			return usageError{"release publish necesita --note / needs --note"}
-		}
-		rel, err := st.PublishRelease(ctx, *note, time.Now())
+		rep, err := st.PublishRelease(ctx, kind, *note, time.Now())
 		if err != nil {
 			return err
 		}
-		printRelease(e, rel)
-		fmt.Fprintf(e.stdout, "\nrevise el informe y apruebe con / read the report and approve with: tipdash release approve %d\n%d\n", rel.ID, rel.ID)
+		printReleaseReport(e, rep)
+		if rep.Status == schemas.ReleaseDraft {
+			fmt.Fprintf(e.stdout, "\nrevise el informe y apruebe con / read the report and approve with: tipdash release approve %d\n", rep.ID)
+		}
+		fmt.Fprintf(e.stdout, "%d\n", rep.ID)
 		return nil
 	case "list", "show":
 		st, err := openExisting(ctx, *db)
@@ -76,16 +83,16 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 		}
 		defer st.Close()
 		if sub == "show" {
-			rel, err := st.Release(ctx, n)
+			rep, err := st.ReleaseReport(ctx, n)
 			if err != nil {
 				return err
 			}
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rel)
+				return enc.Encode(rep)
 			}
-			printRelease(e, rel)
+			printReleaseReport(e, rep)
 			return nil
 		}
 		list, err := st.Releases(ctx)
@@ -96,35 +103,30 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 			return json.NewEncoder(e.stdout).Encode(list)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "publicación\testado\tfecha\tregistros\tnota")
-		fmt.Fprintln(tw, "release\tstatus\tdate\trecords\tnote")
+		fmt.Fprintln(tw, "publicación\tnivel\testado\tfecha\tnota")
+		fmt.Fprintln(tw, "release\ttier\tstatus\tdate\tnote")
 		for _, r := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", r.ID, r.Status, r.CreatedAt.Format("2006-01-02 15:04"), r.Records, r.Note)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Status, r.CreatedAt.Format("2006-01-02 15:04"), r.Note)
 		}
 		return tw.Flush()
 	}
 	return usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand", sub)}
 }
 
-func printRelease(e *env, rel *schemas.Release) {
-	fmt.Fprintf(e.stdout, "Publicación / release %d (%s): %s\n", rel.ID, rel.Status, rel.Note)
-	fmt.Fprintf(e.stdout, "  %d registros congelados el / records frozen on %s\n", rel.Records, rel.CreatedAt.Format("2006-01-02 15:04"))
-	if len(rel.Report) == 0 {
-		return
-	}
-	fmt.Fprintln(e.stdout, "\nInforme de divulgación (nivel public) / disclosure report (tier public):")
+// printReleaseReport prints a release's disclosure report: per table, the cells
+// hidden and the share of people in shown cells.
+func printReleaseReport(e *env, rep *schemas.ReleaseReport) {
+	fmt.Fprintf(e.stdout, "Publicación / release %d, nivel / tier %s (%s): %s\n", rep.ID, rep.Kind, rep.Status, rep.Note)
+	fmt.Fprintf(e.stdout, "  creada el / made on %s\n\n", rep.CreatedAt.Format("2006-01-02 15:04"))
+	fmt.Fprintln(e.stdout, "Informe de divulgación (cifras exactas: solo para administración) / disclosure report (exact: administrators only):")
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  tabla / table\tceldas / cells\tocultas / hidden\tsecundarias / secondary\tredondeadas / rounded\tagrupadas / folded")
-	for _, t := range rel.Report {
-		by := make([]string, len(t.By))
-		for i, d := range t.By {
-			by[i] = string(d)
+	fmt.Fprintln(tw, "  tabla / table\tceldas / cells\tocultas / hidden\tpersonas visibles / people shown")
+	for _, t := range rep.Tables {
+		shown := fmt.Sprintf("%.0f%%", 100*t.ShownShare())
+		if t.Withheld {
+			shown = "retenida / withheld"
 		}
-		name := string(t.Measure)
-		if len(by) > 0 {
-			name += " by " + strings.Join(by, " x ")
-		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\n", name, t.Cells, t.Hidden, t.Secondary, t.Rounded, strings.Join(t.Folded, " "))
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", t.ID, t.Cells, t.Hidden, shown)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,121 @@
+package disclosure
+
+// #cgo LDFLAGS: -lglpk
+// #include <glpk.h>
+// #include <stdlib.h>
+//
+// static int solve(glp_prob *p, int tm_lim, int it_lim) {
+//     glp_smcp parm;
+//     glp_init_smcp(&parm);
+//     parm.msg_lev = GLP_MSG_OFF;
+//     parm.tm_lim = tm_lim;
+//     parm.it_lim = it_lim;
+//     int rc = glp_simplex(p, &parm);
+//     if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {
+//         glp_adv_basis(p, 0);
+//         rc = glp_simplex(p, &parm);
+//     }
+//     return rc;
+// }
+import "C"
+
+import (
+	"math"
+	"unsafe"
+)
+
+// program is a linear program over non-negative variables, solved by GLPK's
+// simplex method (Debian's libglpk). The engine keeps one per measure and
+// changes its objective and row bounds between solves: the last basis is
+// the warm start of the next solve. GLPK keeps its memory per OS thread, so
+// a program is used by one locked goroutine only (see protectRelease).
+type program struct {
+	p    *C.glp_prob
+	cols int
+	obj  []int // the columns of the current objective
+}
+
+func newProgram(cols int) *program {
+	p := C.glp_create_prob()
+	C.glp_set_obj_dir(p, C.GLP_MAX)
+	if cols > 0 {
+		C.glp_add_cols(p, C.int(cols))
+	}
+	for j := 1; j <= cols; j++ {
+		C.glp_set_col_bnds(p, C.int(j), C.GLP_LO, 0, 0)
+	}
+	return &program{p: p, cols: cols}
+}
+
+func (lp *program) free() { C.glp_delete_prob(lp.p) }
+
+// rowBound is how a row's sum is bounded.
+type rowBound struct {
+	lo, hi float64 // math.Inf for none
+}
+
+func exactly(v float64) rowBound      { return rowBound{v, v} }
+func atLeast(v float64) rowBound      { return rowBound{v, math.Inf(1)} }
+func between(lo, hi float64) rowBound { return rowBound{lo, hi} }
+func unbounded() rowBound             { return rowBound{math.Inf(-1), math.Inf(1)} }
+
+// addRow adds the row sum(coef[i] * x[cols[i]]) within b and returns its
+// index. cols are 0-based, distinct and below the number of columns.
+func (lp *program) addRow(cols []int, coef []float64, b rowBound) int {
+	i := int(C.glp_add_rows(lp.p, 1))
+	n := len(cols)
+	if n > 0 {
+		ind := (*[1 << 28]C.int)(C.malloc(C.size_t(n+1) * C.size_t(unsafe.Sizeof(C.int(0)))))[: n+1 : n+1]
+		val := (*[1 << 28]C.double)(C.malloc(C.size_t(n+1) * C.size_t(unsafe.Sizeof(C.double(0)))))[: n+1 : n+1]
+		for k, c := range cols {
+			ind[k+1] = C.int(c + 1)
+			val[k+1] = C.double(coef[k])
+		}
+		C.glp_set_mat_row(lp.p, C.int(i), C.int(n), &ind[0], &val[0])
+		C.free(unsafe.Pointer(&ind[0]))
+		C.free(unsafe.Pointer(&val[0]))
+	}
+	lp.setBound(i-1, b)
+	return i - 1
+}
+
+// setBound changes the bounds of row i (0-based).
+func (lp *program) setBound(i int, b rowBound) {
+	lo, hi := !math.IsInf(b.lo, -1), !math.IsInf(b.hi, 1)
+	typ := C.int(C.GLP_FR)
+	switch {
+	case lo && hi && b.lo == b.hi:
+		typ = C.GLP_FX
+	case lo && hi:
+		typ = C.GLP_DB
+	case lo:
+		typ = C.GLP_LO
+	case hi:
+		typ = C.GLP_UP
+	}
+	C.glp_set_row_bnds(lp.p, C.int(i+1), typ, C.double(b.lo), C.double(b.hi))
+}
+
+// maximize sets the objective to the sum of cols and maximises it. ok is
+// false when GLPK did not prove an optimum (unbounded, a time or iteration
+// limit, a numerical failure); the caller then treats the cell as unsafe.
+func (lp *program) maximize(cols []int) (float64, bool) {
+	for _, j := range lp.obj {
+		C.glp_set_obj_coef(lp.p, C.int(j+1), 0)
+	}
+	for _, j := range cols {
+		C.glp_set_obj_coef(lp.p, C.int(j+1), 1)
+	}
+	lp.obj = append(lp.obj[:0], cols...)
+	if rc := C.solve(lp.p, 20000, 2000000); rc != 0 {
+		return 0, false
+	}
+	if C.glp_get_status(lp.p) != C.GLP_OPT {
+		return math.Inf(1), C.glp_get_status(lp.p) == C.GLP_UNBND
+	}
+	return float64(C.glp_get_obj_val(lp.p)), true
+}
+
+// dual is the dual value of row i in the last optimum: non-zero where the
+// row's bound limits the objective.
+func (lp *program) dual(i int) float64 { return float64(C.glp_get_row_dual(lp.p, C.int(i+1))) }

@@ -1,0 +1,881 @@
+package disclosure
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// Atom is one combination of codes found among the records of a measure:
+// one code index per column of the Problem (the year itself for year, a bit
+// set for a multi-valued dimension), the number of people with it and the
+// sum of their record keys (the cell-key method: a cell's key is the sum of
+// its people's keys, so the same group of people always has the same key).
+type Atom struct {
+	Codes []int
+	Count int
+	Key   uint64
+}
+
+// Spec is a table of the release: the people passing Where, counted by By.
+type Spec struct {
+	ID    string
+	By    []schemas.Dim
+	Where map[schemas.Dim][]int // code indexes a person must have (any of, for a multi-valued dimension)
+}
+
+// Problem is everything a release publishes about one measure.
+type Problem struct {
+	Dims   []schemas.Dim // the columns of Atoms: every dimension the tables use
+	Atoms  []Atom
+	Tables []Spec
+}
+
+// Published is a protected table, frozen into a release.
+type Published struct {
+	ID       string
+	Withheld bool
+	Cells    []PubCell // the non-zero cells in key order; hidden ones carry no count
+	Notes    []schemas.Message
+	Report   schemas.TableReport
+}
+
+// PubCell is one cell of a published table.
+type PubCell struct {
+	Keys   []int
+	Count  int // the published count: exact at tier conatt, rounded at tier public; 0 when hidden
+	Hidden bool
+}
+
+// OtherIndex is the code index of a category made by folding, in a
+// dimension whose code list has no "other" of its own.
+const OtherIndex = -2
+
+// maxVariables bounds the linear program of one measure; a release whose
+// tables need more withholds the tables of the largest clique (fail closed).
+const maxVariables = 400_000
+
+// ProtectRelease protects the tables of one measure together, as a release
+// publishes them (DESIGN.md, "Protecting people"):
+//
+//  1. Categories with fewer than r.Fold people fold into "other".
+//  2. Counts 1..r.Threshold-1 are hidden (primary). Zeros are shown as zeros.
+//  3. At tier public every shown count is rounded to a multiple of r.Round,
+//     up or down by the cell key of its people.
+//  4. The attacker: every shown number, every hidden cell known to hold at
+//     least one person, counts whole and >= 0, the dimensions that are
+//     functions of others (sex_age of sex and age_group, ...). The tables
+//     become a linear program over the finest combinations an attacker
+//     cannot rule out (the cliques of a junction tree of the tables'
+//     dimensions, linked on their separators); for every primary cell its
+//     largest possible value is found, and while it is below the threshold
+//     the shown cell that binds it (non-zero dual) with the fewest people is
+//     hidden too.
+//  5. Fail closed: a table whose cell cannot be protected, or whose program
+//     is too large or does not solve, is withheld.
+func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
+	// GLPK keeps its memory per OS thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	atoms, folded := fold(p, r.Fold)
+	tabs := make([]*table, len(p.Tables))
+	for i, s := range p.Tables {
+		tabs[i] = newTable(p.Dims, s, atoms, r)
+	}
+	for {
+		err := protectJointly(ctx, p.Dims, atoms, tabs, r)
+		if err == nil {
+			break
+		}
+		var big *tooLarge
+		if !asTooLarge(err, &big) {
+			return nil, err
+		}
+		for _, t := range big.tables {
+			t.withhold()
+		}
+	}
+	out := make([]Published, len(tabs))
+	for i, t := range tabs {
+		out[i] = t.publish(r, folded)
+	}
+	return out, nil
+}
+
+// table is a table being protected.
+type table struct {
+	spec     Spec
+	by       []int // columns of the problem
+	where    map[int][]int
+	cells    []*cell
+	index    map[key]*cell
+	withheld bool
+}
+
+type cell struct {
+	keys   key
+	count  int
+	ckey   uint64
+	value  int // the published value (rounded at tier public)
+	hidden bool
+	row    int // row of the linear program, -1 when none
+	cols   []int
+}
+
+func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
+	t := &table{spec: s, index: map[key]*cell{}, where: map[int][]int{}}
+	for _, d := range s.By {
+		t.by = append(t.by, slices.Index(dims, d))
+	}
+	for d, codes := range s.Where {
+		t.where[slices.Index(dims, d)] = codes
+	}
+	for _, a := range atoms {
+		for _, k := range t.cellsOf(dims, a.Codes) {
+			c := t.index[k]
+			if c == nil {
+				c = &cell{keys: k, row: -1}
+				t.index[k] = c
+				t.cells = append(t.cells, c)
+			}
+			c.count += a.Count
+			c.ckey += a.Key
+		}
+	}
+	slices.SortFunc(t.cells, func(a, b *cell) int { return compareKeys(a.keys, b.keys) })
+	for _, c := range t.cells {
+		c.value = c.count
+		if c.count > 0 && c.count < r.Threshold {
+			c.hidden = true
+		} else if r.Round > 0 {
+			c.value = RoundByKey(c.count, r.Round, c.ckey)
+		}
+	}
+	return t
+}
+
+// cellsOf returns the cells of t that a combination of codes counts in:
+// none when it fails the table's filter, several when a dimension of the
+// table is multi-valued.
+func (t *table) cellsOf(dims []schemas.Dim, codes []int) []key {
+	for col, allowed := range t.where {
+		if !passes(dims[col], codes[col], allowed) {
+			return nil
+		}
+	}
+	out := []key{{}}
+	for i, col := range t.by {
+		d := dims[col]
+		if isMulti(d) {
+			var next []key
+			for _, k := range out {
+				for set := uint32(codes[col]); set != 0; set &= set - 1 {
+					k[i] = bits.TrailingZeros32(set)
+					next = append(next, k)
+				}
+			}
+			out = next
+			continue
+		}
+		for j := range out {
+			out[j][i] = codes[col]
+		}
+	}
+	return out
+}
+
+func passes(d schemas.Dim, code int, allowed []int) bool {
+	for _, a := range allowed {
+		if isMulti(d) && a >= 0 && code&(1<<a) != 0 || !isMulti(d) && code == a {
+			return true
+		}
+	}
+	return false
+}
+
+func isMulti(d schemas.Dim) bool {
+	dim, ok := schemas.Lookup(d)
+	return ok && dim.Kind == schemas.KindMulti
+}
+
+func (t *table) withhold() {
+	t.withheld = true
+	for _, c := range t.cells {
+		c.hidden = true
+	}
+}
+
+// RoundByKey rounds n to a multiple of base: up with probability
+// (n mod base) / base, the draw read from the cell key.
+func RoundByKey(n, base int, ckey uint64) int {
+	rem := n % base
+	if rem == 0 {
+		return n
+	}
+	// The top bits of the key are the draw: uniform in [0, base).
+	draw := int((ckey >> 32) * uint64(base) >> 32)
+	if draw < rem {
+		return n - rem + base
+	}
+	return n - rem
+}
+
+// foldable are the dimensions whose rare categories fold into "other":
+// long lists of categories of which many are rare. The others keep every
+// category and hide what is small.
+var foldable = map[schemas.Dim]bool{
+	schemas.DimSex: true, schemas.DimCitizenship: true, schemas.DimCountryExploitation: true,
+	schemas.DimExploitation: true, schemas.DimExploitationMain: true, schemas.DimBorderPost: true,
+	schemas.DimReferringInstitution: true, schemas.DimReportingEntity: true, schemas.DimRecruitment: true,
+	schemas.DimSector: true, schemas.DimMigrationStatus: true,
+}
+
+// fold merges, per dimension, the categories with fewer than min people in
+// the measure into the dimension's "other" (or a new one), and "other" into
+// "unknown" when it is still below min. Unknown never folds. It returns the
+// folded atoms and the dimensions where something folded.
+func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
+	folded := map[schemas.Dim]bool{}
+	if min <= 0 {
+		return p.Atoms, folded
+	}
+	maps := make([]map[int]int, len(p.Dims))
+	for col, d := range p.Dims {
+		if !foldable[d] {
+			continue
+		}
+		dim := schemas.MustDim(d)
+		totals := map[int]int{}
+		for _, a := range p.Atoms {
+			if isMulti(d) {
+				for set := uint32(a.Codes[col]); set != 0; set &= set - 1 {
+					totals[bits.TrailingZeros32(set)] += a.Count
+				}
+			} else {
+				totals[a.Codes[col]] += a.Count
+			}
+		}
+		unknown := dim.Index("unknown")
+		if unknown < 0 {
+			unknown = dim.Index("UNK")
+		}
+		other := dim.Index("other")
+		if other < 0 {
+			if isMulti(d) {
+				continue // a bit set needs a code of the list to fold into
+			}
+			other = OtherIndex
+		}
+		m := map[int]int{}
+		otherTotal := totals[other]
+		for code, n := range totals {
+			if n < min && code != unknown && code != other {
+				m[code] = other
+				otherTotal += n
+			}
+		}
+		if otherTotal > 0 && otherTotal < min && unknown >= 0 {
+			for code, to := range m {
+				if to == other {
+					m[code] = unknown
+				}
+			}
+			m[other] = unknown
+		}
+		if len(m) > 0 {
+			maps[col] = m
+			folded[d] = true
+		}
+	}
+	if len(folded) == 0 {
+		return p.Atoms, folded
+	}
+	merged := map[string]int{}
+	var out []Atom
+	for _, a := range p.Atoms {
+		codes := slices.Clone(a.Codes)
+		for col, m := range maps {
+			if m == nil {
+				continue
+			}
+			if isMulti(p.Dims[col]) {
+				var set int
+				for s := uint32(codes[col]); s != 0; s &= s - 1 {
+					c := bits.TrailingZeros32(s)
+					if to, ok := m[c]; ok {
+						c = to
+					}
+					set |= 1 << c
+				}
+				codes[col] = set
+			} else if to, ok := m[codes[col]]; ok {
+				codes[col] = to
+			}
+		}
+		id := fmt.Sprint(codes)
+		if i, ok := merged[id]; ok {
+			out[i].Count += a.Count
+			out[i].Key += a.Key
+			continue
+		}
+		merged[id] = len(out)
+		out = append(out, Atom{Codes: codes, Count: a.Count, Key: a.Key})
+	}
+	return out, folded
+}
+
+// groupOf names the set of dimensions a dimension belongs to: dimensions of
+// one group are functions of one another or nested (sex_age of sex and
+// age_group, age_band in age_group, month in quarter in year, the main form
+// and the ICCS code of the forms of exploitation, flow of citizenship), so
+// an attacker reasons about them as one.
+func groupOf(d schemas.Dim) string {
+	switch d {
+	case schemas.DimYear, schemas.DimQuarter, schemas.DimMonth:
+		return "time"
+	case schemas.DimSex, schemas.DimGenderIdentity, schemas.DimAgeGroup, schemas.DimAgeBand, schemas.DimSexAge:
+		return "person"
+	case schemas.DimExploitation, schemas.DimExploitationMain, schemas.DimICCS, schemas.DimOffence:
+		return "forms"
+	case schemas.DimCitizenship, schemas.DimFlow, schemas.DimCountryExploitation:
+		return "origin"
+	}
+	return string(d)
+}
+
+// tooLarge says which tables need a program larger than maxVariables.
+type tooLarge struct{ tables []*table }
+
+func (e *tooLarge) Error() string { return "release: tables too detailed to protect" }
+
+func asTooLarge(err error, out **tooLarge) bool {
+	t, ok := err.(*tooLarge)
+	if ok {
+		*out = t
+	}
+	return ok
+}
+
+// clique is a set of groups whose combinations are variables of the program.
+type clique struct {
+	groups []string
+	tables []*table
+	atoms  [][]int // per variable: one tuple index per group
+	first  int     // column of its first variable
+}
+
+// protectJointly builds the attacker's linear program over all the tables
+// still published, and hides more until every primary cell can reach the
+// threshold.
+func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, r Rules) error {
+	var live []*table
+	for _, t := range tabs {
+		if !t.withheld {
+			live = append(live, t)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	// The groups of each table, and the combinations of each group that
+	// occur (an attacker can rule out fewer; assuming they rule out all
+	// others is the cautious side).
+	groupDims := map[string][]int{}
+	for col, d := range dims {
+		g := groupOf(d)
+		groupDims[g] = append(groupDims[g], col)
+	}
+	tuples := map[string][][]int{}
+	tupleIndex := map[string]map[string]int{}
+	for g, cols := range groupDims {
+		tupleIndex[g] = map[string]int{}
+		for _, a := range atoms {
+			tup := make([]int, len(cols))
+			for i, c := range cols {
+				tup[i] = a.Codes[c]
+			}
+			id := fmt.Sprint(tup)
+			if _, ok := tupleIndex[g][id]; !ok {
+				tupleIndex[g][id] = len(tuples[g])
+				tuples[g] = append(tuples[g], tup)
+			}
+		}
+	}
+	tableGroups := func(t *table) []string {
+		var gs []string
+		for _, col := range t.by {
+			gs = append(gs, groupOf(dims[col]))
+		}
+		for col := range t.where {
+			gs = append(gs, groupOf(dims[col]))
+		}
+		slices.Sort(gs)
+		return slices.Compact(gs)
+	}
+	cliques, edges := junctionTree(live, tableGroups, groupNames(groupDims))
+	// Variables: per clique, the combinations of its groups' tuples that no
+	// zero cell of its tables rules out.
+	codesOf := func(c *clique, v []int) []int {
+		codes := make([]int, len(dims))
+		for gi, g := range c.groups {
+			for i, col := range groupDims[g] {
+				codes[col] = tuples[g][v[gi]][i]
+			}
+		}
+		return codes
+	}
+	nvars := 0
+	for _, c := range cliques {
+		c.first = nvars
+		c.atoms = [][]int{{}}
+		for gi, g := range c.groups {
+			var next [][]int
+			covered := coveredTables(c.tables, tableGroups, c.groups[:gi+1])
+			for _, v := range c.atoms {
+				for ti := range tuples[g] {
+					w := append(slices.Clone(v), ti)
+					if !ruledOut(dims, covered, codesOf(&clique{groups: c.groups[:gi+1]}, w)) {
+						next = append(next, w)
+					}
+				}
+				if len(next) > maxVariables {
+					return &tooLarge{tables: c.tables}
+				}
+			}
+			c.atoms = next
+		}
+		nvars += len(c.atoms)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if nvars > maxVariables {
+		big := cliques[0]
+		for _, c := range cliques {
+			if len(c.atoms) > len(big.atoms) {
+				big = c
+			}
+		}
+		return &tooLarge{tables: big.tables}
+	}
+	lp := newProgram(nvars)
+	defer lp.free()
+	// One row per published cell, over the variables of its table's clique.
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			for _, cl := range t.cells {
+				cl.cols = cl.cols[:0]
+			}
+			for j, v := range c.atoms {
+				for _, k := range t.cellsOf(dims, codesOf(c, v)) {
+					if cl := t.index[k]; cl != nil {
+						cl.cols = append(cl.cols, c.first+j)
+					}
+				}
+			}
+			for _, cl := range t.cells {
+				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), cellBound(cl, r))
+			}
+		}
+	}
+	// Cliques agree on their separators: the same people, counted twice.
+	for _, e := range edges {
+		a, b := cliques[e[0]], cliques[e[1]]
+		sep := intersect(a.groups, b.groups)
+		rows := map[string][]int{}
+		coef := map[string][]float64{}
+		var order []string
+		for side, c := range []*clique{a, b} {
+			sign := 1.0
+			if side == 1 {
+				sign = -1
+			}
+			for j, v := range c.atoms {
+				var id []int
+				for _, g := range sep {
+					id = append(id, v[slices.Index(c.groups, g)])
+				}
+				k := fmt.Sprint(id)
+				if _, ok := rows[k]; !ok {
+					order = append(order, k)
+				}
+				rows[k] = append(rows[k], c.first+j)
+				coef[k] = append(coef[k], sign)
+			}
+		}
+		for _, k := range order {
+			lp.addRow(rows[k], coef[k], exactly(0))
+		}
+	}
+	// Every primary cell must be able to hold the threshold or more.
+	var shown []*cell
+	owner := map[*cell]*table{}
+	for _, t := range live {
+		for _, cl := range t.cells {
+			owner[cl] = t
+			if !cl.hidden {
+				shown = append(shown, cl)
+			}
+		}
+	}
+	byRow := map[int]*cell{}
+	for _, cl := range shown {
+		byRow[cl.row] = cl
+	}
+	for _, t := range live {
+		for _, cl := range t.cells {
+			if t.withheld || !cl.hidden || cl.count >= r.Threshold {
+				continue
+			}
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				best, ok := lp.maximize(cl.cols)
+				if ok && best >= float64(r.Threshold)-1e-6 {
+					break
+				}
+				var pick *cell
+				bestDual := 0.0
+				if ok {
+					for row, s := range byRow {
+						d := math.Abs(lp.dual(row))
+						if d < 1e-9 || s.hidden {
+							continue
+						}
+						if pick == nil || s.count < pick.count || s.count == pick.count && (d > bestDual || d == bestDual && s.row < pick.row) {
+							pick, bestDual = s, d
+						}
+					}
+				}
+				if pick == nil {
+					// Nothing shown binds it, or the solver gave up: withhold.
+					t.withheld = true
+					for _, x := range t.cells {
+						x.hidden = true
+						lp.setBound(x.row, unbounded())
+						delete(byRow, x.row)
+					}
+					break
+				}
+				pick.hidden = true
+				lp.setBound(pick.row, cellBound(pick, r))
+				delete(byRow, pick.row)
+			}
+			if t.withheld {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// cellBound is what the attacker knows of a cell's people: its number when
+// shown (give or take the rounding at tier public), at least one when hidden.
+func cellBound(c *cell, r Rules) rowBound {
+	switch {
+	case c.hidden:
+		return atLeast(1)
+	case r.Round > 0:
+		return between(math.Max(0, float64(c.value-r.Round+1)), float64(c.value+r.Round-1))
+	default:
+		return exactly(float64(c.value))
+	}
+}
+
+func ones(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func groupNames(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for g := range m {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// coveredTables are the tables whose groups are all among gs.
+func coveredTables(tabs []*table, groupsOf func(*table) []string, gs []string) []*table {
+	var out []*table
+	for _, t := range tabs {
+		all := true
+		for _, g := range groupsOf(t) {
+			if !slices.Contains(gs, g) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ruledOut reports whether a combination falls in a cell that a table shows
+// as zero: then nobody has it, as the attacker knows.
+func ruledOut(dims []schemas.Dim, tabs []*table, codes []int) bool {
+	for _, t := range tabs {
+		for _, k := range t.cellsOf(dims, codes) {
+			if _, ok := t.index[k]; !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// junctionTree joins the groups that tables cross into cliques (a
+// triangulation of the graph whose edges join the groups of one table) and
+// links the cliques into a tree on their shared groups. Given the counts of
+// a separator, the cliques on either side are independent; so the joint
+// program is the cliques' variables tied on their separators. Each table
+// goes to one clique holding all its groups.
+func junctionTree(tabs []*table, groupsOf func(*table) []string, all []string) ([]*clique, [][2]int) {
+	adj := map[string]map[string]bool{}
+	for _, g := range all {
+		adj[g] = map[string]bool{}
+	}
+	for _, t := range tabs {
+		gs := groupsOf(t)
+		for _, a := range gs {
+			for _, b := range gs {
+				if a != b {
+					adj[a][b] = true
+				}
+			}
+		}
+	}
+	// Eliminate the vertex needing the fewest fill-in edges first.
+	left := slices.Clone(all)
+	var sets [][]string
+	for len(left) > 0 {
+		bestI, bestFill := 0, -1
+		for i, v := range left {
+			fill := 0
+			nb := neighbours(adj, v, left)
+			for x := range nb {
+				for y := x + 1; y < len(nb); y++ {
+					if !adj[nb[x]][nb[y]] {
+						fill++
+					}
+				}
+			}
+			if bestFill < 0 || fill < bestFill {
+				bestI, bestFill = i, fill
+			}
+		}
+		v := left[bestI]
+		nb := neighbours(adj, v, left)
+		for _, x := range nb {
+			for _, y := range nb {
+				if x != y {
+					adj[x][y] = true
+				}
+			}
+		}
+		set := append([]string{v}, nb...)
+		slices.Sort(set)
+		sets = append(sets, set)
+		left = slices.Delete(left, bestI, bestI+1)
+	}
+	// Keep the maximal sets.
+	var cliques []*clique
+	for i, s := range sets {
+		maximal := true
+		for j, o := range sets {
+			if i != j && len(o) >= len(s) && subset(s, o) && (len(o) > len(s) || j < i) {
+				maximal = false
+				break
+			}
+		}
+		if maximal {
+			cliques = append(cliques, &clique{groups: s})
+		}
+	}
+	for _, t := range tabs {
+		gs := groupsOf(t)
+		for _, c := range cliques {
+			if subset(gs, c.groups) {
+				c.tables = append(c.tables, t)
+				break
+			}
+		}
+	}
+	// A maximum spanning tree on the size of the separators (Kruskal);
+	// cliques with nothing in common join on the grand total.
+	type edge struct{ a, b, w int }
+	var es []edge
+	for i := range cliques {
+		for j := i + 1; j < len(cliques); j++ {
+			es = append(es, edge{i, j, len(intersect(cliques[i].groups, cliques[j].groups))})
+		}
+	}
+	sort.SliceStable(es, func(i, j int) bool { return es[i].w > es[j].w })
+	parent := make([]int, len(cliques))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	var edges [][2]int
+	for _, e := range es {
+		if a, b := find(e.a), find(e.b); a != b {
+			parent[a] = b
+			edges = append(edges, [2]int{e.a, e.b})
+		}
+	}
+	return cliques, edges
+}
+
+func neighbours(adj map[string]map[string]bool, v string, among []string) []string {
+	var out []string
+	for _, x := range among {
+		if x != v && adj[v][x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func compareKeys(a, b key) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// publish lays a protected table out with its notes and report.
+func (t *table) publish(r Rules, folded map[schemas.Dim]bool) Published {
+	p := Published{ID: t.spec.ID, Withheld: t.withheld}
+	n := len(t.spec.By)
+	rep := schemas.TableReport{ID: t.spec.ID, Withheld: t.withheld}
+	for _, c := range t.cells {
+		rep.Cells++
+		rep.People += c.count
+		if c.hidden {
+			rep.Hidden++
+		} else {
+			rep.ShownPeople += c.count
+		}
+		if t.withheld {
+			continue
+		}
+		pc := PubCell{Keys: slices.Clone(c.keys[:n]), Hidden: c.hidden}
+		if !c.hidden {
+			pc.Count = c.value
+		}
+		p.Cells = append(p.Cells, pc)
+	}
+	p.Report = rep
+	if t.withheld {
+		p.Notes = append(p.Notes, schemas.Message{
+			ES: "Tabla retenida: es demasiado detallada para publicarla sin que se pueda deducir alguna cifra pequeña.",
+			EN: "Table withheld: it is too detailed to publish without some small count being deducible.",
+		})
+		return p
+	}
+	if rep.Hidden > 0 {
+		p.Notes = append(p.Notes, schemas.Message{
+			ES: fmt.Sprintf("hidden: cifra oculta. Oculta de 1 a %d personas, o se oculta para que una cifra así no pueda deducirse de las demás tablas de la publicación.", r.Threshold-1),
+			EN: fmt.Sprintf("hidden: hidden count. It hides 1 to %d people, or is hidden so that such a count cannot be worked out from the release's other tables.", r.Threshold-1),
+		})
+	}
+	if r.Round > 0 {
+		p.Notes = append(p.Notes, schemas.Message{
+			ES: fmt.Sprintf("Las cifras están redondeadas a múltiplos de %d; el mismo grupo de personas da siempre la misma cifra, así que filas y totales pueden no sumar.", r.Round),
+			EN: fmt.Sprintf("Counts are rounded to multiples of %d; the same group of people always gives the same number, so rows and totals need not add up.", r.Round),
+		})
+	}
+	var grouped []string
+	for _, d := range t.spec.By {
+		if folded[d] {
+			grouped = append(grouped, string(d))
+		}
+	}
+	if len(grouped) > 0 {
+		p.Notes = append(p.Notes, schemas.Message{
+			ES: fmt.Sprintf("%s: las categorías con menos de %d personas en la publicación se agrupan en «other» (otras) o «unknown».", strings.Join(grouped, ", "), r.Fold),
+			EN: fmt.Sprintf("%s: categories with fewer than %d people in the release are grouped as other or unknown.", strings.Join(grouped, ", "), r.Fold),
+		})
+	}
+	p.Notes = append(p.Notes, unknownShares(t.spec.By, p.Cells, r)...)
+	return p
+}
+
+// unknownShares says how much of a table is unknown, per dimension, from
+// published numbers only: when every cell is shown, and the table is large
+// enough that the 10% band holds at least the threshold.
+func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message {
+	total := 0
+	for _, c := range cells {
+		if c.Hidden {
+			return nil
+		}
+		total += c.Count
+	}
+	var out []schemas.Message
+	if total < 10*r.Threshold {
+		return nil
+	}
+	for i, d := range by {
+		dim := schemas.MustDim(d)
+		if d == schemas.DimYear || isMulti(d) {
+			continue
+		}
+		unknown := 0
+		for _, c := range cells {
+			if k := c.Keys[i]; k >= 0 && k < len(dim.Codes) && (dim.Codes[k].Code == "unknown" || dim.Codes[k].Code == "UNK") {
+				unknown += c.Count
+			}
+		}
+		share := int(math.Round(float64(unknown)/float64(total)*10)) * 10
+		out = append(out, schemas.Message{
+			ES: fmt.Sprintf("%s desconocido: alrededor del %d %%", d, share),
+			EN: fmt.Sprintf("%s unknown: about %d%%", d, share),
+		})
+	}
+	return out
+}
