@@ -133,26 +133,23 @@ func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) 
 	}
 	const victims = "Detected trafficking victims"
 	type layout struct {
-		id               string
-		dimension, label string
-		cell             func(keys []string) (category, sex, age string, ok bool)
+		id        string
+		dimension string
+		cell      func(keys []string) (category, sex, age string, ok bool)
 	}
 	for _, l := range []layout{
-		{"victims_year", "Total", "", func(k []string) (string, string, string, bool) { return "Total", "Total", "Total", true }},
-		{"victims_year_sex", "Total", "", func(k []string) (string, string, string, bool) {
+		{"victims_year", "Total", func(k []string) (string, string, string, bool) { return "Total", "Total", "Total", true }},
+		{"victims_year_sex", "Total", func(k []string) (string, string, string, bool) {
 			return "Total", glotipSex[k[1]], "Total", glotipSex[k[1]] != ""
 		}},
-		{"victims_year_age_group", "Total", "", func(k []string) (string, string, string, bool) {
-			return "Total", "Total", glotipAge[k[1]], glotipAge[k[1]] != ""
-		}},
-		{"victims_year_sex_age", "Total", "", func(k []string) (string, string, string, bool) {
+		{"victims_year_sex_age", "Total", func(k []string) (string, string, string, bool) {
 			sa, ok := glotipSexAge[k[1]]
 			return "Total", sa[0], sa[1], ok
 		}},
-		{"victims_year_exploitation", "by form of exploitation", "", func(k []string) (string, string, string, bool) {
+		{"victims_year_exploitation", "by form of exploitation", func(k []string) (string, string, string, bool) {
 			return glotipForm[k[1]], "Total", "Total", glotipForm[k[1]] != ""
 		}},
-		{"victims_year_citizenship", "by citizenship", "", func(k []string) (string, string, string, bool) {
+		{"victims_year_citizenship", "by citizenship", func(k []string) (string, string, string, bool) {
 			if c := schemas.MustDim(schemas.DimCitizenship).Index(k[1]); c >= 0 {
 				return schemas.MustDim(schemas.DimCitizenship).Codes[c].EN, "Total", "Total", true
 			}
@@ -183,54 +180,42 @@ func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) 
 		{"Persons prosecuted", []string{"prosecuted", "convicted", "acquitted"}},
 		{"Persons convicted", []string{"convicted"}},
 	}
-	for _, byStage := range []struct {
-		id  string
-		sex bool
-	}{{"suspects_tip_year_cj_stage", false}, {"suspects_tip_year_cj_stage_sex", true}} {
-		t, err := get(byStage.id)
-		if err != nil {
-			return nil, nil, err
-		}
+	t, err := get("suspects_tip_year_cj_stage")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ind := range indicators {
 		if t == nil {
-			continue
+			break
 		}
-		for _, ind := range indicators {
-			type cellSum struct {
-				n      int
-				hidden bool
+		type cellSum struct {
+			n      int
+			hidden bool
+		}
+		sums := map[string]*cellSum{}
+		var years []string
+		for _, r := range t.Rows {
+			if ind.stages != nil && !slices.Contains(ind.stages, r.Keys[1]) {
+				continue
 			}
-			sums := map[[2]string]*cellSum{}
-			var order [][2]string
-			for _, r := range t.Rows {
-				if ind.stages != nil && !slices.Contains(ind.stages, r.Keys[1]) {
-					continue
-				}
-				k := [2]string{r.Keys[0], "Total"}
-				if byStage.sex {
-					if glotipSex[r.Keys[2]] == "" {
-						continue
-					}
-					k[1] = glotipSex[r.Keys[2]]
-				}
-				s := sums[k]
-				if s == nil {
-					s = &cellSum{}
-					sums[k] = s
-					order = append(order, k)
-				}
-				if r.Count == nil {
-					s.hidden = true
-				} else {
-					s.n += *r.Count
-				}
+			s := sums[r.Keys[0]]
+			if s == nil {
+				s = &cellSum{}
+				sums[r.Keys[0]] = s
+				years = append(years, r.Keys[0])
 			}
-			for _, k := range order {
-				v := strconv.Itoa(sums[k].n)
-				if sums[k].hidden {
-					v = GlotipHidden
-				}
-				add(ind.name, "Total", "Total", k[1], "Total", k[0], v)
+			if r.Count == nil {
+				s.hidden = true
+			} else {
+				s.n += *r.Count
 			}
+		}
+		for _, y := range years {
+			v := strconv.Itoa(sums[y].n)
+			if sums[y].hidden {
+				v = GlotipHidden
+			}
+			add(ind.name, "Total", "Total", "Total", "Total", y, v)
 		}
 	}
 	return GlotipHeader, rows, nil

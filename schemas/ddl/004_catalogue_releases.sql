@@ -16,7 +16,7 @@ CREATE TABLE releases (
     status      VARCHAR NOT NULL,   -- draft, approved
     created_at  TIMESTAMP NOT NULL,
     approved_at TIMESTAMP,
-    report      JSON NOT NULL       -- the disclosure report (exact counts: tier admin only)
+    report      VARCHAR NOT NULL    -- JSON: the disclosure report (exact counts: tier admin only)
 );
 
 -- One row per table of a release.
@@ -27,7 +27,7 @@ CREATE TABLE release_tables (
     measure  VARCHAR NOT NULL,
     dims     VARCHAR[] NOT NULL,
     withheld BOOLEAN NOT NULL,
-    notes    JSON NOT NULL,         -- [{es, en}]
+    notes    VARCHAR NOT NULL,      -- JSON: [{es, en}]
     PRIMARY KEY (release, table_id)
 );
 
