@@ -21,14 +21,16 @@ import "C"
 
 import (
 	"math"
+	"runtime"
 	"unsafe"
 )
 
 // program is a linear program over non-negative variables, solved by GLPK's
 // simplex method (Debian's libglpk). The engine keeps one per measure and
 // changes its objective and row bounds between solves: the last basis is
-// the warm start of the next solve. GLPK keeps its memory per OS thread, so
-// a program is used by one locked goroutine only (see protectRelease).
+// the warm start of the next solve. GLPK keeps its memory per OS thread:
+// a program locks its goroutine to the thread from newProgram to free, and
+// is used by that goroutine only.
 type program struct {
 	p    *C.glp_prob
 	cols int
@@ -36,6 +38,7 @@ type program struct {
 }
 
 func newProgram(cols int) *program {
+	runtime.LockOSThread()
 	p := C.glp_create_prob()
 	C.glp_set_obj_dir(p, C.GLP_MAX)
 	if cols > 0 {
@@ -47,7 +50,10 @@ func newProgram(cols int) *program {
 	return &program{p: p, cols: cols}
 }
 
-func (lp *program) free() { C.glp_delete_prob(lp.p) }
+func (lp *program) free() {
+	C.glp_delete_prob(lp.p)
+	runtime.UnlockOSThread()
+}
 
 // rowBound is how a row's sum is bounded.
 type rowBound struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -81,10 +80,6 @@ const maxVariables = 400_000
 //  5. Fail closed: a table whose cell cannot be protected, or whose program
 //     is too large or does not solve, is withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
-	// GLPK keeps its memory per OS thread.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-
 	atoms, folded := fold(p, r.Fold)
 	tabs := make([]*table, len(p.Tables))
 	for i, s := range p.Tables {

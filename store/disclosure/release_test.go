@@ -1,0 +1,379 @@
+package disclosure
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// person is a synthetic victim: the fields an attacker reasons about, the
+// derived dimensions computed by the test's own rules (not the engine's).
+type person struct {
+	year                  int
+	sex, age              string // sex: female male other unknown; age: child adult unknown
+	forms                 []string
+	citizenship, exploitn string // country of citizenship and of exploitation
+}
+
+var (
+	testSexes  = []string{"female", "male", "other", "unknown"}
+	testAges   = []string{"child", "adult", "unknown"}
+	testForms  = []string{"sexual", "forced_labour", "forced_begging"}
+	testCits   = []string{"CRI", "NIC", "VEN", "UNK"}
+	testExploi = []string{"CRI", "UNK"}
+)
+
+func (p person) sexAge() string {
+	switch {
+	case p.sex == "female" && p.age == "child":
+		return "girl"
+	case p.sex == "male" && p.age == "child":
+		return "boy"
+	case p.sex == "female" && p.age == "adult":
+		return "woman"
+	case p.sex == "male" && p.age == "adult":
+		return "man"
+	}
+	return "unknown"
+}
+
+func (p person) main() string {
+	if len(p.forms) > 1 {
+		return "mixed"
+	}
+	return p.forms[0]
+}
+
+func (p person) flow() string {
+	switch {
+	case p.citizenship == "UNK" || p.exploitn == "UNK":
+		return "unknown"
+	case p.citizenship == p.exploitn:
+		return "domestic"
+	}
+	return "transnational"
+}
+
+// value gives a person's codes in a dimension (several for exploitation).
+func (p person) value(d schemas.Dim) []string {
+	switch d {
+	case schemas.DimYear:
+		return []string{fmt.Sprint(p.year)}
+	case schemas.DimSex:
+		return []string{p.sex}
+	case schemas.DimAgeGroup:
+		return []string{p.age}
+	case schemas.DimSexAge:
+		return []string{p.sexAge()}
+	case schemas.DimExploitation:
+		return p.forms
+	case schemas.DimExploitationMain:
+		return []string{p.main()}
+	case schemas.DimCitizenship:
+		return []string{p.citizenship}
+	case schemas.DimFlow:
+		return []string{p.flow()}
+	}
+	panic(d)
+}
+
+func pick(r *rand.Rand, codes []string, weights ...float64) string {
+	x := r.Float64()
+	for i, w := range weights {
+		if x < w {
+			return codes[i]
+		}
+		x -= w
+	}
+	return codes[len(codes)-1]
+}
+
+func population(seed uint64, perYear int) []person {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var out []person
+	for y := 2019; y < 2026; y++ {
+		n := perYear/2 + r.IntN(perYear+1)
+		for range n {
+			p := person{year: y,
+				sex:         pick(r, testSexes, .6, .3, .03),
+				age:         pick(r, testAges, .3, .6),
+				citizenship: pick(r, testCits, .4, .35, .15),
+				exploitn:    pick(r, testExploi, .9),
+			}
+			if r.Float64() < .1 {
+				p.forms = []string{"unknown"}
+			} else {
+				for _, f := range testForms {
+					if r.Float64() < map[string]float64{"sexual": .6, "forced_labour": .35, "forced_begging": .12}[f] {
+						p.forms = append(p.forms, f)
+					}
+				}
+				if len(p.forms) == 0 {
+					p.forms = []string{"sexual"}
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var testTables = []Spec{
+	{ID: "total"},
+	{ID: "year", By: []schemas.Dim{schemas.DimYear}},
+	{ID: "year_sex", By: []schemas.Dim{schemas.DimYear, schemas.DimSex}},
+	{ID: "year_sex_age", By: []schemas.Dim{schemas.DimYear, schemas.DimSexAge}},
+	{ID: "sex_age_group", By: []schemas.Dim{schemas.DimSex, schemas.DimAgeGroup}},
+	{ID: "exploitation_sex_age", By: []schemas.Dim{schemas.DimExploitation, schemas.DimSexAge}},
+	{ID: "year_exploitation", By: []schemas.Dim{schemas.DimYear, schemas.DimExploitation}},
+	{ID: "year_exploitation_main", By: []schemas.Dim{schemas.DimYear, schemas.DimExploitationMain}},
+	{ID: "citizenship_sex", By: []schemas.Dim{schemas.DimCitizenship, schemas.DimSex}},
+	{ID: "year_citizenship", By: []schemas.Dim{schemas.DimYear, schemas.DimCitizenship}},
+	{ID: "flow", By: []schemas.Dim{schemas.DimFlow}},
+}
+
+var testDims = []schemas.Dim{schemas.DimYear, schemas.DimSex, schemas.DimAgeGroup, schemas.DimSexAge,
+	schemas.DimExploitation, schemas.DimExploitationMain, schemas.DimCitizenship, schemas.DimFlow}
+
+// problemOf builds the engine's input from people, as the store does.
+func problemOf(people []person, seed uint64) Problem {
+	p := Problem{Dims: testDims, Tables: testTables}
+	r := rand.New(rand.NewPCG(seed, 2))
+	index := map[string]int{}
+	for _, x := range people {
+		codes := make([]int, len(testDims))
+		for i, d := range testDims {
+			if d == schemas.DimYear {
+				codes[i] = x.year
+				continue
+			}
+			for _, v := range x.value(d) {
+				c := schemas.MustDim(d).Index(v)
+				if c < 0 {
+					panic(v)
+				}
+				if d == schemas.DimExploitation {
+					codes[i] |= 1 << c
+				} else {
+					codes[i] = c
+				}
+			}
+		}
+		id := fmt.Sprint(codes)
+		if i, ok := index[id]; ok {
+			p.Atoms[i].Count++
+			p.Atoms[i].Key += r.Uint64()
+			continue
+		}
+		index[id] = len(p.Atoms)
+		p.Atoms = append(p.Atoms, Atom{Codes: codes, Count: 1, Key: r.Uint64()})
+	}
+	return p
+}
+
+// cellKey names a cell of a test table by its codes.
+func cellKey(by []schemas.Dim, codes []string) string { return fmt.Sprint(by, codes) }
+
+// truth counts every cell of every test table from the people themselves.
+func truth(people []person) map[string]int {
+	out := map[string]int{}
+	for _, s := range testTables {
+		for _, p := range people {
+			for _, codes := range cellsOfPerson(p, s.By) {
+				out[s.ID+cellKey(s.By, codes)]++
+			}
+		}
+	}
+	return out
+}
+
+func cellsOfPerson(p person, by []schemas.Dim) [][]string {
+	out := [][]string{{}}
+	for _, d := range by {
+		var next [][]string
+		for _, c := range out {
+			for _, v := range p.value(d) {
+				next = append(next, append(slices.Clone(c), v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func codeText(d schemas.Dim, i int) string {
+	if d == schemas.DimYear {
+		return fmt.Sprint(i)
+	}
+	if i == OtherIndex {
+		return "other"
+	}
+	return schemas.MustDim(d).Codes[i].Code
+}
+
+// attack is an attacker who never saw the engine: every combination of the
+// people's own fields (year, sex, age, set of forms, citizenship, country of
+// exploitation) is a variable, the derived dimensions follow from the test's
+// own rules, every published table of the release is a set of equations
+// (shown counts within the rounding, hidden ones at least 1, cells not
+// listed zero). For every hidden count whose true value is 1..k-1 it finds
+// the largest value the equations allow. It returns the cells it pins
+// below k.
+func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
+	t.Helper()
+	var sets [][]string
+	for mask := 1; mask < 1<<len(testForms); mask++ {
+		var s []string
+		for i, f := range testForms {
+			if mask&(1<<i) != 0 {
+				s = append(s, f)
+			}
+		}
+		sets = append(sets, s)
+	}
+	sets = append(sets, []string{"unknown"})
+	years := map[int]bool{}
+	for _, p := range people {
+		years[p.year] = true
+	}
+	var universe []person
+	for y := range years {
+		for _, s := range testSexes {
+			for _, a := range testAges {
+				for _, f := range sets {
+					for _, c := range testCits {
+						for _, e := range testExploi {
+							universe = append(universe, person{year: y, sex: s, age: a, forms: f, citizenship: c, exploitn: e})
+						}
+					}
+				}
+			}
+		}
+	}
+	published := map[string]PubCell{}
+	withheld := map[string]bool{}
+	for i, tb := range pub {
+		if tb.Withheld {
+			withheld[tb.ID] = true
+			continue
+		}
+		for _, c := range tb.Cells {
+			codes := make([]string, len(c.Keys))
+			for j, k := range c.Keys {
+				codes[j] = codeText(testTables[i].By[j], k)
+			}
+			published[tb.ID+cellKey(testTables[i].By, codes)] = c
+		}
+	}
+	// Variables a zero cell rules out are dropped.
+	var vars []person
+	for _, v := range universe {
+		ok := true
+		for _, s := range testTables {
+			if withheld[s.ID] {
+				continue
+			}
+			for _, codes := range cellsOfPerson(v, s.By) {
+				if _, listed := published[s.ID+cellKey(s.By, codes)]; !listed {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			vars = append(vars, v)
+		}
+	}
+	lp := newProgram(len(vars))
+	defer lp.free()
+	members := map[string][]int{}
+	for j, v := range vars {
+		for _, s := range testTables {
+			for _, codes := range cellsOfPerson(v, s.By) {
+				k := s.ID + cellKey(s.By, codes)
+				members[k] = append(members[k], j)
+			}
+		}
+	}
+	for k, c := range published {
+		switch {
+		case c.Hidden:
+			lp.addRow(members[k], ones(len(members[k])), atLeast(1))
+		case r.Round > 0:
+			lp.addRow(members[k], ones(len(members[k])), between(float64(max(0, c.Count-r.Round+1)), float64(c.Count+r.Round-1)))
+		default:
+			lp.addRow(members[k], ones(len(members[k])), exactly(float64(c.Count)))
+		}
+	}
+	exact := truth(people)
+	var pinned []string
+	for k, c := range published {
+		if !c.Hidden || exact[k] == 0 || exact[k] >= r.Threshold {
+			continue
+		}
+		best, ok := lp.maximize(members[k])
+		if !ok || best < float64(r.Threshold)-1e-6 {
+			pinned = append(pinned, fmt.Sprintf("%s (true %d, at most %.2f)", k, exact[k], best))
+		}
+	}
+	slices.Sort(pinned)
+	return pinned
+}
+
+// TestNoHiddenCellCanBeWorkedOut publishes linked tables of synthetic
+// populations of about 7, 25 and 60 victims a year at both tiers and lets
+// an independent attacker solve for every hidden small count.
+func TestNoHiddenCellCanBeWorkedOut(t *testing.T) {
+	for _, perYear := range []int{7, 25, 60} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+				t.Run(fmt.Sprintf("%d_a_year/seed_%d/%s", perYear, seed, tier), func(t *testing.T) {
+					people := population(seed, perYear)
+					r := Minimum(tier)
+					r.Fold = 0 // the attacker works on the people's own categories
+					pub, err := ProtectRelease(context.Background(), problemOf(people, seed), r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if pinned := attack(t, people, pub, r); len(pinned) > 0 {
+						t.Errorf("%d hidden counts pinned below %d:\n%s", len(pinned), r.Threshold, strings.Join(pinned, "\n"))
+					}
+					checkPublished(t, people, pub, r)
+				})
+			}
+		}
+	}
+}
+
+// checkPublished checks what every published cell says against the truth:
+// shown conatt counts exact and never 1..k-1; public counts multiples of
+// the base within it of the truth, never 1..k-1.
+func checkPublished(t *testing.T, people []person, pub []Published, r Rules) {
+	t.Helper()
+	exact := truth(people)
+	for i, tb := range pub {
+		for _, c := range tb.Cells {
+			codes := make([]string, len(c.Keys))
+			for j, k := range c.Keys {
+				codes[j] = codeText(testTables[i].By[j], k)
+			}
+			n := exact[tb.ID+cellKey(testTables[i].By, codes)]
+			if n == 0 {
+				t.Errorf("%s %v: a zero cell is listed", tb.ID, codes)
+			}
+			if c.Hidden {
+				continue
+			}
+			if c.Count > 0 && c.Count < r.Threshold {
+				t.Errorf("%s %v: published %d, below the threshold", tb.ID, codes, c.Count)
+			}
+			if r.Round == 0 && c.Count != n || r.Round > 0 && (c.Count%r.Round != 0 || c.Count-n >= r.Round || n-c.Count >= r.Round) {
+				t.Errorf("%s %v: published %d, true %d", tb.ID, codes, c.Count, n)
+			}
+		}
+	}
+}
