@@ -3,6 +3,7 @@ package disclosure
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -332,6 +333,7 @@ func TestNoHiddenCellCanBeWorkedOut(t *testing.T) {
 		for seed := uint64(1); seed <= 3; seed++ {
 			for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
 				t.Run(fmt.Sprintf("%d_a_year/seed_%d/%s", perYear, seed, tier), func(t *testing.T) {
+					t.Parallel()
 					people := population(seed, perYear)
 					r := Minimum(tier)
 					r.Fold = 0 // the attacker works on the people's own categories
@@ -376,4 +378,176 @@ func checkPublished(t *testing.T, people []person, pub []Published, r Rules) {
 			}
 		}
 	}
+}
+
+// The same group of people gets the same public value in every table: a
+// cell's key is the sum of its people's keys.
+func TestSameGroupSameValue(t *testing.T) {
+	people := population(4, 60)
+	r := Minimum(schemas.TierPublic)
+	r.Fold = 0
+	pub, err := ProtectRelease(context.Background(), problemOf(people, 4), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The people of a cell, by their positions.
+	groups := map[string]string{}
+	values := map[string]int{}
+	compared := 0
+	for i, tb := range pub {
+		for _, c := range tb.Cells {
+			if c.Hidden {
+				continue
+			}
+			codes := make([]string, len(c.Keys))
+			for j, k := range c.Keys {
+				codes[j] = codeText(testTables[i].By[j], k)
+			}
+			var members []string
+			for n, p := range people {
+				for _, pc := range cellsOfPerson(p, testTables[i].By) {
+					if slices.Equal(pc, codes) {
+						members = append(members, fmt.Sprint(n))
+					}
+				}
+			}
+			g := strings.Join(members, ",")
+			where := fmt.Sprint(tb.ID, codes)
+			if v, seen := values[g]; seen {
+				compared++
+				if v != c.Count {
+					t.Errorf("the same %d people: %d in %s, %d in %s", len(members), v, groups[g], c.Count, where)
+				}
+				continue
+			}
+			values[g], groups[g] = c.Count, where
+		}
+	}
+	if compared == 0 {
+		t.Fatal("no group of people appears twice: the test shows nothing")
+	}
+}
+
+// Notes say what was done in words and thresholds, never how many cells
+// were hidden, of which kind, or which were rounded.
+func TestNotesCarryNoCounts(t *testing.T) {
+	people := population(5, 25)
+	for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+		r := Minimum(tier)
+		pub, err := ProtectRelease(context.Background(), problemOf(people, 5), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hidden := 0
+		for _, tb := range pub {
+			for _, c := range tb.Cells {
+				if c.Hidden {
+					hidden++
+				}
+			}
+			for _, n := range tb.Notes {
+				if d, _, ok := strings.Cut(n.EN, " unknown: about "); ok {
+					// A share of unknown, which must follow from the published cells.
+					col := slices.Index(tb.by(), schemas.Dim(d))
+					total, unknown := 0, 0
+					for _, c := range tb.Cells {
+						total += c.Count
+						if codeText(schemas.Dim(d), c.Keys[col]) == "unknown" || codeText(schemas.Dim(d), c.Keys[col]) == "UNK" {
+							unknown += c.Count
+						}
+					}
+					if want := fmt.Sprintf("%s unknown: about %d%%", d, int(math.Round(float64(unknown)/float64(total)*10))*10); n.EN != want {
+						t.Errorf("%s: note %q, the published cells give %q", tb.ID, n.EN, want)
+					}
+					continue
+				}
+				for _, text := range []string{n.ES, n.EN} {
+					for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r < '0' || r > '9' }) {
+						switch f {
+						case fmt.Sprint(r.Threshold - 1), fmt.Sprint(r.Round), fmt.Sprint(r.Fold), "1":
+						default:
+							t.Errorf("%s note %q carries the number %s", tb.ID, text, f)
+						}
+					}
+				}
+			}
+		}
+		if hidden == 0 {
+			t.Fatalf("%s: nothing hidden, the test shows nothing", tier)
+		}
+	}
+}
+
+// A release too large to check withholds tables instead of publishing them
+// unchecked.
+func TestTooLargeIsWithheld(t *testing.T) {
+	defer func(n int) { maxVariables = n }(maxVariables)
+	maxVariables = 50
+	people := population(6, 25)
+	pub, err := ProtectRelease(context.Background(), problemOf(people, 6), Minimum(schemas.TierConatt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withheld := 0
+	for _, tb := range pub {
+		if tb.Withheld {
+			withheld++
+			if len(tb.Cells) != 0 || len(tb.Notes) == 0 {
+				t.Errorf("%s: withheld with %d cells and notes %v", tb.ID, len(tb.Cells), tb.Notes)
+			}
+		}
+	}
+	if withheld == 0 {
+		t.Error("nothing withheld although no program fits")
+	}
+}
+
+// A cancelled context stops the engine.
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ProtectRelease(ctx, problemOf(population(7, 60), 7), Minimum(schemas.TierConatt)); err == nil {
+		t.Error("a cancelled release was protected")
+	}
+}
+
+func TestRoundByKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	sum := 0
+	for n := range 5000 {
+		k := r.Uint64()
+		v := RoundByKey(n, 5, k)
+		if v != RoundByKey(n, 5, k) || v%5 != 0 || v-n > 4 || n-v > 4 {
+			t.Fatalf("RoundByKey(%d) = %d", n, v)
+		}
+		sum += v - n
+	}
+	if mean := float64(sum) / 5000; mean < -0.2 || mean > 0.2 {
+		t.Errorf("rounding is biased: mean change %.2f", mean)
+	}
+}
+
+func TestCheckRefusesLooserRules(t *testing.T) {
+	if err := Check(schemas.TierConatt, Rules{Threshold: 3, Fold: 5}); err == nil {
+		t.Error("threshold 3 accepted for conatt")
+	}
+	if err := Check(schemas.TierPublic, Rules{Threshold: 10, Round: 5, Fold: 5}); err == nil {
+		t.Error("fold 5 accepted for public")
+	}
+	if err := Check(schemas.TierPublic, Rules{Threshold: 10, Round: 7, Fold: 10}); err == nil {
+		t.Error("rounding to 7 accepted for public")
+	}
+	if err := Check(schemas.TierConatt, Rules{Threshold: 7, Fold: 5}); err != nil {
+		t.Errorf("stricter rules refused: %v", err)
+	}
+}
+
+// by returns the dimensions of a test table.
+func (p Published) by() []schemas.Dim {
+	for _, s := range testTables {
+		if s.ID == p.ID {
+			return s.By
+		}
+	}
+	return nil
 }
