@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -26,6 +27,7 @@ type DB struct {
 	protection map[schemas.Tier]disclosure.Rules
 	// conattApproval makes conatt releases wait for ApproveRelease.
 	conattApproval bool
+	keyMu          sync.Mutex // making a disclosure key
 }
 
 // Options for Open.

@@ -29,15 +29,15 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if strings.TrimSpace(note) == "" {
 		return nil, schemas.Invalid("release_note", "una publicación necesita una nota", "a release needs a note")
 	}
+	cellKey, err := db.disclosureKey(ctx, "cell_key")
+	if err != nil {
+		return nil, err
+	}
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	cellKey, err := disclosureKey(ctx, tx, "cell_key")
-	if err != nil {
-		return nil, err
-	}
 	rules := db.rules(kind)
 	specs := schemas.Tables().ForTier(kind)
 	published := map[string]disclosure.Published{}
@@ -64,7 +64,6 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if err := tx.QueryRowContext(ctx, `SELECT nextval('release_ids')`).Scan(&rep.ID); err != nil {
 		return nil, err
 	}
-	var cells [][]any
 	for pos, s := range specs {
 		t := published[s.ID]
 		rep.Tables = append(rep.Tables, t.Report)
@@ -72,21 +71,23 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if s.NoteES != "" {
 			notes = append([]schemas.Message{{ES: s.NoteES, EN: s.NoteEN}}, notes...)
 		}
-		js, _ := json.Marshal(notes)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(js)); err != nil {
+		cells := make([]schemas.Row, 0, len(t.Cells))
+		for _, c := range t.Cells {
+			r := schemas.Row{Keys: codeNames(s.By, c.Keys)}
+			if c.Hidden {
+				r.Note = schemas.Hidden
+			} else {
+				n := c.Count
+				r.Count = &n
+			}
+			cells = append(cells, r)
+		}
+		notesJS, _ := json.Marshal(notes)
+		cellsJS, _ := json.Marshal(cells)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS)); err != nil {
 			return nil, err
 		}
-		for i, c := range t.Cells {
-			var count any
-			if !c.Hidden {
-				count = c.Count
-			}
-			cells = append(cells, []any{rep.ID, s.ID, i, codeNames(s.By, c.Keys), count})
-		}
-	}
-	if err := insertRows(ctx, tx, "release_cells", 5, cells); err != nil {
-		return nil, err
 	}
 	js, _ := json.Marshal(rep.Tables)
 	var approved any
@@ -180,10 +181,19 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 }
 
 // disclosureKey returns the database's secret key of that name, made on
-// first use.
-func disclosureKey(ctx context.Context, tx *sql.Tx, name string) ([]byte, error) {
+// first use in a transaction of its own: made inside two publishes running
+// at once, both would insert it and one would fail at commit. The file
+// lock keeps other processes out; keyMu serialises this one.
+func (db *DB) disclosureKey(ctx context.Context, name string) ([]byte, error) {
+	db.keyMu.Lock()
+	defer db.keyMu.Unlock()
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
 	var k []byte
-	err := tx.QueryRowContext(ctx, `SELECT key FROM disclosure_keys WHERE name = ?`, name).Scan(&k)
+	err = tx.QueryRowContext(ctx, `SELECT key FROM disclosure_keys WHERE name = ?`, name).Scan(&k)
 	if errors.Is(err, sql.ErrNoRows) {
 		k = make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
@@ -191,25 +201,10 @@ func disclosureKey(ctx context.Context, tx *sql.Tx, name string) ([]byte, error)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO disclosure_keys VALUES (?, ?)`, name, k)
 	}
-	return k, err
-}
-
-// insertRows inserts rows of width columns in statements of many rows.
-func insertRows(ctx context.Context, tx *sql.Tx, table string, width int, rows [][]any) error {
-	const chunk = 500
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-	for start := 0; start < len(rows); start += chunk {
-		end := min(start+chunk, len(rows))
-		args := make([]any, 0, (end-start)*width)
-		for _, r := range rows[start:end] {
-			args = append(args, r...)
-		}
-		q := "INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return err
-		}
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return k, tx.Commit()
 }
 
 func dimStrings(ds []schemas.Dim) []string {
@@ -352,8 +347,8 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 		return nil, err
 	}
 	t = &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
-	var notes string
-	err = db.sql.QueryRowContext(ctx, `SELECT withheld, notes FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes)
+	var notes, cells string
+	err = db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
 			"release %d has no table %s (it predates it)", rel.ID, id)
@@ -364,50 +359,10 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err := json.Unmarshal([]byte(notes), &t.Notes); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT codes, count FROM release_cells WHERE release = ? AND table_id = ? ORDER BY position`, rel.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var codes duckdbList
-		var count sql.NullInt64
-		if err := rows.Scan(&codes, &count); err != nil {
-			return nil, err
-		}
-		r := schemas.Row{Keys: codes.strings()}
-		if count.Valid {
-			n := int(count.Int64)
-			r.Count = &n
-		} else {
-			r.Note = schemas.Hidden
-		}
-		t.Rows = append(t.Rows, r)
-	}
-	if err := rows.Err(); err != nil {
+	if err := json.Unmarshal([]byte(cells), &t.Rows); err != nil {
 		return nil, err
 	}
 	return t, t.Select(where)
-}
-
-// duckdbList scans a VARCHAR[] column.
-type duckdbList []any
-
-func (l *duckdbList) Scan(src any) error {
-	v, ok := src.([]any)
-	if !ok {
-		return fmt.Errorf("want a list, got %T", src)
-	}
-	*l = v
-	return nil
-}
-
-func (l duckdbList) strings() []string {
-	out := make([]string, len(l))
-	for i, x := range l {
-		out[i] = fmt.Sprint(x)
-	}
-	return out
 }
 
 // wrap names the operation on an error once, at the top of a function.

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/conatt/tipdash/schemas"
-	"github.com/conatt/tipdash/store/disclosure"
 )
 
 // TestMain lets this test binary play a second process that holds a
@@ -120,7 +119,7 @@ func store(t *testing.T, db *DB, file string, recs ...schemas.Record) (*schemas.
 
 func count(t *testing.T, db *DB, q schemas.Query) map[string]int {
 	t.Helper()
-	tab, err := db.Aggregate(context.Background(), q, schemas.TierAdmin)
+	tab, err := db.Aggregate(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +286,7 @@ func TestAggregateMatchesView(t *testing.T) {
 			want = append(want, strings.Join(parts, "|"))
 		}
 		rows.Close()
-		tab, err := db.Aggregate(context.Background(), schemas.Query{Measure: schemas.MeasureVictims, By: c.by}, schemas.TierAdmin)
+		tab, err := db.Aggregate(context.Background(), schemas.Query{Measure: schemas.MeasureVictims, By: c.by})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,112 +326,6 @@ func TestFilters(t *testing.T) {
 	got := count(t, db, schemas.Query{Measure: schemas.MeasureVictims, Where: where})
 	if got[""] != want || want == 0 {
 		t.Errorf("filtered total %d, want %d", got[""], want)
-	}
-}
-
-func rowsOf(t *testing.T, db *DB, q schemas.Query, tier schemas.Tier) map[string]string {
-	t.Helper()
-	tab, err := db.Aggregate(context.Background(), q, tier)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, r := range tab.Rows {
-		v := r.Note
-		if r.Count != nil {
-			v = strconv.Itoa(*r.Count)
-		}
-		out[strings.Join(r.Keys, "|")] = v
-	}
-	return out
-}
-
-// TestConattUNODCCase: Costa Rica 2021 in UNODC's table, 21 victims, 20
-// female, 1 male. At tier conatt neither sex can be read, the total can.
-func TestConattUNODCCase(t *testing.T) {
-	db, _ := openTemp(t)
-	var recs []schemas.Record
-	for i := range 21 {
-		sex := schemas.SexFemale
-		if i == 0 {
-			sex = schemas.SexMale
-		}
-		recs = append(recs, rec(i+2, "", schemas.RoleVictim, sex, 2021))
-	}
-	store(t, db, "cr2021.csv", recs...)
-	want := map[string]string{"female": "suppressed", "male": "suppressed"}
-	if diff := cmp.Diff(want, rowsOf(t, db, victimsBy(schemas.DimSex), schemas.TierConatt)); diff != "" {
-		t.Errorf("by sex (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"": "21"}, rowsOf(t, db, victimsBy(), schemas.TierConatt)); diff != "" {
-		t.Errorf("total (-want +got):\n%s", diff)
-	}
-	want = map[string]string{"2021|female": "suppressed", "2021|male": "suppressed"}
-	if diff := cmp.Diff(want, rowsOf(t, db, victimsBy(schemas.DimYear, schemas.DimSex), schemas.TierConatt)); diff != "" {
-		t.Errorf("by year and sex (-want +got):\n%s", diff)
-	}
-	if _, err := Open(context.Background(), "", Options{Protection: map[schemas.Tier]disclosure.Rules{schemas.TierConatt: {Threshold: 3}}}); !errors.Is(err, schemas.ErrRefused) {
-		t.Errorf("a looser threshold was accepted: %v", err)
-	}
-}
-
-// TestPublicTierFromReleases: tier public counts approved releases only,
-// rounds every count to 5 the same way each time, hides counts under 10,
-// and does not move when new data arrives after the release.
-func TestPublicTierFromReleases(t *testing.T) {
-	db, _ := openTemp(t)
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(3, 4))
-	var recs []schemas.Record
-	for i := range 400 {
-		x := rec(i+2, "", schemas.RoleVictim, schemas.Sex(r.IntN(2)), 2019+r.IntN(5))
-		x.Citizenship = schemas.Country(r.IntN(3))
-		if i < 3 {
-			x.Citizenship = schemas.Country(100) // a rare country: folded into other
-		}
-		recs = append(recs, x)
-	}
-	store(t, db, "a.csv", recs...)
-	q := victimsBy(schemas.DimYear, schemas.DimSex)
-	if _, err := db.Aggregate(ctx, q, schemas.TierPublic); !errors.Is(err, schemas.ErrNotFound) {
-		t.Fatalf("public before any release: %v", err)
-	}
-	rel, err := db.PublishRelease(ctx, "primera", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rel.Records != 400 || len(rel.Report) != len(ReleaseTables) {
-		t.Errorf("release: %d records, %d report tables", rel.Records, len(rel.Report))
-	}
-	if _, err := db.Aggregate(ctx, q, schemas.TierPublic); !errors.Is(err, schemas.ErrNotFound) {
-		t.Fatalf("public before approval: %v", err)
-	}
-	if err := db.ApproveRelease(ctx, rel.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	first := rowsOf(t, db, q, schemas.TierPublic)
-	for k, v := range first {
-		n, err := strconv.Atoi(v)
-		if err != nil && v != "suppressed" || err == nil && n%5 != 0 {
-			t.Errorf("%s = %s: want a multiple of 5 or suppressed", k, v)
-		}
-	}
-	exact := count(t, db, q)
-	for k, n := range exact {
-		if v := first[k]; n < 10 && v != "suppressed" {
-			t.Errorf("%s: exact %d published as %s", k, n, v)
-		}
-	}
-	store(t, db, "b.csv", rec(2, "", schemas.RoleVictim, schemas.SexFemale, 2020))
-	if diff := cmp.Diff(first, rowsOf(t, db, q, schemas.TierPublic)); diff != "" {
-		t.Errorf("an upload after the release changed public numbers:\n%s", diff)
-	}
-	byCountry := rowsOf(t, db, victimsBy(schemas.DimCitizenship), schemas.TierPublic)
-	if _, ok := byCountry["other"]; !ok {
-		t.Errorf("rare citizenship not folded into other: %v", byCountry)
-	}
-	if _, err := db.AggregateRelease(ctx, q, schemas.TierPublic, 9); !errors.Is(err, schemas.ErrNotFound) {
-		t.Errorf("release 9: %v", err)
 	}
 }
 

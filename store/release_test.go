@@ -1,0 +1,451 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/conatt/tipdash/ingest"
+	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store/disclosure"
+)
+
+// batchSink adapts the store to ingest.Sink, as cmd/tipdash does.
+type batchSink struct{ db *DB }
+
+func (s batchSink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
+	return s.db.BatchByHash(ctx, hash)
+}
+
+func (s batchSink) BeginBatch(ctx context.Context, m schemas.BatchMeta) (ingest.BatchWriter, error) {
+	return s.db.BeginBatch(ctx, m)
+}
+
+// ingestGenerated stores n synthetic ERI rows (ingest.Generate) through the
+// ingest pipeline, as "tipdash gen" and "tipdash ingest" would.
+func ingestGenerated(t *testing.T, db *DB, n int, seed uint64) *schemas.BatchReport {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("casos_%d.csv", seed))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.Generate(f, ingest.GenOptions{N: n, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	prof, err := schemas.BuiltinProfile("eri")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ingest.File(context.Background(), batchSink{db}, path, ingest.Options{Profile: prof, Entity: "oij", Secret: []byte("release tests")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != schemas.BatchStored {
+		t.Fatalf("generated batch: %s", rep.Status)
+	}
+	return rep
+}
+
+// releaseTables reads every catalogue table of tier from release n.
+func releaseTables(t *testing.T, db *DB, tier schemas.Tier, n int64) map[string]*schemas.Table {
+	t.Helper()
+	out := map[string]*schemas.Table{}
+	for _, s := range schemas.Tables().ForTier(tier) {
+		tab, err := db.ReleaseTable(context.Background(), tier, n, s.ID, nil)
+		if err != nil {
+			t.Fatalf("release %d, table %s: %v", n, s.ID, err)
+		}
+		out[s.ID] = tab
+	}
+	return out
+}
+
+func publish(t *testing.T, db *DB, kind schemas.Tier, note string) *schemas.ReleaseReport {
+	t.Helper()
+	rep, err := db.PublishRelease(context.Background(), kind, note, time.Now())
+	if err != nil {
+		t.Fatalf("publish %s: %v", kind, err)
+	}
+	return rep
+}
+
+func rowKey(r schemas.Row) string { return strings.Join(r.Keys, "|") }
+
+func wantKind(t *testing.T, what string, err, kind error) {
+	t.Helper()
+	var se *schemas.Error
+	if !errors.As(err, &se) || !errors.Is(err, kind) || se.Msg.ES == "" || se.Msg.EN == "" {
+		t.Errorf("%s: %v, want a bilingual schemas.Error of kind %v", what, err, kind)
+	}
+}
+
+// TestReleases publishes a conatt and a public release of about 3,000
+// generated records and reads every table back.
+func TestReleases(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	ingestGenerated(t, db, 3000, 1)
+
+	conatt := publish(t, db, schemas.TierConatt, "mensual")
+	public := publish(t, db, schemas.TierPublic, "anual")
+	if conatt.ID == public.ID {
+		t.Fatalf("two releases with id %d", conatt.ID)
+	}
+	if conatt.Status != schemas.ReleaseApproved || conatt.ApprovedAt.IsZero() {
+		t.Errorf("conatt release: %s, want approved on publishing", conatt.Status)
+	}
+	if public.Status != schemas.ReleaseDraft || !public.ApprovedAt.IsZero() {
+		t.Errorf("public release: %s, want a draft", public.Status)
+	}
+	for _, rep := range []*schemas.ReleaseReport{conatt, public} {
+		var ids []string
+		for _, tr := range rep.Tables {
+			ids = append(ids, tr.ID)
+		}
+		var want []string
+		for _, s := range schemas.Tables().ForTier(rep.Kind) {
+			want = append(want, s.ID)
+		}
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Errorf("%s release report: tables (-catalogue +report):\n%s", rep.Kind, diff)
+		}
+	}
+
+	// A draft public release is not served, neither as the latest nor by number.
+	_, err := db.ReleaseTable(ctx, schemas.TierPublic, 0, "victims_year", nil)
+	wantKind(t, "public tier before approval", err, schemas.ErrNotFound)
+	_, err = db.ReleaseTable(ctx, schemas.TierPublic, public.ID, "victims_year", nil)
+	wantKind(t, "draft public release by number", err, schemas.ErrRefused)
+	if err := db.ApproveRelease(ctx, public.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if tab, err := db.ReleaseTable(ctx, schemas.TierPublic, 0, "victims_year", nil); err != nil || tab.Release != public.ID {
+		t.Fatalf("public tier after approval: %v", err)
+	}
+	wantKind(t, "approving twice", db.ApproveRelease(ctx, public.ID, time.Now()), schemas.ErrInvalid)
+	wantKind(t, "approving a release that does not exist", db.ApproveRelease(ctx, public.ID+100, time.Now()), schemas.ErrNotFound)
+
+	tables := map[schemas.Tier]map[string]*schemas.Table{
+		schemas.TierConatt: releaseTables(t, db, schemas.TierConatt, conatt.ID),
+		schemas.TierPublic: releaseTables(t, db, schemas.TierPublic, public.ID),
+	}
+	reports := map[schemas.Tier]*schemas.ReleaseReport{schemas.TierConatt: conatt, schemas.TierPublic: public}
+
+	t.Run("hidden rows and thresholds", func(t *testing.T) {
+		for tier, tabs := range tables {
+			hidden, shown := 0, 0
+			for _, tr := range reports[tier].Tables {
+				tab := tabs[tr.ID]
+				if tab.Withheld != tr.Withheld || !tab.Withheld && (len(tab.Rows) != tr.Cells) {
+					t.Errorf("%s %s: %d rows, withheld %v; the report says %d cells, withheld %v", tier, tr.ID, len(tab.Rows), tab.Withheld, tr.Cells, tr.Withheld)
+				}
+				if tab.Withheld && len(tab.Rows) > 0 {
+					t.Errorf("%s %s: withheld, yet %d rows", tier, tr.ID, len(tab.Rows))
+				}
+				h := 0
+				for _, r := range tab.Rows {
+					if len(r.Keys) != len(tab.By) {
+						t.Errorf("%s %s: row %v has %d keys for %d dimensions", tier, tr.ID, r.Keys, len(r.Keys), len(tab.By))
+					}
+					if r.Count == nil {
+						h++
+						if r.Note != schemas.Hidden {
+							t.Errorf("%s %s %v: no count, note %q; want %q", tier, tr.ID, r.Keys, r.Note, schemas.Hidden)
+						}
+						continue
+					}
+					shown++
+					n := *r.Count
+					if r.Note != "" {
+						t.Errorf("%s %s %v: shown count %d with note %q", tier, tr.ID, r.Keys, n, r.Note)
+					}
+					switch {
+					case tier == schemas.TierConatt && n >= 1 && n <= 4:
+						t.Errorf("conatt %s %v: count %d is 1..4", tr.ID, r.Keys, n)
+					case tier == schemas.TierPublic && (n >= 1 && n <= 9 || n%5 != 0):
+						t.Errorf("public %s %v: count %d is 1..9 or not a multiple of 5", tr.ID, r.Keys, n)
+					}
+				}
+				if !tab.Withheld && h != tr.Hidden {
+					t.Errorf("%s %s: %d hidden rows, the report says %d", tier, tr.ID, h, tr.Hidden)
+				}
+				hidden += h
+			}
+			// Without hidden and shown rows the checks above prove nothing.
+			if hidden == 0 || shown == 0 {
+				t.Errorf("%s release: %d hidden and %d shown rows: the data no longer exercise protection", tier, hidden, shown)
+			}
+		}
+	})
+
+	t.Run("shown counts are exact at conatt, within rounding at public", func(t *testing.T) {
+		compared := map[schemas.Tier]int{}
+		for tier, tabs := range tables {
+			for id, tab := range tabs {
+				spec, _ := schemas.Tables().Table(tier, id)
+				exact, err := db.Aggregate(ctx, spec.Query())
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]int{}
+				for _, r := range exact.Rows {
+					if *r.Count > 0 {
+						want[rowKey(r)] = *r.Count
+					}
+				}
+				got := map[string]*int{}
+				for _, r := range tab.Rows {
+					got[rowKey(r)] = r.Count
+				}
+				// Folding merges rare categories: compare only tables
+				// whose cells are the exact table's.
+				if tab.Withheld || !sameKeys(want, got) {
+					continue
+				}
+				compared[tier]++
+				for k, n := range got {
+					switch {
+					case n == nil:
+					case tier == schemas.TierConatt && *n != want[k]:
+						t.Errorf("conatt %s %s: published %d, exact %d", id, k, *n, want[k])
+					case tier == schemas.TierPublic && (*n-want[k] >= 5 || want[k]-*n >= 5):
+						t.Errorf("public %s %s: published %d, exact %d: more than rounding", id, k, *n, want[k])
+					}
+				}
+			}
+		}
+		if compared[schemas.TierConatt] < 5 || compared[schemas.TierPublic] < 5 {
+			t.Errorf("compared only %v tables with the exact counts", compared)
+		}
+	})
+
+	t.Run("filters select rows", func(t *testing.T) {
+		const id = "victims_year_sex"
+		full := tables[schemas.TierConatt][id]
+		cases := []struct {
+			where []string
+			keep  func(keys []string) bool
+		}{
+			{[]string{"year=2021"}, func(k []string) bool { return k[0] == "2021" }},
+			{[]string{"year=2020..2022"}, func(k []string) bool { return k[0] >= "2020" && k[0] <= "2022" }},
+			{[]string{"sex=female"}, func(k []string) bool { return k[1] == "female" }},
+			{[]string{"year=2019,2024", "sex=male,unknown"}, func(k []string) bool {
+				return (k[0] == "2019" || k[0] == "2024") && (k[1] == "male" || k[1] == "unknown")
+			}},
+		}
+		for _, c := range cases {
+			var where []schemas.Filter
+			for _, w := range c.where {
+				f, err := schemas.ParseFilter(w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				where = append(where, f)
+			}
+			got, err := db.ReleaseTable(ctx, schemas.TierConatt, conatt.ID, id, where)
+			if err != nil {
+				t.Fatalf("%v: %v", c.where, err)
+			}
+			var want []schemas.Row
+			for _, r := range full.Rows {
+				if c.keep(r.Keys) {
+					want = append(want, r)
+				}
+			}
+			if len(want) == 0 || len(want) == len(full.Rows) {
+				t.Fatalf("%v keeps %d of %d rows: pick another filter", c.where, len(want), len(full.Rows))
+			}
+			if diff := cmp.Diff(want, got.Rows); diff != "" {
+				t.Errorf("%v: rows (-published table, selected +got):\n%s", c.where, diff)
+			}
+		}
+		f, _ := schemas.ParseFilter("province=CR-SJ")
+		_, err := db.ReleaseTable(ctx, schemas.TierConatt, conatt.ID, id, []schemas.Filter{f})
+		wantKind(t, "a filter on a dimension the table lacks", err, schemas.ErrInvalid)
+		f, _ = schemas.ParseFilter("year=2021")
+		_, err = db.ReleaseTable(ctx, schemas.TierConatt, conatt.ID, "victims_total", []schemas.Filter{f})
+		wantKind(t, "a year filter on the total", err, schemas.ErrInvalid)
+	})
+
+	t.Run("tables outside the catalogue and releases of another kind", func(t *testing.T) {
+		_, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, "victims_by_colour", nil)
+		wantKind(t, "unknown table", err, schemas.ErrNotFound)
+		if err != nil && !strings.Contains(err.Error(), "victims_") {
+			t.Errorf("unknown table: the message names no table: %v", err)
+		}
+		_, err = db.ReleaseTable(ctx, schemas.TierPublic, 0, "victims_year_citizenship", nil) // conatt only
+		wantKind(t, "a conatt-only table at tier public", err, schemas.ErrNotFound)
+		_, err = db.ReleaseTable(ctx, schemas.TierPublic, conatt.ID, "victims_year", nil)
+		wantKind(t, "the conatt release read at tier public", err, schemas.ErrRefused)
+		_, err = db.ReleaseTable(ctx, schemas.TierConatt, public.ID, "victims_year", nil)
+		wantKind(t, "the public release read at tier conatt", err, schemas.ErrRefused)
+		_, err = db.ReleaseTable(ctx, schemas.TierConatt, public.ID+100, "victims_year", nil)
+		wantKind(t, "a release that does not exist", err, schemas.ErrNotFound)
+		_, err = db.PublishRelease(ctx, schemas.TierAdmin, "exacta", time.Now())
+		wantKind(t, "a release of tier admin", err, schemas.ErrInvalid)
+		_, err = db.PublishRelease(ctx, schemas.TierConatt, " ", time.Now())
+		wantKind(t, "a release without a note", err, schemas.ErrInvalid)
+	})
+
+	t.Run("frozen", func(t *testing.T) {
+		ingestGenerated(t, db, 1000, 2)
+		for tier, n := range map[schemas.Tier]int64{schemas.TierConatt: conatt.ID, schemas.TierPublic: public.ID} {
+			if diff := cmp.Diff(tables[tier], releaseTables(t, db, tier, n)); diff != "" {
+				t.Errorf("%s release %d changed after a new batch (-before +after):\n%s", tier, n, diff)
+			}
+			rep, err := db.ReleaseReport(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(reports[tier].Tables, rep.Tables); diff != "" {
+				t.Errorf("%s release %d: the report read back differs (-published +read):\n%s", tier, n, diff)
+			}
+		}
+		next := publish(t, db, schemas.TierConatt, "siguiente")
+		latest, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, "victims_total", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := tables[schemas.TierConatt]["victims_total"]
+		if latest.Release != next.ID || latest.Rows[0].Count == nil || old.Rows[0].Count == nil || *latest.Rows[0].Count <= *old.Rows[0].Count {
+			t.Errorf("the new release (%d) should serve a larger total than release %d: %+v, %+v", next.ID, conatt.ID, latest.Rows, old.Rows)
+		}
+	})
+}
+
+func sameKeys(a map[string]int, b map[string]*int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// TestConattApprovalAndConcurrentPublishes: with ConattApproval a conatt
+// release waits for approval; two publishes at once on one *DB (the first
+// ones of the database, which also make its secret key) both complete,
+// with distinct ids.
+func TestConattApprovalAndConcurrentPublishes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.duckdb")
+	ctx := context.Background()
+	db, err := Open(ctx, path, Options{ConattApproval: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ingestGenerated(t, db, 600, 3)
+
+	kinds := []schemas.Tier{schemas.TierConatt, schemas.TierConatt, schemas.TierPublic}
+	reps := make([]*schemas.ReleaseReport, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Go(func() { reps[i], errs[i] = db.PublishRelease(ctx, k, fmt.Sprint("a la vez ", i), time.Now()) })
+	}
+	wg.Wait()
+	var ids []int64
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent publish %d (%s): %v", i, kinds[i], err)
+		}
+		ids = append(ids, reps[i].ID)
+		if reps[i].Status != schemas.ReleaseDraft {
+			t.Errorf("release %d (%s): %s, want a draft", reps[i].ID, kinds[i], reps[i].Status)
+		}
+		var tables int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM release_tables WHERE release = ?`, reps[i].ID).Scan(&tables); err != nil {
+			t.Fatal(err)
+		}
+		if want := len(schemas.Tables().ForTier(kinds[i])); tables != want {
+			t.Errorf("release %d: %d tables stored, want %d", reps[i].ID, tables, want)
+		}
+	}
+	slices.Sort(ids)
+	if len(slices.Compact(slices.Clone(ids))) != len(kinds) {
+		t.Errorf("release ids %v: want distinct", ids)
+	}
+	// Both conatt releases count the same people: the same cells.
+	a, b := releaseTablesAfterApproval(t, db, reps[0].ID), releaseTablesAfterApproval(t, db, reps[1].ID)
+	for id := range a {
+		a[id].Release, b[id].Release = 0, 0
+		a[id].ReleasedAt, b[id].ReleasedAt = time.Time{}, time.Time{}
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two conatt releases of the same records differ (-first +second):\n%s", diff)
+	}
+}
+
+// releaseTablesAfterApproval checks that conatt release n, a draft, is not
+// served until approved, approves it and reads its tables.
+func releaseTablesAfterApproval(t *testing.T, db *DB, n int64) map[string]*schemas.Table {
+	t.Helper()
+	ctx := context.Background()
+	_, err := db.ReleaseTable(ctx, schemas.TierConatt, n, "victims_year_sex", nil)
+	wantKind(t, fmt.Sprintf("draft conatt release %d", n), err, schemas.ErrRefused)
+	if err := db.ApproveRelease(ctx, n, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return releaseTables(t, db, schemas.TierConatt, n)
+}
+
+// TestConattUNODCCase: Costa Rica 2021 in UNODC's table, 21 victims, 20
+// female, 1 male. In a conatt release the total of 2021 is shown and
+// neither sex can be read, in any table of the release.
+func TestConattUNODCCase(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
+	var recs []schemas.Record
+	for i := range 21 {
+		sex := schemas.SexFemale
+		if i == 0 {
+			sex = schemas.SexMale
+		}
+		recs = append(recs, rec(i+2, "", schemas.RoleVictim, sex, 2021))
+	}
+	for i := range 40 {
+		recs = append(recs, rec(i+30, "", schemas.RoleVictim, schemas.Sex(i%2), 2020))
+	}
+	store(t, db, "cr2021.csv", recs...)
+	rel := publish(t, db, schemas.TierConatt, "cr")
+	tabs := releaseTables(t, db, schemas.TierConatt, rel.ID)
+	cells := func(id string) map[string]string {
+		out := map[string]string{}
+		for _, r := range tabs[id].Rows {
+			v := r.Note
+			if r.Count != nil {
+				v = fmt.Sprint(*r.Count)
+			}
+			out[rowKey(r)] = v
+		}
+		return out
+	}
+	if diff := cmp.Diff(map[string]string{"2020": "40", "2021": "21"}, cells("victims_year")); diff != "" {
+		t.Errorf("victims by year (-want +got):\n%s", diff)
+	}
+	bySex := cells("victims_year_sex")
+	for _, k := range []string{"2021|female", "2021|male"} {
+		if bySex[k] != schemas.Hidden {
+			t.Errorf("victims_year_sex %s = %s, want hidden", k, bySex[k])
+		}
+	}
+	if _, err := Open(ctx, "", Options{Protection: map[schemas.Tier]disclosure.Rules{schemas.TierConatt: {Threshold: 3}}}); !errors.Is(err, schemas.ErrRefused) {
+		t.Errorf("a looser threshold was accepted: %v", err)
+	}
+}
