@@ -28,7 +28,7 @@ import (
 func main() {
 	tipdash := flag.String("tipdash", "./tipdash", "the tipdash binary")
 	rows := flag.Int("rows", 1_000_000, "rows of the large CSV")
-	small := flag.Int("small", 250_000, "rows of the small CSV (memory must not grow with the file)")
+	small := flag.Int("small", 200_000, "rows of the small CSV (memory must not grow with the file)")
 	xlsxRows := flag.Int("xlsx", 100_000, "rows of the XLSX file")
 	runs := flag.Int("runs", 3, "runs of each measurement (the median is reported)")
 	dir := flag.String("dir", "", "work directory (default: a temporary one, removed after)")
@@ -103,7 +103,7 @@ func bench(tipdash, dir string, rows, small, xlsxRows, runs int) error {
 	}
 	fmt.Printf("tipdash bench: %d runs each, medians; machine: %d CPUs\n\n", runs, runtime.NumCPU())
 	fmt.Printf("%-34s %12s %12s %8s %14s\n", "ingest (CSV from tipdash gen)", "tipdash", "duckdb", "ratio", "tipdash RSS")
-	var bigDB string
+	dbs := map[int]string{}
 	for _, n := range []int{small, rows} {
 		csvPath := filepath.Join(dir, fmt.Sprintf("eri_%d.csv", n))
 		if _, err := timed(tipdash, "gen", "--n", strconv.Itoa(n), "--seed", "1", "--out", csvPath); err != nil {
@@ -123,8 +123,8 @@ func bench(tipdash, dir string, rows, small, xlsxRows, runs int) error {
 			}
 			ours, base = append(ours, o), append(base, b)
 			os.Remove(bdb)
-			if n == rows && i == runs-1 {
-				bigDB = db
+			if i == runs-1 {
+				dbs[n] = db
 			} else {
 				os.Remove(db)
 				os.Remove(db + ".wal")
@@ -153,7 +153,10 @@ func bench(tipdash, dir string, rows, small, xlsxRows, runs int) error {
 	x := median(xs)
 	fmt.Printf("\n%-34s %11.2fs (target: under 5 s), %d MB\n", fmt.Sprintf("ingest XLSX, %d rows", xlsxRows), x.wall.Seconds(), x.rss/1024)
 
-	return benchQuery(bigDB, rows)
+	if err := benchQuery(dbs[rows], rows); err != nil {
+		return err
+	}
+	return benchReleases(tipdash, dir, dbs, []int{small, rows})
 }
 
 // benchQuery times a 2-dimension aggregate through tipdash's aggregate path
@@ -188,5 +191,142 @@ func benchQuery(path string, rows int) error {
 	fmt.Printf("\n%-34s %12s %12s %8s\n", "query (year x sex, smuggled)", "tipdash", "view SQL", "ratio")
 	fmt.Printf("%-34s %10.1fms %10.1fms %8.2f\n", fmt.Sprintf("%d rows", rows), float64(o.wall.Microseconds())/1000,
 		float64(b.wall.Microseconds())/1000, o.wall.Seconds()/b.wall.Seconds())
+	return nil
+}
+
+// benchReleases times the publishing of releases (the whole catalogue of a
+// tier, protected together) at 2,000 records and at the ingest sizes,
+// against the exact counting of the same tables in the same run, and the
+// reading of a table from a release against counting it; then it reports
+// how much of each table is shown at about 25 and 60 victims a year.
+func benchReleases(tipdash, dir string, dbs map[int]string, sizes []int) error {
+	small := filepath.Join(dir, "r_2000.duckdb")
+	if err := genIngest(tipdash, dir, 2000, 1, small); err != nil {
+		return err
+	}
+	dbs[2000] = small
+	fmt.Printf("\n%-34s %12s %12s %8s %14s\n", "release publish (whole catalogue)", "publish", "exact count", "ratio", "publish RSS")
+	for _, n := range append([]int{2000}, sizes...) {
+		for _, kind := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+			m, err := timed(tipdash, "release", "publish", "--db", dbs[n], "--kind", string(kind), "--note", "bench")
+			if err != nil {
+				return err
+			}
+			count, err := countCatalogue(dbs[n], kind)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-34s %11.2fs %11.2fs %8.1f %11d MB\n", fmt.Sprintf("%d records, %s", n, kind), m.wall.Seconds(),
+				count.Seconds(), m.wall.Seconds()/count.Seconds(), m.rss/1024)
+		}
+	}
+	if err := benchLookup(dbs[sizes[len(sizes)-1]]); err != nil {
+		return err
+	}
+	fmt.Printf("\n%s\n", "people in shown cells, per table (conatt / public), at about 25 and 60 victims a year")
+	shares := map[string][4]float64{}
+	for i, n := range []int{1200, 3000} {
+		db := filepath.Join(dir, fmt.Sprintf("u_%d.duckdb", n))
+		if err := genIngest(tipdash, dir, n, 1, db); err != nil {
+			return err
+		}
+		for j, kind := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+			rep, err := publishReport(db, kind)
+			if err != nil {
+				return err
+			}
+			for _, t := range rep.Tables {
+				v := shares[t.ID]
+				v[2*i+j] = 100 * t.ShownShare()
+				if t.Withheld {
+					v[2*i+j] = 0
+				}
+				shares[t.ID] = v
+			}
+		}
+	}
+	fmt.Printf("%-36s %18s %18s\n", "table", "~25/yr conatt/public", "~60/yr conatt/public")
+	for _, s := range schemas.Tables().Tables {
+		v := shares[s.ID]
+		cell := func(x float64, kind schemas.Tier) string {
+			if !s.For(kind) {
+				return "  -"
+			}
+			return fmt.Sprintf("%3.0f%%", x)
+		}
+		fmt.Printf("%-36s %9s / %-6s %9s / %-6s\n", s.ID, cell(v[0], schemas.TierConatt), cell(v[1], schemas.TierPublic),
+			cell(v[2], schemas.TierConatt), cell(v[3], schemas.TierPublic))
+	}
+	return nil
+}
+
+func genIngest(tipdash, dir string, n int, seed int, db string) error {
+	csvPath := filepath.Join(dir, fmt.Sprintf("g_%d.csv", n))
+	if _, err := timed(tipdash, "gen", "--n", strconv.Itoa(n), "--seed", strconv.Itoa(seed), "--out", csvPath); err != nil {
+		return err
+	}
+	defer os.Remove(csvPath)
+	_, err := timed(tipdash, "ingest", "--no-progress", "--db", db, csvPath)
+	return err
+}
+
+// countCatalogue counts every catalogue table of a tier exactly, as a
+// publish must before protecting them.
+func countCatalogue(path string, kind schemas.Tier) (time.Duration, error) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	t := time.Now()
+	for _, s := range schemas.Tables().ForTier(kind) {
+		if _, err := db.Aggregate(ctx, s.Query()); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t), nil
+}
+
+func publishReport(path string, kind schemas.Tier) (*schemas.ReleaseReport, error) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.PublishRelease(ctx, kind, "bench", time.Now())
+}
+
+// benchLookup reads a table from the latest conatt release against
+// counting the same table exactly.
+func benchLookup(path string) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	const id = "smuggled_migrants_year_sex"
+	spec, err := schemas.Tables().Table(schemas.TierConatt, id)
+	if err != nil {
+		return err
+	}
+	var look, count []measure
+	for range 21 {
+		t := time.Now()
+		if _, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, id, nil); err != nil {
+			return err
+		}
+		look = append(look, measure{wall: time.Since(t)})
+		t = time.Now()
+		if _, err := db.Aggregate(ctx, spec.Query()); err != nil {
+			return err
+		}
+		count = append(count, measure{wall: time.Since(t)})
+	}
+	l, c := median(look), median(count)
+	fmt.Printf("\n%-34s %10.2fms %10.2fms %8.2f\n", "read "+id+" (release vs count)", float64(l.wall.Microseconds())/1000,
+		float64(c.wall.Microseconds())/1000, l.wall.Seconds()/c.wall.Seconds())
 	return nil
 }

@@ -19,7 +19,8 @@ CREATE TABLE releases (
     report      VARCHAR NOT NULL    -- JSON: the disclosure report (exact counts: tier admin only)
 );
 
--- One row per table of a release.
+-- One row per table of a release, its published cells with it: reading
+-- a table is one lookup by key.
 CREATE TABLE release_tables (
     release  BIGINT NOT NULL,
     position INTEGER NOT NULL,      -- order in the catalogue
@@ -28,16 +29,8 @@ CREATE TABLE release_tables (
     dims     VARCHAR[] NOT NULL,
     withheld BOOLEAN NOT NULL,
     notes    VARCHAR NOT NULL,      -- JSON: [{es, en}]
+    cells    VARCHAR NOT NULL,      -- JSON: [{keys: [code, ...], count: N or null when hidden}]
     PRIMARY KEY (release, table_id)
-);
-
--- One row per published cell: its codes, and its count (NULL when hidden).
-CREATE TABLE release_cells (
-    release  BIGINT NOT NULL,
-    table_id VARCHAR NOT NULL,
-    position INTEGER NOT NULL,
-    codes    VARCHAR[] NOT NULL,
-    count    INTEGER
 );
 
 -- The key of the cell-key method: a record's key is a keyed hash of its
