@@ -42,7 +42,8 @@ run: build
 	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure victims --by year,sex
 	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure smuggled_migrants --by border_post,sex --where year=2023
 	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure victims --by exploitation
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure victims --by year,citizenship --where year=2024 --tier conatt
+	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) release publish --kind conatt --note demo | tail -n 1
+	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --tier conatt --table victims_year_sex_age --where year=2023..2025
 	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) batches list
 
 # Regenerate schemas/countries.json from CLDR (golang.org/x/text).

@@ -223,6 +223,21 @@ func codeNames(by []schemas.Dim, keys []int) []string {
 	return out
 }
 
+// ConattDue reports whether a scheduled conatt release is due: none was
+// made in the last period. Releases on a schedule, not after every batch,
+// make two consecutive releases seldom differ by one person.
+func (db *DB) ConattDue(ctx context.Context, now time.Time, period time.Duration) (bool, time.Time, error) {
+	var last sql.NullTime
+	if err := db.sql.QueryRowContext(ctx, `SELECT max(created_at) FROM releases WHERE kind = ?`, string(schemas.TierConatt)).Scan(&last); err != nil {
+		return false, time.Time{}, fmt.Errorf("conatt due: %w", err)
+	}
+	if !last.Valid {
+		return true, now, nil
+	}
+	next := last.Time.Add(period)
+	return !now.UTC().Before(next), next, nil
+}
+
 // ApproveRelease makes draft release n the one its tier reads.
 func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) (err error) {
 	defer wrap(&err, "approve release %d", n)

@@ -13,6 +13,8 @@ import (
 
 const releaseUsage = `release publish|list|show|approve [--db PATH] ...
   release publish --kind conatt|public --note "..."   calcular, proteger y congelar el catálogo / compute, protect and freeze the catalogue
+  release publish --kind conatt --scheduled          solo si no hubo otra en el periodo (TIPDASH_CONATT_EVERY, 720h):
+                                                     para cron o un temporizador / only when none was made in the period: for cron or a timer
   release list                   publicaciones / releases
   release show N [--json]        informe de divulgación / disclosure report
   release approve N              la que lee su nivel / the one its tier reads
@@ -31,6 +33,7 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 	note := fs.String("note", "", "publish: nota / note")
 	kindName := fs.String("kind", "conatt", "publish: conatt o public")
 	asJSON := fs.Bool("json", false, "JSON")
+	scheduled := fs.Bool("scheduled", false, "publish --kind conatt: solo si toca / only when due (TIPDASH_CONATT_EVERY, default 720h)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +68,27 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 			}
 			fmt.Fprintf(e.stdout, "publicación %d aprobada: su nivel la lee ahora / release %d approved: its tier reads it now\n", n, n)
 			return nil
+		}
+		if *scheduled {
+			if kind != schemas.TierConatt {
+				return usageError{"--scheduled es para --kind conatt; una publicación public la decide un administrador / --scheduled is for --kind conatt; a public release is an administrator's decision"}
+			}
+			every, err := time.ParseDuration(envOr("TIPDASH_CONATT_EVERY", "720h"))
+			if err != nil || every <= 0 {
+				return usageError{"TIPDASH_CONATT_EVERY: una duración como 720h / a duration such as 720h"}
+			}
+			due, next, err := st.ConattDue(ctx, time.Now(), every)
+			if err != nil {
+				return err
+			}
+			if !due {
+				fmt.Fprintf(e.stdout, "no toca todavía: la próxima publicación conatt será después de %s / not due: the next conatt release is after %s\n",
+					next.Format("2006-01-02 15:04"), next.Format("2006-01-02 15:04"))
+				return nil
+			}
+			if *note == "" {
+				*note = "publicación programada / scheduled release " + time.Now().Format("2006-01-02")
+			}
 		}
 		rep, err := st.PublishRelease(ctx, kind, *note, time.Now())
 		if err != nil {
