@@ -323,8 +323,8 @@ func noRelease(n int64) error {
 // release of that kind; never a draft, never one of another kind.
 func (db *DB) servedRelease(ctx context.Context, kind schemas.Tier, n int64) (*schemas.Release, error) {
 	if n == 0 {
-		err := db.sql.QueryRowContext(ctx, `SELECT id FROM releases WHERE status = ? AND kind = ? ORDER BY id DESC LIMIT 1`,
-			string(schemas.ReleaseApproved), string(kind)).Scan(&n)
+		rel, err := scanRelease(db.sql.QueryRowContext(ctx, `SELECT `+releaseColumns+` FROM releases WHERE status = ? AND kind = ? ORDER BY id DESC LIMIT 1`,
+			string(schemas.ReleaseApproved), string(kind)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, &schemas.Error{Code: "no_release", Kind: schemas.ErrNotFound, Msg: schemas.Message{
 				ES: fmt.Sprintf("no hay ninguna publicación %[1]s aprobada: el nivel %[1]s solo lee publicaciones («tipdash release publish --kind %[1]s»)", kind),
@@ -333,6 +333,7 @@ func (db *DB) servedRelease(ctx context.Context, kind schemas.Tier, n int64) (*s
 		if err != nil {
 			return nil, err
 		}
+		return &rel, nil
 	}
 	rel, err := db.Release(ctx, n)
 	if err != nil {

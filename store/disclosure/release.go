@@ -82,6 +82,10 @@ var maxVariables = 400_000
 //     is too large or does not solve, is withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
 	atoms, folded := fold(p, r.Fold)
+	// The same records give the same release, whatever order they came in:
+	// two releases of one population must hide the same cells.
+	atoms = slices.Clone(atoms)
+	slices.SortFunc(atoms, func(a, b Atom) int { return slices.Compare(a.Codes, b.Codes) })
 	tabs := make([]*table, len(p.Tables))
 	for i, s := range p.Tables {
 		tabs[i] = newTable(p.Dims, s, atoms, r)

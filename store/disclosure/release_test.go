@@ -551,3 +551,23 @@ func (p Published) by() []schemas.Dim {
 	}
 	return nil
 }
+
+// The same people give the same release whatever order they come in.
+func TestDeterministic(t *testing.T) {
+	p := problemOf(population(8, 25), 8)
+	first, err := ProtectRelease(context.Background(), p, Minimum(schemas.TierConatt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(p.Atoms), func(i, j int) { p.Atoms[i], p.Atoms[j] = p.Atoms[j], p.Atoms[i] })
+	second, err := ProtectRelease(context.Background(), p, Minimum(schemas.TierConatt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range first {
+		if fmt.Sprint(first[i].Cells) != fmt.Sprint(second[i].Cells) {
+			t.Errorf("%s differs:\n%v\n%v", first[i].ID, first[i].Cells, second[i].Cells)
+		}
+	}
+}
