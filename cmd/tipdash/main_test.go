@@ -250,6 +250,7 @@ func TestErrorsAreBilingual(t *testing.T) {
 		{[]string{"query", "--measure", "victims", "--by", "colour"}, 1, []string{"dimensión desconocida", "unknown dimension"}},
 		{[]string{"query", "--measure", "victims", "--where", "sex=mujer"}, 2, []string{"no es un código", "is not a sex code"}},
 		{[]string{"query", "--measure", "victims", "--by", "year,sex,age_group,province"}, 1, []string{"como máximo 3", "at most 3"}},
+		{[]string{"query", "--tier", "conatt", "--measure", "victims", "--by", "sex,province"}, 1, []string{"no es una de ellas", "is not one of them"}},
 		{[]string{"ingest", "--profile", "nope", "x.csv"}, 1, []string{"perfil desconocido", "unknown profile"}},
 		{[]string{"ingest", "no-such-file.csv"}, 1, []string{"no existe el archivo", "no such file"}},
 		{[]string{"ingest", "--entity", "cia", "x.csv"}, 1, []string{"no es un código", "is not a referring_institution code"}},
@@ -292,72 +293,18 @@ func costaRica2021(t *testing.T, dir string) string {
 	return f
 }
 
-// TestProtectedTiers: tier conatt hides the male victim of 2021 and the
-// female count that would give it away; tier public counts approved
-// releases only, rounded to 5, and does not move with later uploads.
-func TestProtectedTiers(t *testing.T) {
-	dir := workspace(t)
-	mustRun(t, "ingest", costaRica2021(t, dir))
-	got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "conatt", "--where", "year=2021"))
-	want := [][]string{{"year", "sex", "count", "note"}, {"2021", "female", "", "suppressed"}, {"2021", "male", "", "suppressed"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("conatt 2021 by sex (-want +got):\n%s", diff)
-	}
-	if r := tipdash(t, "query", "--measure", "victims", "--tier", "public"); r.code != 1 || !strings.Contains(r.stderr, "no hay ninguna publicación aprobada") {
-		t.Errorf("public before a release: %+v", r)
-	}
-	out := mustRun(t, "release", "publish", "--note", "primera publicación")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if lines[len(lines)-1] != "1" || !strings.Contains(out, "victims by year x sex") {
-		t.Errorf("publish must print the report and end with the release number:\n%s", out)
-	}
-	if r := tipdash(t, "query", "--measure", "victims", "--tier", "public"); r.code != 1 {
-		t.Errorf("public served a draft release: %+v", r)
-	}
-	mustRun(t, "release", "approve", "1")
-	pub := mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "public")
-	for _, r := range readCSV(t, pub)[1:] {
-		if r[2] != "" {
-			n, _ := strconv.Atoi(r[2])
-			if n%5 != 0 || n < 10 {
-				t.Errorf("public cell %v: want a multiple of 5, at least 10, or hidden", r)
-			}
-		} else if r[3] != "suppressed" {
-			t.Errorf("public cell %v: empty without a note", r)
-		}
-	}
-	f2 := filepath.Join(dir, "later.csv")
-	mustRun(t, "gen", "--n", "300", "--seed", "8", "--out", f2)
-	mustRun(t, "ingest", f2)
-	if again := mustRun(t, "query", "--measure", "victims", "--by", "year,sex", "--tier", "public"); again != pub {
-		t.Errorf("an upload after the release changed the public table:\n%s\n%s", pub, again)
-	}
-	t.Setenv("TIPDASH_CONATT_THRESHOLD", "3")
-	if r := tipdash(t, "query", "--measure", "victims", "--tier", "conatt"); r.code != 1 || !strings.Contains(r.stderr, "solo pueden subir") {
-		t.Errorf("a lower threshold was accepted: %+v", r)
-	}
-	t.Setenv("TIPDASH_CONATT_THRESHOLD", "50")
-	if got := readCSV(t, mustRun(t, "query", "--measure", "victims", "--by", "year", "--tier", "conatt", "--where", "year=2020,2021")); got[1][1] != "" || got[2][1] != "" {
-		t.Errorf("threshold 50: years with 40 and 21 victims shown: %v", got)
-	}
-	t.Setenv("TIPDASH_CONATT_THRESHOLD", "")
-	list := mustRun(t, "release", "list")
-	if !strings.Contains(list, "approved") || !strings.Contains(list, "primera publicación") {
-		t.Errorf("release list:\n%s", list)
-	}
-	var rel schemas.Release
-	if err := json.Unmarshal([]byte(mustRun(t, "release", "show", "--json", "1")), &rel); err != nil || len(rel.Report) == 0 || rel.Records != 61 {
-		t.Errorf("release show: %v, %d tables, %d records", err, len(rel.Report), rel.Records)
-	}
-}
-
-// TestGlotipExport checks the UNODC long format against a golden file
-// (testdata/golden/glotip_conatt.csv; -update rewrites) and that the 2021
-// leak of UNODC's own table cannot happen.
+// TestGlotipExport checks the UNODC long format of a conatt release against
+// a golden file (testdata/golden/glotip_conatt.csv; -update rewrites), that
+// the 2021 leak of UNODC's own table cannot happen, and that hidden cells
+// read x, never <5. The exact export of tier admin is marked confidential.
 func TestGlotipExport(t *testing.T) {
 	dir := workspace(t)
 	mustRun(t, "ingest", costaRica2021(t, dir))
 	out := filepath.Join(dir, "glotip.csv")
+	if r := tipdash(t, "export", "--format", "glotip", "--tier", "conatt", "--out", out); r.code != 1 || !strings.Contains(r.stderr, "no hay ninguna publicación conatt aprobada") {
+		t.Errorf("export before a release: exit %d\n%s", r.code, r.stderr)
+	}
+	mustRun(t, "release", "publish", "--kind", "conatt", "--note", "cr")
 	mustRun(t, "export", "--format", "glotip", "--tier", "conatt", "--out", out)
 	data, err := os.ReadFile(out)
 	if err != nil {
@@ -383,31 +330,64 @@ func TestGlotipExport(t *testing.T) {
 		if r[0] != "CRI" || r[10] != "Counts" {
 			t.Errorf("row %v", r)
 		}
+		if n, err := strconv.Atoi(r[11]); r[11] != store.GlotipHidden && (err != nil || n >= 1 && n <= 4) {
+			t.Errorf("row %v: want x or a count that is not 1..4", r)
+		}
 		if r[4] == "Detected trafficking victims" && r[5] == "Total" && r[8] == "Total" && r[9] == "2021" {
 			values[r[7]] = r[11]
 		}
 	}
-	if diff := cmp.Diff(map[string]string{"Total": "21", "Female": "<5", "Male": "<5"}, values); diff != "" {
+	if diff := cmp.Diff(map[string]string{"Total": "21", "Female": "x", "Male": "x"}, values); diff != "" {
 		t.Errorf("2021 by sex: the hidden male count must not be derivable (-want +got):\n%s", diff)
 	}
 	xl := filepath.Join(dir, "glotip.xlsx")
 	mustRun(t, "export", "--format", "glotip", "--tier", "conatt", "--out", xl)
-	f, err := excelize.OpenFile(xl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xrows, _ := f.GetRows(f.GetSheetList()[0])
+	xrows := xlsxRows(t, xl)
 	if len(xrows) != len(rows)+2 || xrows[0][0] != "CONATT - tipdash" || xrows[2][0] != "Iso3_code" {
 		t.Errorf("XLSX: %d rows (want %d), first %q, header %q", len(xrows), len(rows)+2, xrows[0], xrows[2])
+	}
+	if diff := cmp.Diff(rows[1:], xrows[3:]); diff != "" {
+		t.Errorf("XLSX rows differ from the CSV's (-csv +xlsx):\n%s", diff)
 	}
 	pq := filepath.Join(dir, "tables.parquet")
 	mustRun(t, "export", "--format", "parquet", "--tier", "conatt", "--out", pq)
 	if st, err := os.Stat(pq); err != nil || st.Size() < 100 {
 		t.Errorf("parquet: %v", err)
 	}
-	if r := tipdash(t, "export", "--format", "glotip", "--tier", "admin", "--out", out); r.code != 2 {
-		t.Errorf("export at tier admin: exit %d", r.code)
+
+	// Tier admin: exact, for UNODC's questionnaire, marked confidential.
+	adm := filepath.Join(dir, "glotip_admin.xlsx")
+	mustRun(t, "export", "--format", "glotip", "--tier", "admin", "--out", adm)
+	arows := xlsxRows(t, adm)
+	if !strings.Contains(arows[0][0], "CONFIDENCIAL") || !strings.Contains(arows[0][0], "CONFIDENTIAL") || arows[2][0] != "Iso3_code" {
+		t.Errorf("admin XLSX title %q, header %q: want CONFIDENCIAL / CONFIDENTIAL", arows[0], arows[2])
 	}
+	values = map[string]string{}
+	for _, r := range arows[3:] {
+		if r[4] == "Detected trafficking victims" && r[5] == "Total" && r[8] == "Total" && r[9] == "2021" {
+			values[r[7]] = r[11]
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"Total": "21", "Female": "20", "Male": "1"}, values); diff != "" {
+		t.Errorf("admin export, 2021 by sex: want the exact counts (-want +got):\n%s", diff)
+	}
+	if r := tipdash(t, "export", "--format", "csv", "--tier", "admin", "--out", out); r.code != 2 {
+		t.Errorf("CSV export at tier admin: exit %d, want 2", r.code)
+	}
+}
+
+func xlsxRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // TestPersonalDataNeverStored: the fake names, phones, addresses and notes
@@ -661,13 +641,16 @@ func TestGlotipLabelsAreUNODCs(t *testing.T) {
 	}
 	dir := workspace(t)
 	mustRun(t, "ingest", costaRica2021(t, dir))
-	out := filepath.Join(dir, "g.csv")
-	mustRun(t, "export", "--format", "glotip", "--out", out)
-	ours, _ := os.ReadFile(out)
-	for _, r := range readCSV(t, string(ours))[1:] {
-		for col := range known {
-			if !known[col][r[col]] {
-				t.Errorf("%s %q is not a label UNODC uses", store.GlotipHeader[col], r[col])
+	mustRun(t, "release", "publish", "--kind", "conatt", "--note", "etiquetas")
+	for _, tier := range []string{"conatt", "admin"} {
+		out := filepath.Join(dir, tier+".csv")
+		mustRun(t, "export", "--format", "glotip", "--tier", tier, "--out", out)
+		ours, _ := os.ReadFile(out)
+		for _, r := range readCSV(t, string(ours))[1:] {
+			for col := range known {
+				if !known[col][r[col]] {
+					t.Errorf("%s: %s %q is not a label UNODC uses", tier, store.GlotipHeader[col], r[col])
+				}
 			}
 		}
 	}

@@ -57,12 +57,10 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openExisting(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	var t *schemas.Table
+	// The question is checked before the database is opened: a wrong
+	// measure or dimension says so, with or without a database.
+	var q schemas.Query
+	id := *table
 	if tier == schemas.TierAdmin {
 		if *table != "" || *release != 0 {
 			return usageError{"--table y --release son de los niveles conatt y public / --table and --release belong to tiers conatt and public"}
@@ -71,22 +69,32 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if t, err = st.Aggregate(ctx, schemas.Query{Measure: m, By: dims, Where: where}); err != nil {
+		q = schemas.Query{Measure: m, By: dims, Where: where}
+		if err := q.Validate(tier); err != nil {
+			return err
+		}
+	} else if id == "" {
+		m, err := schemas.ParseMeasure(*measure)
+		if err != nil {
+			return err
+		}
+		spec, err := schemas.Tables().Find(tier, m, dims)
+		if err != nil {
+			return err
+		}
+		id = spec.ID
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var t *schemas.Table
+	if tier == schemas.TierAdmin {
+		if t, err = st.Aggregate(ctx, q); err != nil {
 			return err
 		}
 	} else {
-		id := *table
-		if id == "" {
-			m, err := schemas.ParseMeasure(*measure)
-			if err != nil {
-				return err
-			}
-			spec, err := schemas.Tables().Find(tier, m, dims)
-			if err != nil {
-				return err
-			}
-			id = spec.ID
-		}
 		if t, err = st.ReleaseTable(ctx, tier, *release, id, where); err != nil {
 			return err
 		}
