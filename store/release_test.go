@@ -301,7 +301,7 @@ func TestReleases(t *testing.T) {
 	})
 
 	t.Run("frozen", func(t *testing.T) {
-		ingestGenerated(t, db, 1000, 2)
+		ingestGenerated(t, db, 300, 2)
 		for tier, n := range map[schemas.Tier]int64{schemas.TierConatt: conatt.ID, schemas.TierPublic: public.ID} {
 			if diff := cmp.Diff(tables[tier], releaseTables(t, db, tier, n)); diff != "" {
 				t.Errorf("%s release %d changed after a new batch (-before +after):\n%s", tier, n, diff)
