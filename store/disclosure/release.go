@@ -35,6 +35,11 @@ type Problem struct {
 	Dims   []schemas.Dim // the columns of Atoms: every dimension the tables use
 	Atoms  []Atom
 	Tables []Spec
+	// Earlier holds, per table, the cells that earlier releases of the same
+	// tier published (the largest value each showed). An attacker who
+	// assumes that people are added, not removed, reads them as lower
+	// bounds of today's cells.
+	Earlier map[string][]PubCell
 }
 
 // Published is a protected table, frozen into a release.
@@ -89,6 +94,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	tabs := make([]*table, len(p.Tables))
 	for i, s := range p.Tables {
 		tabs[i] = newTable(p.Dims, s, atoms, r)
+		tabs[i].earlier(p.Earlier[s.ID], r)
 	}
 	for {
 		err := protectJointly(ctx, p.Dims, atoms, tabs, r)
@@ -125,6 +131,7 @@ type cell struct {
 	count  int
 	ckey   uint64
 	value  int // the published value (rounded at tier public)
+	lower  int // the least an earlier release says the cell holds
 	hidden bool
 	row    int // row of the linear program, -1 when none
 	cols   []int
@@ -204,6 +211,31 @@ func passes(d schemas.Dim, code int, allowed []int) bool {
 func isMulti(d schemas.Dim) bool {
 	dim, ok := schemas.Lookup(d)
 	return ok && dim.Kind == schemas.KindMulti
+}
+
+// earlier records what earlier releases showed of the table's cells: the
+// attacker's lower bounds where people were only added since (a cell that
+// lost people since then gets none: that attacker would be wrong about it).
+func (t *table) earlier(cells []PubCell, r Rules) {
+	for _, e := range cells {
+		c := t.index[keyOf(e.Keys)]
+		if c == nil || e.Hidden {
+			continue
+		}
+		lo := e.Count
+		if r.Round > 0 {
+			lo -= r.Round - 1
+		}
+		if lo <= c.count && lo > c.lower {
+			c.lower = lo
+		}
+	}
+}
+
+func keyOf(k []int) key {
+	var out key
+	copy(out[:], k)
+	return out
 }
 
 func (t *table) withhold() {
@@ -579,13 +611,16 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 }
 
 // cellBound is what the attacker knows of a cell's people: its number when
-// shown (give or take the rounding at tier public), at least one when hidden.
+// shown (give or take the rounding at tier public, and never below the
+// threshold), at least one when hidden, and at least what an earlier
+// release showed.
 func cellBound(c *cell, r Rules) rowBound {
 	switch {
 	case c.hidden:
-		return atLeast(1)
+		return atLeast(float64(max(1, c.lower)))
 	case r.Round > 0:
-		return between(math.Max(0, float64(c.value-r.Round+1)), float64(c.value+r.Round-1))
+		// A shown count is never 1..threshold-1: those are hidden.
+		return between(float64(max(r.Threshold, c.value-r.Round+1, c.lower)), float64(c.value+r.Round-1))
 	default:
 		return exactly(float64(c.value))
 	}

@@ -217,16 +217,9 @@ func codeText(d schemas.Dim, i int) string {
 	return schemas.MustDim(d).Codes[i].Code
 }
 
-// attack is an attacker who never saw the engine: every combination of the
-// people's own fields (year, sex, age, set of forms, citizenship, country of
-// exploitation) is a variable, the derived dimensions follow from the test's
-// own rules, every published table of the release is a set of equations
-// (shown counts within the rounding, hidden ones at least 1, cells not
-// listed zero). For every hidden count whose true value is 1..k-1 it finds
-// the largest value the equations allow. It returns the cells it pins
-// below k.
-func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
-	t.Helper()
+// universe is every combination of the people's own fields: the
+// attacker's variables.
+func universe(people []person) []person {
 	var sets [][]string
 	for mask := 1; mask < 1<<len(testForms); mask++ {
 		var s []string
@@ -242,20 +235,28 @@ func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
 	for _, p := range people {
 		years[p.year] = true
 	}
-	var universe []person
+	var out []person
 	for y := range years {
 		for _, s := range testSexes {
 			for _, a := range testAges {
 				for _, f := range sets {
 					for _, c := range testCits {
 						for _, e := range testExploi {
-							universe = append(universe, person{year: y, sex: s, age: a, forms: f, citizenship: c, exploitn: e})
+							out = append(out, person{year: y, sex: s, age: a, forms: f, citizenship: c, exploitn: e})
 						}
 					}
 				}
 			}
 		}
 	}
+	return out
+}
+
+// equations adds a release's tables to the attacker's program, over the
+// variables first..first+len(vars): shown counts within the rounding,
+// hidden ones at least 1, cells not listed zero. It returns the variables
+// of each published cell.
+func equations(lp *program, first int, vars []person, pub []Published, r Rules) (map[string][]int, map[string]PubCell) {
 	published := map[string]PubCell{}
 	withheld := map[string]bool{}
 	for i, tb := range pub {
@@ -271,32 +272,19 @@ func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
 			published[tb.ID+cellKey(testTables[i].By, codes)] = c
 		}
 	}
-	// Variables a zero cell rules out are dropped.
-	var vars []person
-	for _, v := range universe {
-		ok := true
+	members := map[string][]int{}
+	for j, v := range vars {
 		for _, s := range testTables {
 			if withheld[s.ID] {
 				continue
 			}
 			for _, codes := range cellsOfPerson(v, s.By) {
-				if _, listed := published[s.ID+cellKey(s.By, codes)]; !listed {
-					ok = false
-				}
-			}
-		}
-		if ok {
-			vars = append(vars, v)
-		}
-	}
-	lp := newProgram(len(vars))
-	defer lp.free()
-	members := map[string][]int{}
-	for j, v := range vars {
-		for _, s := range testTables {
-			for _, codes := range cellsOfPerson(v, s.By) {
 				k := s.ID + cellKey(s.By, codes)
-				members[k] = append(members[k], j)
+				if _, listed := published[k]; !listed {
+					lp.addRow([]int{first + j}, []float64{1}, exactly(0))
+					continue
+				}
+				members[k] = append(members[k], first+j)
 			}
 		}
 	}
@@ -305,24 +293,46 @@ func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
 		case c.Hidden:
 			lp.addRow(members[k], ones(len(members[k])), atLeast(1))
 		case r.Round > 0:
-			lp.addRow(members[k], ones(len(members[k])), between(float64(max(0, c.Count-r.Round+1)), float64(c.Count+r.Round-1)))
+			// Rounded by at most base-1, and never 1..k-1 (those are hidden).
+			lp.addRow(members[k], ones(len(members[k])), between(float64(max(r.Threshold, c.Count-r.Round+1)), float64(c.Count+r.Round-1)))
 		default:
 			lp.addRow(members[k], ones(len(members[k])), exactly(float64(c.Count)))
 		}
 	}
+	return members, published
+}
+
+// pinned lists the hidden cells whose true count is 1..k-1 and whose
+// largest possible value is below k.
+func pinned(lp *program, people []person, members map[string][]int, published map[string]PubCell, r Rules, label string) []string {
 	exact := truth(people)
-	var pinned []string
+	var out []string
 	for k, c := range published {
 		if !c.Hidden || exact[k] == 0 || exact[k] >= r.Threshold {
 			continue
 		}
 		best, ok := lp.maximize(members[k])
 		if !ok || best < float64(r.Threshold)-1e-6 {
-			pinned = append(pinned, fmt.Sprintf("%s (true %d, at most %.2f)", k, exact[k], best))
+			out = append(out, fmt.Sprintf("%s%s (true %d, at most %.2f)", label, k, exact[k], best))
 		}
 	}
-	slices.Sort(pinned)
-	return pinned
+	slices.Sort(out)
+	return out
+}
+
+// attack is an attacker who never saw the engine: every combination of the
+// people's own fields (year, sex, age, set of forms, citizenship, country of
+// exploitation) is a variable, the derived dimensions follow from the test's
+// own rules, every published table of the release is a set of equations.
+// For every hidden count whose true value is 1..k-1 it finds the largest
+// value the equations allow, and returns the cells it pins below k.
+func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
+	t.Helper()
+	vars := universe(people)
+	lp := newProgram(len(vars))
+	defer lp.free()
+	members, published := equations(lp, 0, vars, pub, r)
+	return pinned(lp, people, members, published, r, "")
 }
 
 // TestNoHiddenCellCanBeWorkedOut publishes linked tables of synthetic
@@ -568,6 +578,47 @@ func TestDeterministic(t *testing.T) {
 	for i := range first {
 		if fmt.Sprint(first[i].Cells) != fmt.Sprint(second[i].Cells) {
 			t.Errorf("%s differs:\n%v\n%v", first[i].ID, first[i].Cells, second[i].Cells)
+		}
+	}
+}
+
+// An attacker who holds two releases of the same tier, and assumes that
+// people were only added between them (each combination of fields holds at
+// least as many people in the second), pins no hidden count of either.
+func TestEarlierReleaseDoesNotPin(t *testing.T) {
+	for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed_%d", tier, seed), func(t *testing.T) {
+				r := Minimum(tier)
+				r.Fold = 0
+				before := population(seed, 25)
+				after := append(slices.Clone(before), population(seed+100, 2)[:3]...)
+				first, err := ProtectRelease(context.Background(), problemOf(before, seed), r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := problemOf(after, seed)
+				p.Earlier = map[string][]PubCell{}
+				for _, tb := range first {
+					p.Earlier[tb.ID] = tb.Cells
+				}
+				second, err := ProtectRelease(context.Background(), p, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vars := universe(after)
+				lp := newProgram(2 * len(vars))
+				defer lp.free()
+				m1, p1 := equations(lp, 0, vars, first, r)
+				m2, p2 := equations(lp, len(vars), vars, second, r)
+				for j := range vars {
+					lp.addRow([]int{j, len(vars) + j}, []float64{-1, 1}, atLeast(0))
+				}
+				found := append(pinned(lp, before, m1, p1, r, "first: "), pinned(lp, after, m2, p2, r, "second: ")...)
+				if len(found) > 0 {
+					t.Errorf("%d hidden counts pinned below %d:\n%s", len(found), r.Threshold, strings.Join(found, "\n"))
+				}
+			})
 		}
 	}
 }
