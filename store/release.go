@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	for _, m := range schemas.Measures {
 		p, err := problem(ctx, tx, m, specs, cellKey)
 		if err != nil {
+			return nil, err
+		}
+		if p.Earlier, err = earlierCells(ctx, tx, kind, m, specs); err != nil {
 			return nil, err
 		}
 		if len(p.Tables) == 0 {
@@ -178,6 +182,86 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 		p.Atoms = append(p.Atoms, a)
 	}
 	return p, rows.Err()
+}
+
+// earlierCells reads the measure's tables as the latest approved release
+// of the tier published them (nil when there is none). A table whose cells
+// do not all read back as codes of today's lists is left out.
+func earlierCells(ctx context.Context, tx *sql.Tx, kind schemas.Tier, m schemas.Measure, specs []schemas.TableSpec) (map[string][]disclosure.PubCell, error) {
+	byID := map[string]schemas.TableSpec{}
+	for _, s := range specs {
+		if s.Measure == m {
+			byID[s.ID] = s
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells FROM release_tables t
+		WHERE t.measure = ? AND t.release = (SELECT max(id) FROM releases WHERE kind = ? AND status = ?)`,
+		string(m), string(kind), string(schemas.ReleaseApproved))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[string][]disclosure.PubCell
+	for rows.Next() {
+		var id, js string
+		var withheld bool
+		if err := rows.Scan(&id, &withheld, &js); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string][]disclosure.PubCell{}
+		}
+		spec, ok := byID[id]
+		if !ok || withheld {
+			continue
+		}
+		var cells []schemas.Row
+		if err := json.Unmarshal([]byte(js), &cells); err != nil {
+			return nil, err
+		}
+		if pub, ok := readCells(spec, cells); ok {
+			out[id] = pub
+		}
+	}
+	return out, rows.Err()
+}
+
+// readCells turns a stored table back into the engine's cells.
+func readCells(spec schemas.TableSpec, rows []schemas.Row) ([]disclosure.PubCell, bool) {
+	out := make([]disclosure.PubCell, 0, len(rows))
+	for _, r := range rows {
+		if len(r.Keys) != len(spec.By) {
+			return nil, false
+		}
+		c := disclosure.PubCell{Keys: make([]int, len(r.Keys)), Hidden: r.Count == nil}
+		for i, code := range r.Keys {
+			k, ok := codeIndex(spec.By[i], code)
+			if !ok {
+				return nil, false
+			}
+			c.Keys[i] = k
+		}
+		if r.Count != nil {
+			c.Count = *r.Count
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// codeIndex is codeName's inverse.
+func codeIndex(d schemas.Dim, code string) (int, bool) {
+	if d == schemas.DimYear {
+		y, err := strconv.Atoi(code)
+		return y, err == nil
+	}
+	if i := schemas.MustDim(d).Index(code); i >= 0 {
+		return i, true
+	}
+	if code == "other" {
+		return disclosure.OtherIndex, true
+	}
+	return 0, false
 }
 
 // disclosureKey returns the database's secret key of that name, made on

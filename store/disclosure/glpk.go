@@ -55,6 +55,9 @@ func (lp *program) free() {
 	runtime.UnlockOSThread()
 }
 
+// fixZero fixes column j (0-based) at zero.
+func (lp *program) fixZero(j int) { C.glp_set_col_bnds(lp.p, C.int(j+1), C.GLP_FX, 0, 0) }
+
 // rowBound is how a row's sum is bounded.
 type rowBound struct {
 	lo, hi float64 // math.Inf for none

@@ -35,10 +35,11 @@ type Problem struct {
 	Dims   []schemas.Dim // the columns of Atoms: every dimension the tables use
 	Atoms  []Atom
 	Tables []Spec
-	// Earlier holds, per table, the cells that earlier releases of the same
-	// tier published (the largest value each showed). An attacker who
-	// assumes that people are added, not removed, reads them as lower
-	// bounds of today's cells.
+	// Earlier holds, per table, the cells the latest earlier release of the
+	// same tier published. An attacker who holds both and assumes that
+	// people were only added between them (every combination of codes holds
+	// at least as many people now) reads the two as one system; so does the
+	// engine, whenever the records did only grow.
 	Earlier map[string][]PubCell
 }
 
@@ -94,10 +95,9 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	tabs := make([]*table, len(p.Tables))
 	for i, s := range p.Tables {
 		tabs[i] = newTable(p.Dims, s, atoms, r)
-		tabs[i].earlier(p.Earlier[s.ID], r)
 	}
 	for {
-		err := protectJointly(ctx, p.Dims, atoms, tabs, r)
+		err := protectJointly(ctx, p.Dims, atoms, tabs, p.Earlier, r)
 		if err == nil {
 			break
 		}
@@ -124,6 +124,9 @@ type table struct {
 	cells    []*cell
 	index    map[key]*cell
 	withheld bool
+	// earlierHidden are the cells an earlier release hid, as rows of the
+	// program that holds both releases.
+	earlierHidden []*cell
 }
 
 type cell struct {
@@ -131,7 +134,6 @@ type cell struct {
 	count  int
 	ckey   uint64
 	value  int // the published value (rounded at tier public)
-	lower  int // the least an earlier release says the cell holds
 	hidden bool
 	row    int // row of the linear program, -1 when none
 	cols   []int
@@ -211,25 +213,6 @@ func passes(d schemas.Dim, code int, allowed []int) bool {
 func isMulti(d schemas.Dim) bool {
 	dim, ok := schemas.Lookup(d)
 	return ok && dim.Kind == schemas.KindMulti
-}
-
-// earlier records what earlier releases showed of the table's cells: the
-// attacker's lower bounds where people were only added since (a cell that
-// lost people since then gets none: that attacker would be wrong about it).
-func (t *table) earlier(cells []PubCell, r Rules) {
-	for _, e := range cells {
-		c := t.index[keyOf(e.Keys)]
-		if c == nil || e.Hidden {
-			continue
-		}
-		lo := e.Count
-		if r.Round > 0 {
-			lo -= r.Round - 1
-		}
-		if lo <= c.count && lo > c.lower {
-			c.lower = lo
-		}
-	}
 }
 
 func keyOf(k []int) key {
@@ -401,13 +384,14 @@ type clique struct {
 	groups []string
 	tables []*table
 	atoms  [][]int // per variable: one tuple index per group
+	codes  [][]int // per variable: its codes, one per column of the problem
 	first  int     // column of its first variable
 }
 
 // protectJointly builds the attacker's linear program over all the tables
 // still published, and hides more until every primary cell can reach the
 // threshold.
-func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, r Rules) error {
+func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, earlier map[string][]PubCell, r Rules) error {
 	var live []*table
 	for _, t := range tabs {
 		if !t.withheld {
@@ -485,6 +469,10 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			c.atoms = next
 		}
 		nvars += len(c.atoms)
+		c.codes = make([][]int, len(c.atoms))
+		for j, v := range c.atoms {
+			c.codes[j] = codesOf(c, v)
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -498,113 +486,100 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 		return &tooLarge{tables: big.tables}
 	}
-	lp := newProgram(nvars)
+	// With an earlier release, the program holds both populations, the
+	// earlier one's variables after today's, each combination today at
+	// least as large as then. When the records did not only grow (an update,
+	// a rollback, a category that folded differently), today's truth does
+	// not fit that system: the attacker who assumes it is then wrong, and
+	// the engine checks today's release alone.
+	lp := buildProgram(dims, cliques, edges, nvars, r, earlier)
+	if _, ok := lp.maximize(nil); !ok && earlier != nil {
+		lp.free()
+		lp = buildProgram(dims, cliques, edges, nvars, r, nil)
+	}
 	defer lp.free()
-	// One row per published cell, over the variables of its table's clique.
-	for _, c := range cliques {
-		for _, t := range c.tables {
-			for _, cl := range t.cells {
-				cl.cols = cl.cols[:0]
+	// Every primary cell must be able to hold the threshold or more; while
+	// one cannot, the shown cell that binds it (non-zero dual) with the
+	// fewest people is hidden too.
+	byRow := map[int]*cell{}
+	for _, t := range live {
+		for _, cl := range t.cells {
+			if !cl.hidden {
+				byRow[cl.row] = cl
 			}
-			for j, v := range c.atoms {
-				for _, k := range t.cellsOf(dims, codesOf(c, v)) {
-					if cl := t.index[k]; cl != nil {
-						cl.cols = append(cl.cols, c.first+j)
+		}
+	}
+	withhold := func(t *table) {
+		t.withheld = true
+		for _, x := range t.cells {
+			x.hidden = true
+			lp.setBound(x.row, unbounded())
+			delete(byRow, x.row)
+		}
+	}
+	// protect hides more until cols can hold the threshold; false when
+	// nothing shown binds it (or the solver gave up).
+	protect := func(cols []int) (bool, error) {
+		for {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			best, ok := lp.maximize(cols)
+			if ok && best >= float64(r.Threshold)-1e-6 {
+				return true, nil
+			}
+			var pick *cell
+			bestDual := 0.0
+			if ok {
+				for row, s := range byRow {
+					d := math.Abs(lp.dual(row))
+					if d < 1e-9 {
+						continue
+					}
+					if pick == nil || s.count < pick.count || s.count == pick.count && (d > bestDual || d == bestDual && s.row < pick.row) {
+						pick, bestDual = s, d
 					}
 				}
 			}
-			for _, cl := range t.cells {
-				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), cellBound(cl, r))
+			if pick == nil {
+				return false, nil
 			}
+			pick.hidden = true
+			lp.setBound(pick.row, cellBound(pick, r))
+			delete(byRow, pick.row)
 		}
-	}
-	// Cliques agree on their separators: the same people, counted twice.
-	for _, e := range edges {
-		a, b := cliques[e[0]], cliques[e[1]]
-		sep := intersect(a.groups, b.groups)
-		rows := map[string][]int{}
-		coef := map[string][]float64{}
-		var order []string
-		for side, c := range []*clique{a, b} {
-			sign := 1.0
-			if side == 1 {
-				sign = -1
-			}
-			for j, v := range c.atoms {
-				var id []int
-				for _, g := range sep {
-					id = append(id, v[slices.Index(c.groups, g)])
-				}
-				k := fmt.Sprint(id)
-				if _, ok := rows[k]; !ok {
-					order = append(order, k)
-				}
-				rows[k] = append(rows[k], c.first+j)
-				coef[k] = append(coef[k], sign)
-			}
-		}
-		for _, k := range order {
-			lp.addRow(rows[k], coef[k], exactly(0))
-		}
-	}
-	// Every primary cell must be able to hold the threshold or more.
-	var shown []*cell
-	owner := map[*cell]*table{}
-	for _, t := range live {
-		for _, cl := range t.cells {
-			owner[cl] = t
-			if !cl.hidden {
-				shown = append(shown, cl)
-			}
-		}
-	}
-	byRow := map[int]*cell{}
-	for _, cl := range shown {
-		byRow[cl.row] = cl
 	}
 	for _, t := range live {
 		for _, cl := range t.cells {
 			if t.withheld || !cl.hidden || cl.count >= r.Threshold {
 				continue
 			}
-			for {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				best, ok := lp.maximize(cl.cols)
-				if ok && best >= float64(r.Threshold)-1e-6 {
-					break
-				}
-				var pick *cell
-				bestDual := 0.0
-				if ok {
-					for row, s := range byRow {
-						d := math.Abs(lp.dual(row))
-						if d < 1e-9 || s.hidden {
-							continue
-						}
-						if pick == nil || s.count < pick.count || s.count == pick.count && (d > bestDual || d == bestDual && s.row < pick.row) {
-							pick, bestDual = s, d
-						}
-					}
-				}
-				if pick == nil {
-					// Nothing shown binds it, or the solver gave up: withhold.
-					t.withheld = true
-					for _, x := range t.cells {
-						x.hidden = true
-						lp.setBound(x.row, unbounded())
-						delete(byRow, x.row)
-					}
-					break
-				}
-				pick.hidden = true
-				lp.setBound(pick.row, cellBound(pick, r))
-				delete(byRow, pick.row)
+			safe, err := protect(cl.cols)
+			if err != nil {
+				return err
 			}
-			if t.withheld {
-				break
+			if !safe {
+				withhold(t)
 			}
+		}
+	}
+	// The earlier release's hidden cells: their true counts are not known
+	// here, and one of the threshold or more can hold it anyway.
+	for _, t := range live {
+		for _, e := range t.earlierHidden {
+			safe, err := protect(e.cols)
+			if err != nil {
+				return err
+			}
+			if safe {
+				continue
+			}
+			// What today shows pins what the earlier release hid: withhold
+			// today's tables of the measure (fail closed).
+			for _, x := range live {
+				withhold(x)
+			}
+			return nil
 		}
 	}
 	return nil
@@ -612,17 +587,20 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 
 // cellBound is what the attacker knows of a cell's people: its number when
 // shown (give or take the rounding at tier public, and never below the
-// threshold), at least one when hidden, and at least what an earlier
-// release showed.
+// threshold), at least one when hidden.
 func cellBound(c *cell, r Rules) rowBound {
+	return pubBound(c.hidden, c.value, r)
+}
+
+func pubBound(hidden bool, value int, r Rules) rowBound {
 	switch {
-	case c.hidden:
-		return atLeast(float64(max(1, c.lower)))
+	case hidden:
+		return atLeast(1)
 	case r.Round > 0:
 		// A shown count is never 1..threshold-1: those are hidden.
-		return between(float64(max(r.Threshold, c.value-r.Round+1, c.lower)), float64(c.value+r.Round-1))
+		return between(float64(max(r.Threshold, value-r.Round+1)), float64(value+r.Round-1))
 	default:
-		return exactly(float64(c.value))
+		return exactly(float64(value))
 	}
 }
 
@@ -913,4 +891,111 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 		})
 	}
 	return out
+}
+
+// buildProgram writes the attacker's program: one row per published cell
+// over the variables of its table's clique, and rows tying neighbouring
+// cliques on their separators. With an earlier release, each combination's
+// people are those it had then (columns 0..nvars) and those added since
+// (columns nvars..2*nvars, at least zero): the earlier release's cells are
+// rows over the first, today's over both.
+func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, earlier map[string][]PubCell) *program {
+	linked := earlier != nil
+	cols := nvars
+	if linked {
+		cols *= 2
+	}
+	lp := newProgram(cols)
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			t.earlierHidden = nil
+			for _, cl := range t.cells {
+				cl.cols = cl.cols[:0]
+			}
+			for j := range c.atoms {
+				for _, k := range t.cellsOf(dims, c.codes[j]) {
+					if cl := t.index[k]; cl != nil {
+						cl.cols = append(cl.cols, c.first+j)
+						if linked {
+							cl.cols = append(cl.cols, nvars+c.first+j)
+						}
+					}
+				}
+			}
+			for _, cl := range t.cells {
+				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), cellBound(cl, r))
+			}
+		}
+	}
+	lp.separators(cliques, edges, 0)
+	if !linked {
+		return lp
+	}
+	lp.separators(cliques, edges, nvars)
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			cells := map[key]*cell{}
+			for _, e := range earlier[t.spec.ID] {
+				cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1}
+			}
+			if len(cells) == 0 {
+				continue // not in the earlier release
+			}
+			for j := range c.atoms {
+				for _, k := range t.cellsOf(dims, c.codes[j]) {
+					if e := cells[k]; e != nil {
+						e.cols = append(e.cols, c.first+j)
+					} else {
+						lp.fixZero(c.first + j) // nobody then
+					}
+				}
+			}
+			keys := make([]key, 0, len(cells))
+			for k := range cells {
+				keys = append(keys, k)
+			}
+			slices.SortFunc(keys, compareKeys)
+			for _, k := range keys {
+				e := cells[k]
+				e.row = lp.addRow(e.cols, ones(len(e.cols)), pubBound(e.hidden, e.value, r))
+				if e.hidden {
+					t.earlierHidden = append(t.earlierHidden, e)
+				}
+			}
+		}
+	}
+	return lp
+}
+
+// separators ties neighbouring cliques on the groups they share: the same
+// people, counted twice. Columns start at first.
+func (lp *program) separators(cliques []*clique, edges [][2]int, first int) {
+	for _, e := range edges {
+		a, b := cliques[e[0]], cliques[e[1]]
+		sep := intersect(a.groups, b.groups)
+		rows := map[string][]int{}
+		coef := map[string][]float64{}
+		var order []string
+		for side, c := range []*clique{a, b} {
+			sign := 1.0
+			if side == 1 {
+				sign = -1
+			}
+			for j, v := range c.atoms {
+				var id []int
+				for _, g := range sep {
+					id = append(id, v[slices.Index(c.groups, g)])
+				}
+				k := fmt.Sprint(id)
+				if _, ok := rows[k]; !ok {
+					order = append(order, k)
+				}
+				rows[k] = append(rows[k], first+c.first+j)
+				coef[k] = append(coef[k], sign)
+			}
+		}
+		for _, k := range order {
+			lp.addRow(rows[k], coef[k], exactly(0))
+		}
+	}
 }
