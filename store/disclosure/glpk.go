@@ -125,6 +125,15 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 	return float64(C.glp_get_obj_val(lp.p)), true
 }
 
+// sum is the sum of the columns cols in the last solution.
+func (lp *program) sum(cols []int) float64 {
+	v := 0.0
+	for _, j := range cols {
+		v += float64(C.glp_get_col_prim(lp.p, C.int(j+1)))
+	}
+	return v
+}
+
 // dual is the dual value of row i in the last optimum: non-zero where the
 // row's bound limits the objective.
 func (lp *program) dual(i int) float64 { return float64(C.glp_get_row_dual(lp.p, C.int(i+1))) }

@@ -517,16 +517,43 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			delete(byRow, x.row)
 		}
 	}
-	// protect hides more until cols can hold the threshold; false when
-	// nothing shown binds it (or the solver gave up).
-	protect := func(cols []int) (bool, error) {
-		for {
-			if err := ctx.Err(); err != nil {
-				return false, err
+	// The cells to prove: today's hidden counts below the threshold, and
+	// the earlier release's hidden cells (their true counts are not known
+	// here; one of the threshold or more can hold it anyway). A solution of
+	// the program in which a cell holds the threshold proves it, whichever
+	// cell's maximum it was solved for; hiding more only widens the
+	// solutions, so a proven cell stays proven.
+	type target struct {
+		cols    []int
+		t       *table
+		earlier bool
+		proven  bool
+	}
+	var targets []*target
+	for _, t := range live {
+		for _, cl := range t.cells {
+			if cl.hidden && cl.count < r.Threshold {
+				targets = append(targets, &target{cols: cl.cols, t: t})
 			}
-			best, ok := lp.maximize(cols)
+		}
+	}
+	for _, t := range live {
+		for _, e := range t.earlierHidden {
+			targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
+		}
+	}
+	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
+	for _, tg := range targets {
+		for !tg.proven && !tg.t.withheld {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			best, ok := lp.maximize(tg.cols)
 			if ok && best >= float64(r.Threshold)-1e-6 {
-				return true, nil
+				for _, o := range targets {
+					o.proven = o.proven || o == tg || holds(o.cols)
+				}
+				break
 			}
 			var pick *cell
 			bestDual := 0.0
@@ -541,41 +568,19 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 					}
 				}
 			}
-			if pick == nil {
-				return false, nil
-			}
-			pick.hidden = true
-			lp.setBound(pick.row, cellBound(pick, r))
-			delete(byRow, pick.row)
-		}
-	}
-	for _, t := range live {
-		for _, cl := range t.cells {
-			if t.withheld || !cl.hidden || cl.count >= r.Threshold {
+			if pick != nil {
+				pick.hidden = true
+				lp.setBound(pick.row, cellBound(pick, r))
+				delete(byRow, pick.row)
 				continue
 			}
-			safe, err := protect(cl.cols)
-			if err != nil {
-				return err
+			// Nothing shown binds it, or the solver gave up: withhold its
+			// table; what today shows pins a cell of the earlier release:
+			// withhold today's tables of the measure (fail closed).
+			if !tg.earlier {
+				withhold(tg.t)
+				break
 			}
-			if !safe {
-				withhold(t)
-			}
-		}
-	}
-	// The earlier release's hidden cells: their true counts are not known
-	// here, and one of the threshold or more can hold it anyway.
-	for _, t := range live {
-		for _, e := range t.earlierHidden {
-			safe, err := protect(e.cols)
-			if err != nil {
-				return err
-			}
-			if safe {
-				continue
-			}
-			// What today shows pins what the earlier release hid: withhold
-			// today's tables of the measure (fail closed).
 			for _, x := range live {
 				withhold(x)
 			}
