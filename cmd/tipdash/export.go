@@ -44,6 +44,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if *out == "" || (ext != ".csv" && ext != ".xlsx" && ext != ".parquet") {
 		return usageError{"--out debe terminar en .csv, .xlsx o .parquet / --out must end in .csv, .xlsx or .parquet"}
 	}
+	if tier == schemas.TierAdmin && ext != ".xlsx" {
+		return usageError{"--tier admin escribe XLSX, con CONFIDENCIAL en el título: --out archivo.xlsx / --tier admin writes XLSX, with CONFIDENTIAL in its title: --out file.xlsx"}
+	}
 	st, err := openExisting(ctx, *db)
 	if err != nil {
 		return err

@@ -374,6 +374,10 @@ func TestGlotipExport(t *testing.T) {
 	if r := tipdash(t, "export", "--format", "csv", "--tier", "admin", "--out", out); r.code != 2 {
 		t.Errorf("CSV export at tier admin: exit %d, want 2", r.code)
 	}
+	// A CSV has no title rows to say CONFIDENTIAL: exact figures leave as XLSX only.
+	if r := tipdash(t, "export", "--format", "glotip", "--tier", "admin", "--out", filepath.Join(dir, "glotip_admin.csv")); r.code != 2 {
+		t.Errorf("GLOTIP CSV at tier admin: exit %d, want 2", r.code)
+	}
 }
 
 func xlsxRows(t *testing.T, path string) [][]string {
