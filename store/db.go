@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -28,6 +29,7 @@ type DB struct {
 	// conattApproval makes conatt releases wait for ApproveRelease.
 	conattApproval bool
 	keyMu          sync.Mutex // making a disclosure key
+	publishBudget  time.Duration
 }
 
 // Options for Open.
@@ -41,6 +43,9 @@ type Options struct {
 	// ConattApproval makes conatt releases drafts that an administrator
 	// approves, as public releases always are.
 	ConattApproval bool
+	// PublishBudget bounds the disclosure check of each measure of a
+	// release (default 40s): cells not proven safe by then are withheld.
+	PublishBudget time.Duration
 }
 
 // ErrLocked means another process holds the database file.
@@ -98,7 +103,10 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval}
+	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget}
+	if db.publishBudget <= 0 {
+		db.publishBudget = 40 * time.Second
+	}
 	if path == "" {
 		// Every connection to "" would be a new empty database.
 		db.sql.SetMaxOpenConns(1)

@@ -50,6 +50,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if p.Earlier, err = earlierCells(ctx, tx, kind, m, specs); err != nil {
 			return nil, err
 		}
+		p.Deadline = time.Now().Add(db.publishBudget)
 		if len(p.Tables) == 0 {
 			continue
 		}

@@ -97,7 +97,7 @@ func wantKind(t *testing.T, what string, err, kind error) {
 func TestReleases(t *testing.T) {
 	db, _ := openTemp(t)
 	ctx := context.Background()
-	ingestGenerated(t, db, 3000, 1)
+	ingestGenerated(t, db, 1500, 1)
 
 	conatt := publish(t, db, schemas.TierConatt, "mensual")
 	public := publish(t, db, schemas.TierPublic, "anual")
@@ -301,7 +301,7 @@ func TestReleases(t *testing.T) {
 	})
 
 	t.Run("frozen", func(t *testing.T) {
-		ingestGenerated(t, db, 300, 2)
+		ingestGenerated(t, db, 100, 2)
 		for tier, n := range map[schemas.Tier]int64{schemas.TierConatt: conatt.ID, schemas.TierPublic: public.ID} {
 			if diff := cmp.Diff(tables[tier], releaseTables(t, db, tier, n)); diff != "" {
 				t.Errorf("%s release %d changed after a new batch (-before +after):\n%s", tier, n, diff)

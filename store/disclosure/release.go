@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/conatt/tipdash/schemas"
 )
@@ -41,6 +42,9 @@ type Problem struct {
 	// at least as many people now) reads the two as one system; so does the
 	// engine, whenever the records did only grow.
 	Earlier map[string][]PubCell
+	// Deadline bounds the checking (zero: none). The cells not proven
+	// safe by then are treated as unsafe: their tables are withheld.
+	Deadline time.Time
 }
 
 // Published is a protected table, frozen into a release.
@@ -85,7 +89,8 @@ var maxVariables = 400_000
 //     the shown cell that binds it (non-zero dual) with the fewest people is
 //     hidden too.
 //  5. Fail closed: a table whose cell cannot be protected, or whose program
-//     is too large or does not solve, is withheld.
+//     is too large, does not solve or is not done by p.Deadline, is
+//     withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
 	atoms, folded := fold(p, r.Fold)
 	// The same records give the same release, whatever order they came in:
@@ -97,7 +102,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		tabs[i] = newTable(p.Dims, s, atoms, r)
 	}
 	for {
-		err := protectJointly(ctx, p.Dims, atoms, tabs, p.Earlier, r)
+		err := protectJointly(ctx, p.Dims, atoms, tabs, p.Earlier, p.Deadline, r)
 		if err == nil {
 			break
 		}
@@ -391,7 +396,7 @@ type clique struct {
 // protectJointly builds the attacker's linear program over all the tables
 // still published, and hides more until every primary cell can reach the
 // threshold.
-func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, earlier map[string][]PubCell, r Rules) error {
+func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, earlier map[string][]PubCell, deadline time.Time, r Rules) error {
 	var live []*table
 	for _, t := range tabs {
 		if !t.withheld {
@@ -547,6 +552,17 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		for !tg.proven && !tg.t.withheld {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				// Out of time: what is not proven is not published.
+				if tg.earlier {
+					for _, x := range live {
+						withhold(x)
+					}
+					return nil
+				}
+				withhold(tg.t)
+				break
 			}
 			best, ok := lp.maximize(tg.cols)
 			if ok && best >= float64(r.Threshold)-1e-6 {

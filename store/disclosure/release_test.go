@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/conatt/tipdash/schemas"
 )
@@ -621,5 +622,31 @@ func TestEarlierReleaseDoesNotPin(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Out of time, what is not proven is withheld, never published unchecked.
+func TestDeadlineWithholds(t *testing.T) {
+	p := problemOf(population(9, 25), 9)
+	p.Deadline = time.Now().Add(-time.Second)
+	pub, err := ProtectRelease(context.Background(), p, Minimum(schemas.TierConatt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withheld, shown := 0, 0
+	for _, tb := range pub {
+		if tb.Withheld {
+			withheld++
+			continue
+		}
+		for _, c := range tb.Cells {
+			if c.Hidden {
+				t.Errorf("%s: a hidden cell published although nothing was proven", tb.ID)
+			}
+		}
+		shown++
+	}
+	if withheld == 0 || shown == 0 {
+		t.Errorf("%d tables withheld, %d published: want the tables with small cells withheld, the others published", withheld, shown)
 	}
 }
