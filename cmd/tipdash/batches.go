@@ -17,16 +17,12 @@ const batchesUsage = `batches list|show|rollback [--db PATH] ...
   batches rollback ID                   revertir un lote / roll a batch back`
 
 func cmdBatches(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso / usage: tipdash "+batchesUsage)
-		return usageError{"falta el subcomando / no subcommand"}
-	}
-	sub, args := args[0], args[1:]
-	fs := e.flags("batches "+sub, batchesUsage)
+	fs := e.flags("batches", batchesUsage)
 	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "JSON")
 	reportPath := fs.String("report", "", "show: escribir el informe en .csv, .xlsx o .json / write the report to a file")
-	if err := parse(fs, args); err != nil {
+	sub, err := subcommand(fs, args)
+	if err != nil {
 		return err
 	}
 	var id int64

@@ -5,13 +5,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/store/disclosure"
@@ -41,7 +42,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, pflag.ErrHelp):
 		return 0
 	case errors.As(err, &usageError{}):
 		fmt.Fprintln(stderr, "tipdash:", err)
@@ -111,9 +112,11 @@ type env struct {
 }
 
 // flags makes a FlagSet that prints its usage to stderr and returns errors.
-func (e *env) flags(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// Flags and arguments may come in any order; "--" ends the flags.
+func (e *env) flags(name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.SortFlags = false
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "uso / usage: tipdash %s\n\n", synopsis)
 		fs.PrintDefaults()
@@ -121,9 +124,9 @@ func (e *env) flags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
+func parse(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
 		return usageError{err.Error()}
@@ -155,19 +158,33 @@ func protection() (map[schemas.Tier]disclosure.Rules, error) {
 	return out, nil
 }
 
-// numberArg reads the single argument of "batches show N" and the like.
-func numberArg(fs *flag.FlagSet, es, en string) (int64, error) {
-	if fs.NArg() != 1 {
+// subcommand parses the flags of a command with subcommands ("batches
+// --db f list", "batches list --db f") and returns its first argument.
+func subcommand(fs *pflag.FlagSet, args []string) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return "", usageError{"falta el subcomando / no subcommand"}
+	}
+	return fs.Arg(0), nil
+}
+
+// numberArg reads the single argument after the subcommand of "batches
+// show N" and the like.
+func numberArg(fs *pflag.FlagSet, es, en string) (int64, error) {
+	if fs.NArg() != 2 {
 		return 0, usageError{fmt.Sprintf("indique el número de %s / give the %s number", es, en)}
 	}
-	n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	n, err := strconv.ParseInt(fs.Arg(1), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, usageError{fmt.Sprintf("%q no es un número de %s / is not a %s number", fs.Arg(0), es, en)}
+		return 0, usageError{fmt.Sprintf("%q no es un número de %s / is not a %s number", fs.Arg(1), es, en)}
 	}
 	return n, nil
 }
 
-func dbFlag(fs *flag.FlagSet) *string {
+func dbFlag(fs *pflag.FlagSet) *string {
 	def := os.Getenv("TIPDASH_DB")
 	if def == "" {
 		def = "tipdash.duckdb"

@@ -19,16 +19,12 @@ const releaseUsage = `release publish|list|show|approve [--db PATH] ...
   release approve N              la que ven los investigadores / the one researchers see`
 
 func cmdRelease(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso / usage: tipdash "+releaseUsage)
-		return usageError{"falta el subcomando / no subcommand"}
-	}
-	sub, args := args[0], args[1:]
-	fs := e.flags("release "+sub, releaseUsage)
+	fs := e.flags("release", releaseUsage)
 	db := dbFlag(fs)
 	note := fs.String("note", "", "publish: nota / note")
 	asJSON := fs.Bool("json", false, "JSON")
-	if err := parse(fs, args); err != nil {
+	sub, err := subcommand(fs, args)
+	if err != nil {
 		return err
 	}
 	var n int64
