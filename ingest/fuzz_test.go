@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -51,6 +52,26 @@ func mapAll(t *testing.T, m *mapper, src Source) {
 	}
 }
 
+// accounted ingests data as a file: every row read is accepted or rejected,
+// and a file that cannot be read stores nothing.
+func accounted(t *testing.T, name string, data []byte) {
+	t.Helper()
+	sink := newMemSink()
+	rep, err := File(context.Background(), sink, writeFile(t, name, data), opts(t, "eri"))
+	if err != nil {
+		if sink.batches != 0 {
+			t.Fatalf("%v, yet a batch was stored", err)
+		}
+		return
+	}
+	if rep.Rows != rep.Accepted+rep.Rejected {
+		t.Fatalf("rows read %d != accepted %d + rejected %d", rep.Rows, rep.Accepted, rep.Rejected)
+	}
+	if got := len(sink.records) + len(sink.quarantined); rep.Status == schemas.BatchStored && got != rep.Rows {
+		t.Fatalf("%d rows read, %d stored or quarantined", rep.Rows, got)
+	}
+}
+
 func fuzzMapper(f *testing.F) *mapper {
 	m, err := newTestMapper(opts(f, "eri"))
 	if err != nil {
@@ -74,6 +95,7 @@ func FuzzCSV(f *testing.F) {
 		drain(t, src)
 		src, _ = NewCSV(bytes.NewReader(data))
 		mapAll(t, m, src)
+		accounted(t, "f.csv", data)
 	})
 }
 
@@ -89,6 +111,7 @@ func FuzzJSONL(f *testing.F) {
 		drain(t, src)
 		src, _ = NewJSONL(bytes.NewReader(data))
 		mapAll(t, m, src)
+		accounted(t, "f.jsonl", data)
 	})
 }
 
@@ -109,6 +132,7 @@ func FuzzXLSX(f *testing.F) {
 			return
 		}
 		drain(t, src)
+		accounted(t, "f.xlsx", data)
 	})
 }
 

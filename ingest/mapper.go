@@ -84,6 +84,9 @@ func (ix *aliasIndex) plan(header []string) *plan {
 		p.fields[i] = -1
 	}
 	for i, h := range header {
+		if len(h) > maxCellLength {
+			h = clip(h) // no alias is that long; folding it would only cost time
+		}
 		h = fixEncoding(h)
 		header[i] = h
 		k := schemas.Fold(h)

@@ -20,6 +20,12 @@ const (
 	headerScan    = 10 // rows searched for the header
 	warnRowsKept  = 10 // row numbers kept per value warning
 	maxCellLength = 200
+	// maxHeaderColumns bounds the columns of a header: wider rows are not
+	// taken for one, and a file whose rows are all wider is refused.
+	maxHeaderColumns = 1024
+	// maxRows bounds the data rows of one file (row numbers also key the
+	// records of a batch).
+	maxRows = 5_000_000
 )
 
 // pipeline reads rows in one goroutine, maps blocks of them in parallel
@@ -59,6 +65,7 @@ type rawBlock struct {
 
 type resultBlock struct {
 	seq      int
+	plan     *plan // of the block's last row
 	recs     []schemas.Record
 	rows     int
 	empty    int
@@ -143,7 +150,8 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 func (p *pipeline) header(src Source) ([]rawRow, error) {
 	var buf []rawRow
 	var best *plan
-	bestAt := -1
+	bestAt, wide := -1, 0
+	var unreadable *RowError
 	for len(buf) < headerScan {
 		row, cells, err := src.Next()
 		if err == io.EOF {
@@ -155,16 +163,37 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 			return nil, err
 		}
 		buf = append(buf, rawRow{row: row, cells: cells, err: err})
+		if re != nil && unreadable == nil {
+			unreadable = re
+		}
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
 			best, bestAt = p.ix.plan(hc.Header), len(buf)-2
 			break
 		}
 		if err == nil {
+			if w := width(cells); w > maxHeaderColumns {
+				wide = max(wide, w)
+				continue
+			}
 			if pl := p.ix.plan(cells); pl.matched > 0 && (best == nil || pl.matched > best.matched) {
 				best, bestAt = pl, len(buf)-1
 			}
 		}
+	}
+	if best == nil && unreadable != nil {
+		return nil, schemas.Invalid("unreadable_header", "no se encuentra el encabezado: las primeras filas no se pueden leer (fila %d: %v)",
+			"no header found: the first rows cannot be read (row %d: %v)", unreadable.Row, unreadable.Err)
+	}
+	if best == nil && wide > 0 {
+		return nil, schemas.Invalid("limit_header", "las primeras filas tienen %d columnas con datos; tipdash lee a lo sumo %d",
+			"the first rows have %d filled columns; tipdash reads at most %d", wide, maxHeaderColumns)
+	}
+	if cs, ok := src.(*csvSource); ok && best == nil && cs.mixed != 0 {
+		return nil, schemas.Invalid("mixed_delimiters",
+			"el archivo mezcla separadores (%[1]q y %[2]q en distintas líneas), así que no se reconoce el encabezado; guárdelo de nuevo con un solo separador",
+			"the file mixes delimiters (%[1]q and %[2]q on different lines), so no header is recognised; save it again with a single delimiter",
+			string(cs.r.Comma), string(cs.mixed))
 	}
 	if best == nil || best.matched == 0 {
 		return nil, schemas.Invalid("no_header",
@@ -207,7 +236,7 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		block = make([]rawRow, 0, blockRows)
 		return nil
 	}
-	cur := p.plan
+	cur, rows := p.plan, len(first)
 	for _, r := range first {
 		var hc *HeaderChange
 		if errors.As(r.err, &hc) {
@@ -224,11 +253,14 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		var hc *HeaderChange
 		switch {
 		case errors.As(err, &hc):
-			cur = p.ix.plan(hc.Header)
-			p.plan = cur
+			cur = p.ix.plan(hc.Header) // merge takes it up with the block: p.plan is not this goroutine's
 			err = nil
 		case err != nil && !errors.As(err, &re):
 			return err
+		}
+		if rows++; rows > maxRows {
+			return schemas.Invalid("limit_rows", "el archivo tiene más de %d filas (límite de tipdash); divídalo en varios",
+				"the file has more than %d rows (tipdash's limit); split it into several", maxRows)
 		}
 		block = append(block, rawRow{row: row, cells: cells, err: err, plan: cur})
 		if len(block) == blockRows {
@@ -247,6 +279,9 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 
 	res := resultBlock{seq: b.seq, recs: make([]schemas.Record, 0, len(b.rows))}
+	if len(b.rows) > 0 {
+		res.plan = b.rows[len(b.rows)-1].plan
+	}
 	for _, r := range b.rows {
 		m.p = r.plan
 		if r.err == nil && empty(r.cells) {
@@ -281,6 +316,9 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 // merge adds a block's results to the report, in row order.
 func (p *pipeline) merge(b *resultBlock) {
 	r := p.rep
+	if b.plan != nil {
+		p.plan = b.plan
+	}
 	r.Rows += b.rows
 	r.EmptyRows += b.empty
 	if p.seen != nil {
@@ -360,6 +398,15 @@ func (p *pipeline) duplicate(d schemas.Duplicate) schemas.Rejected {
 	q := schemas.Rejected{Row: d.Row, Reasons: []schemas.Issue{p.dupIssue(d.Row, d.FirstRow)}, Cells: d.Cells}
 	p.list(q)
 	return q
+}
+
+// width is the number of cells up to the last filled one.
+func width(cells []string) int {
+	n := len(cells)
+	for n > 0 && strings.TrimSpace(cells[n-1]) == "" {
+		n--
+	}
+	return n
 }
 
 func empty(cells []string) bool {
