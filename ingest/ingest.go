@@ -178,7 +178,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		rep.Status = schemas.BatchRefusedStrict
 	default:
 		rep.Status = schemas.BatchStored
-		id, updated, err := w.Commit(ctx, rep) // rep.Meta.Hash is set now
+		id, updated, err := w.Commit(ctx, storedReport(rep)) // rep.Meta.Hash is set now
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 		}

@@ -72,6 +72,26 @@ type plan struct {
 	matched int // columns recognised as a field or flag
 }
 
+// fieldOf returns the field a column header feeds.
+func (p *plan) fieldOf(header string) (int, bool) {
+	for fi, i := range p.fields {
+		if i >= 0 && p.header[i] == header {
+			return fi, true
+		}
+	}
+	return 0, false
+}
+
+// isFlag reports a yes/no column.
+func (p *plan) isFlag(header string) bool {
+	for _, fl := range p.flags {
+		if p.header[fl.col] == header {
+			return true
+		}
+	}
+	return false
+}
+
 type flagColumn struct {
 	col  int
 	dim  schemas.Dim

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -71,6 +70,7 @@ type resultBlock struct {
 	empty    int
 	byRole   [3]int
 	rejected []schemas.Rejected
+	stored   []schemas.Rejected // the rejected rows as the quarantine keeps them
 	warnings []schemas.Issue
 	warned   []int // rows with a warning
 	err      error
@@ -131,8 +131,8 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 			if werr == nil && w != nil && len(nb.recs) > 0 {
 				werr = w.Append(ctx, nb.recs)
 			}
-			if werr == nil && w != nil && len(nb.rejected) > 0 {
-				werr = w.Quarantine(ctx, nb.rejected)
+			if werr == nil && w != nil && len(nb.stored) > 0 {
+				werr = w.Quarantine(ctx, nb.stored)
 			}
 			if werr != nil {
 				cancel()
@@ -295,12 +295,12 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 			continue
 		}
 		if extra := len(r.cells) - len(r.plan.header); extra > 0 && !empty(r.cells[len(r.plan.header):]) {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, []schemas.Issue{{Row: r.row, Code: "too_many_cells", Msg: msgTooMany}}))
+			res.reject(m, r.plan, quarantined(r.plan, r.row, r.cells, []schemas.Issue{{Row: r.row, Code: "too_many_cells", Msg: msgTooMany}}))
 			continue
 		}
 		out := m.mapRow(r.row, r.cells)
 		if len(out.reasons) > 0 {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, own(out.reasons)))
+			res.reject(m, r.plan, quarantined(r.plan, r.row, r.cells, own(out.reasons)))
 			continue
 		}
 		res.recs = append(res.recs, out.rec)
@@ -311,6 +311,12 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 		}
 	}
 	return res
+}
+
+// reject keeps a rejected row for the report, and its copy for the quarantine.
+func (res *resultBlock) reject(m *mapper, pl *plan, q schemas.Rejected) {
+	res.rejected = append(res.rejected, q)
+	res.stored = append(res.stored, m.stored(pl, q))
 }
 
 // merge adds a block's results to the report, in row order.
@@ -478,12 +484,15 @@ func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) sch
 	return q
 }
 
-// clip prepares a cell for the report and the quarantine: numbers that
-// look like an ID card, passport or phone typed into the wrong column are
-// masked, long text is shortened, and the result is a copy, so that the
-// report does not keep the whole source line alive.
+// clip prepares a cell for the report and the quarantine: e-mails and
+// numbers that look like an ID card, passport or phone typed into the
+// wrong column are masked, long text is shortened, and the result is a
+// copy, so that the report does not keep the whole source line alive.
 func clip(s string) string {
-	s = idLike.ReplaceAllString(s, "[número oculto]")
+	if len(s) > 4*maxCellLength {
+		s = s[:4*maxCellLength] // what is cut cannot show; masking it would only cost time
+	}
+	s = maskPersonal(s)
 	if len(s) <= maxCellLength {
 		return strings.Clone(s)
 	}
@@ -493,11 +502,6 @@ func clip(s string) string {
 	}
 	return s[:cut] + "…" // a new string
 }
-
-// idLike matches what Costa Rican IDs and phones look like: seven or more
-// digits in a row, a cédula (1-2345-6789) or a phone (8888-8888). Dates
-// (2024-03-15, 15/03/2024) do not match.
-var idLike = regexp.MustCompile(`\d{7,}|\b\d-\d{4}-\d{4}\b|\b\d{4}-\d{4}\b`)
 
 // finish sets the columns of the report and orders rejections by row and
 // warnings by column, most frequent first.
