@@ -11,10 +11,12 @@ import (
 	"github.com/conatt/tipdash/store"
 )
 
-const batchesUsage = `batches list|show|rollback [--db PATH] ...
+const batchesUsage = `batches list|show|rollback|purge [--db PATH] ...
   batches list                          lotes cargados / stored batches
   batches show ID [--json] [--report F] informe de un lote / a batch's report
-  batches rollback ID                   revertir un lote / roll a batch back`
+  batches rollback ID                   revertir un lote / roll a batch back
+  batches purge ID                      borrar para siempre la cuarentena y el informe de un lote revertido /
+                                        delete a rolled-back batch's quarantine and report for good`
 
 func cmdBatches(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("batches", batchesUsage)
@@ -26,7 +28,7 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var id int64
-	if sub == "show" || sub == "rollback" {
+	if sub == "show" || sub == "rollback" || sub == "purge" {
 		var err error
 		if id, err = numberArg(fs, "lote", "batch"); err != nil {
 			return err
@@ -75,12 +77,22 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			return enc.Encode(rep)
 		}
 		return ingest.WriteText(e.stdout, rep)
-	case "rollback":
+	case "rollback", "purge":
+		if err := mustExist(*db); err != nil {
+			return err
+		}
 		st, err := store.Open(ctx, *db, store.Options{})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		if sub == "purge" {
+			if err := st.Purge(ctx, id, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "lote %d: cuarentena e informe borrados / batch %d: quarantine and report deleted\n", id, id)
+			return nil
+		}
 		if err := st.Rollback(ctx, id, time.Now()); err != nil {
 			return err
 		}

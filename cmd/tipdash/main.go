@@ -67,7 +67,7 @@ uso / usage: tipdash COMMAND [flags]
 
   ingest    cargar hojas de casos (XLSX, CSV, JSON Lines) / load case sheets
   query     contar por dimensiones / count by dimensions
-  batches   listar, ver o revertir lotes / list, show or roll back batches
+  batches   listar, ver, revertir o purgar lotes / list, show, roll back or purge batches
   gen       generar datos sintéticos ERI / write synthetic ERI data
   template  escribir la plantilla ERI (XLSX) / write the ERI template
   release   publicaciones protegidas para investigadores / protected releases for researchers
