@@ -33,7 +33,8 @@ func drain(t *testing.T, src Source) {
 func mapAll(t *testing.T, m *mapper, src Source) {
 	t.Helper()
 	defer src.Close()
-	p := &pipeline{ix: newAliasIndex(m.c.Profile()), profile: m.c.Profile(), rep: &schemas.BatchReport{}}
+	p := &pipeline{ix: newAliasIndex(m.c.Profile()), profile: m.c.Profile(), rep: &schemas.BatchReport{},
+		newMapper: func() (*mapper, error) { return m, nil }}
 	first, err := p.header(src)
 	if err != nil {
 		return

@@ -150,7 +150,7 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 func (p *pipeline) header(src Source) ([]rawRow, error) {
 	var buf []rawRow
 	var best *plan
-	bestAt, wide := -1, 0
+	bestAt, wide, jsonl := -1, 0, false
 	var unreadable *RowError
 	for len(buf) < headerScan {
 		row, cells, err := src.Next()
@@ -168,7 +168,7 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		}
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
-			best, bestAt = p.ix.plan(hc.Header), len(buf)-2
+			best, bestAt, jsonl = p.ix.plan(hc.Header), len(buf)-2, true
 			break
 		}
 		if err == nil {
@@ -208,6 +208,17 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 	rest := buf[bestAt+1:]
 	for i := range rest {
 		rest[i].plan = best
+	}
+	if slices.ContainsFunc(best.columns, func(c schemas.ColumnReport) bool { return c.Action == schemas.ColumnIgnored }) && !jsonl {
+		var err error
+		if rest, err = sample(src, rest, best); err != nil {
+			return nil, err
+		}
+		m, err := p.newMapper()
+		if err != nil {
+			return nil, err
+		}
+		p.infer(m, best, rest)
 	}
 	return rest, nil
 }
