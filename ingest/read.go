@@ -188,6 +188,7 @@ type quoteGuard struct {
 	qCol      int  // its column
 	col       int  // column of the current cell, from 1
 	qDelims   int  // delimiters on the current line inside the quote
+	special   [256]bool
 }
 
 func (g *quoteGuard) Read(p []byte) (int, error) {
@@ -195,21 +196,43 @@ func (g *quoteGuard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
-	for i := 0; i < n; i++ {
-		if g.err = g.step(p[i]); g.err != nil {
-			return i, g.err
+	if !g.started {
+		g.started, g.atStart, g.col = true, true, 1
+		g.special['"'], g.special[g.comma], g.special['\n'], g.special['\r'] = true, true, true, true
+	}
+	for i := 0; i < n; {
+		// Most bytes are plain text: skip them in a tight loop.
+		j := i
+		for j < n && !g.special[p[j]] {
+			j++
 		}
+		if j > i {
+			g.lineBytes += j - i
+			g.atStart, g.afterQ = false, false
+		}
+		if g.lineBytes > maxLineBytes {
+			g.err = g.longLine()
+		} else if j < n {
+			g.err = g.step(p[j])
+			j++
+		}
+		if g.err != nil {
+			return j, g.err
+		}
+		i = j
 	}
 	return n, err
 }
 
+func (g *quoteGuard) longLine() error {
+	return schemas.Invalid("limit_line", "la línea %d tiene más de %d MB (límite de tipdash); no se guardó nada",
+		"line %d is longer than %d MB (tipdash's limit); nothing was stored", g.line, maxLineBytes>>20)
+}
+
+// step reads one quote, delimiter or line end.
 func (g *quoteGuard) step(c byte) error {
-	if !g.started {
-		g.started, g.atStart, g.col = true, true, 1
-	}
 	if g.lineBytes++; g.lineBytes > maxLineBytes {
-		return schemas.Invalid("limit_line", "la línea %d tiene más de %d MB (límite de tipdash); no se guardó nada",
-			"line %d is longer than %d MB (tipdash's limit); nothing was stored", g.line, maxLineBytes>>20)
+		return g.longLine()
 	}
 	if g.inQuote {
 		switch {
@@ -252,9 +275,6 @@ func (g *quoteGuard) step(c byte) error {
 	case '\n':
 		g.line++
 		g.lineBytes, g.atStart, g.col = 0, true, 1
-	case '\r':
-	default:
-		g.atStart = false
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 	if err != nil {
 		return nil, badXLSX(err)
 	}
-	return &xlsxSource{rc: rc, sc: newScanner(io.LimitReader(rc, maxSheetBytes+1)), shared: shared, name: target.name}, nil
+	return &xlsxSource{rc: rc, sc: newScanner(&capped{r: rc, left: maxSheetBytes}), shared: shared, name: target.name}, nil
 }
 
 // Limits of what a workbook may hold. Excel's own limits are 32,767
@@ -133,6 +133,26 @@ func damaged(sheet string, row int, err error) error {
 
 func tooMany(what, es, en string, limit int) error {
 	return schemas.Invalid("limit_"+what, "el libro tiene más de %[1]d %[2]s (límite de tipdash)", "the workbook has more than %[1]d %[3]s (tipdash's limit)", limit, es, en)
+}
+
+// capped reads up to a sheet's size limit, then fails.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+var errSheetTooBig = fmt.Errorf("the sheet holds more than %d GB of XML (tipdash's limit)", maxSheetBytes>>30)
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errSheetTooBig
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 type rel struct {
