@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/store"
 )
@@ -19,11 +21,18 @@ const batchesUsage = `batches list|show|rollback|purge [--db PATH] ...
                                         delete a rolled-back batch's quarantine and report for good`
 
 func cmdBatches(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("batches", batchesUsage)
-	db := dbFlag(fs)
-	asJSON := fs.Bool("json", false, "JSON")
-	reportPath := fs.String("report", "", "show: escribir el informe en .csv, .xlsx o .json / write the report to a file")
-	sub, err := subcommand(fs, args)
+	var db, reportPath *string
+	asJSON := new(bool)
+	sub, fs, err := e.subflags("batches", batchesUsage, []string{"list", "show", "rollback", "purge"}, func(sub string, fs *pflag.FlagSet) {
+		db = dbFlag(fs)
+		switch sub {
+		case "list":
+			asJSON = fs.Bool("json", false, "JSON")
+		case "show":
+			asJSON = fs.Bool("json", false, "JSON")
+			reportPath = fs.String("report", "", "escribir el informe en .csv, .xlsx o .json / write the report to a file")
+		}
+	}, args)
 	if err != nil {
 		return err
 	}
@@ -99,5 +108,5 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "lote %d revertido / batch %d rolled back\n", id, id)
 		return nil
 	}
-	return usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand", sub)}
+	return nil
 }

@@ -40,6 +40,16 @@ func TestFlagsAnywhere(t *testing.T) {
 			t.Errorf("tipdash %s: exit %d, want 0 and the usage\n%s", strings.Join(args, " "), r.code, r.stderr)
 		}
 	}
+	// Each subcommand has its own flags.
+	if r := tipdash(t, "batches", "list", "--report", "x.csv", "--db", other); r.code != 2 || !strings.Contains(r.stderr, "report") {
+		t.Errorf("batches list --report: exit %d, want 2 (not a flag of list)\n%s", r.code, r.stderr)
+	}
+	if r := tipdash(t, "batches", "rollback", "-h"); !strings.Contains(r.stderr, "--db") || strings.Contains(r.stderr[strings.Index(r.stderr, "\n\n"):], "--json") {
+		t.Errorf("batches rollback -h lists flags it does not have:\n%s", r.stderr)
+	}
+	if r := tipdash(t, "batches", "--db", other, "borrar", "1"); r.code != 2 || !strings.Contains(r.stderr, "borrar") {
+		t.Errorf("batches borrar: exit %d, want 2 naming the subcommand\n%s", r.code, r.stderr)
+	}
 	// After "--" a name that looks like a flag is a file.
 	r := tipdash(t, "ingest", "--db", other, "--", "--no-progress")
 	if r.code != 1 || !strings.Contains(r.stderr, "--no-progress") {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -169,6 +170,36 @@ func subcommand(fs *pflag.FlagSet, args []string) (string, error) {
 		return "", usageError{"falta el subcomando / no subcommand"}
 	}
 	return fs.Arg(0), nil
+}
+
+// subflags finds the subcommand of a command (its first argument; flags
+// may come before or after it) and parses args with that subcommand's own
+// flags, which define adds to a FlagSet.
+func (e *env) subflags(name, usage string, subs []string, define func(sub string, fs *pflag.FlagSet), args []string) (string, *pflag.FlagSet, error) {
+	all := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	all.SetOutput(io.Discard)
+	all.Usage = func() {}
+	all.ParseErrorsWhitelist.UnknownFlags = true
+	for _, s := range subs {
+		one := pflag.NewFlagSet(s, pflag.ContinueOnError)
+		define(s, one)
+		all.AddFlagSet(one) // a flag several subcommands share is added once
+	}
+	err := all.Parse(args)
+	sub := all.Arg(0)
+	if !slices.Contains(subs, sub) {
+		fmt.Fprintf(e.stderr, "uso / usage: tipdash %s\n", usage)
+		switch {
+		case errors.Is(err, pflag.ErrHelp):
+			return "", nil, err
+		case sub == "":
+			return "", nil, usageError{"falta el subcomando / no subcommand"}
+		}
+		return "", nil, usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand %q", sub, sub)}
+	}
+	fs := e.flags(name+" "+sub, usage)
+	define(sub, fs)
+	return sub, fs, parse(fs, args)
 }
 
 // numberArg reads the single argument after the subcommand of "batches
