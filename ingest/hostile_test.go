@@ -344,13 +344,18 @@ func TestCSVUnclosedQuote(t *testing.T) {
 	if sink.batches != 0 {
 		t.Error("a batch was stored")
 	}
-	// A quoted cell over a few lines, commas inside, is fine.
-	ok := "ID persona,Rol,Fecha,Sexo,Notas\nP-1,víctima,15/03/2024,F,\"primera línea, con coma\nsegunda\"\nP-2,víctima,15/03/2024,F,\n"
+	// Quotes as spreadsheets write them are fine: a cell over a few lines
+	// with commas inside, doubled quotes, a quote inside a cell, CRLF.
+	ok := "ID persona,Rol,Fecha,Sexo,Notas\r\n" +
+		"P-1,víctima,15/03/2024,F,\"primera línea, con coma\nsegunda, otra, más, comas, aquí\nfin\"\r\n" +
+		"P-2,\"víctima\",15/03/2024,F,\"dijo \"\"no\"\"\"\r\n" +
+		"P-3,víctima,15/03/2024,F,5\" de alto\r\n" +
+		"\"P-4\",víctima,15/03/2024,F,\"\"\r\n"
 	rep, err := File(context.Background(), newMemSink(), writeFile(t, "multilinea.csv", []byte(ok)), opts(t, "eri"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAccounted(t, rep, 2, 0)
+	checkAccounted(t, rep, 4, 0)
 }
 
 func TestCSVMixedDelimiters(t *testing.T) {

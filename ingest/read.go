@@ -104,7 +104,7 @@ func NewCSV(r io.Reader) (Source, error) {
 		first, _ = br.Peek(4096)
 	}
 	comma, width, mixed := detectDelimiter(first)
-	cr := csv.NewReader(&quoteGuard{r: in, comma: byte(comma), width: width, line: 1})
+	cr := csv.NewReader(bufio.NewReaderSize(&quoteGuard{r: in, comma: byte(comma), width: width, line: 1}, 64<<10))
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
@@ -159,19 +159,23 @@ scan:
 	return best, most[best], mixed
 }
 
-// Limits of a line of delimited text and of a quoted cell in it.
+// Limits of a line of delimited text and of a quoted cell in it: a quoted
+// cell spanning more lines, more bytes than Excel's longest cell, or
+// several lines that look like rows is a quote left open.
 const (
 	maxLineBytes   = 1 << 20
 	maxQuotedLines = 100
+	maxQuotedBytes = 4 * 32767
+	maxQuotedRows  = 3
 )
 
 // quoteGuard watches delimited text as the CSV reader reads it, with the
 // reader's own rules for quotes (a quote opens a cell only at its start;
 // inside, "" is a quote and a quote before a delimiter or a line end closes
 // it). A quote left open swallows the rows after it into one cell: the
-// guard stops at the first sign of it (a cell spanning many lines, or a
-// line inside the quote with as many delimiters as a row) and names the row
-// where the quote opened. It also bounds the length of a line.
+// guard stops at the first sign of it (a cell spanning many lines or far
+// more bytes than a cell holds, or lines inside the quote with as many
+// delimiters as a row) and names the row where the quote opened. It also bounds the length of a line.
 type quoteGuard struct {
 	r     io.Reader
 	comma byte
@@ -180,15 +184,15 @@ type quoteGuard struct {
 
 	line      int  // current line, from 1
 	lineBytes int  // bytes of the current line so far
-	atStart   bool // at the start of a cell
-	started   bool
+	col       int  // delimiters seen on the current line, outside quotes, before this buffer's part of it
+	last      byte // the byte before the unread ones (0 at the start)
 	inQuote   bool
 	afterQ    bool // inside a quote, just after a quote
 	qLine     int  // where the open quote started
-	qCol      int  // its column
-	col       int  // column of the current cell, from 1
+	qCol      int  // its column, from 1
 	qDelims   int  // delimiters on the current line inside the quote
-	special   [256]bool
+	qRows     int  // lines inside the quote that look like rows
+	qBytes    int  // bytes inside the quote
 }
 
 func (g *quoteGuard) Read(p []byte) (int, error) {
@@ -196,87 +200,108 @@ func (g *quoteGuard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
-	if !g.started {
-		g.started, g.atStart, g.col = true, true, 1
-		g.special['"'], g.special[g.comma], g.special['\n'], g.special['\r'] = true, true, true, true
-	}
-	for i := 0; i < n; {
-		// Most bytes are plain text: skip them in a tight loop.
-		j := i
-		for j < n && !g.special[p[j]] {
-			j++
-		}
-		if j > i {
-			g.lineBytes += j - i
-			g.atStart, g.afterQ = false, false
-		}
-		if g.lineBytes > maxLineBytes {
-			g.err = g.longLine()
-		} else if j < n {
-			g.err = g.step(p[j])
-			j++
-		}
-		if g.err != nil {
-			return j, g.err
-		}
-		i = j
+	if g.err = g.scan(p[:n]); g.err != nil {
+		return 0, g.err
 	}
 	return n, err
+}
+
+// scan follows b. Outside quotes it only looks for quotes and line ends
+// (with the fast byte searches); inside a quote it reads byte by byte.
+func (g *quoteGuard) scan(b []byte) error {
+	for len(b) > 0 {
+		if g.inQuote {
+			n, err := g.quoted(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			continue
+		}
+		nl := bytes.IndexByte(b, '\n')
+		seg := b
+		if nl >= 0 {
+			seg = b[:nl]
+		}
+		q := bytes.IndexByte(seg, '"')
+		if q < 0 {
+			if g.lineBytes += len(seg); g.lineBytes > maxLineBytes {
+				return g.longLine()
+			}
+			if nl < 0 {
+				g.col += bytes.Count(seg, []byte{g.comma})
+				if len(seg) > 0 {
+					g.last = seg[len(seg)-1]
+				}
+				return nil
+			}
+			g.line++
+			g.lineBytes, g.col, g.last = 0, 0, '\n'
+			b = b[nl+1:]
+			continue
+		}
+		prev := g.last
+		if q > 0 {
+			prev = seg[q-1]
+		}
+		g.col += bytes.Count(seg[:q], []byte{g.comma})
+		if g.lineBytes += q + 1; g.lineBytes > maxLineBytes {
+			return g.longLine()
+		}
+		if prev == 0 || prev == '\n' || prev == g.comma {
+			g.inQuote, g.afterQ, g.qLine, g.qCol, g.qDelims, g.qRows, g.qBytes = true, false, g.line, g.col+1, 0, 0, 0
+		}
+		g.last = '"'
+		b = b[q+1:]
+	}
+	return nil
+}
+
+// quoted reads inside a quote up to its end; the byte after the closing
+// quote is left to scan.
+func (g *quoteGuard) quoted(b []byte) (int, error) {
+	for i, c := range b {
+		if g.lineBytes++; g.lineBytes > maxLineBytes {
+			return i, g.longLine()
+		}
+		switch {
+		case g.afterQ && c == '"': // "" inside a quote
+			g.afterQ = false
+		case g.afterQ && (c == g.comma || c == '\n' || c == '\r'):
+			g.inQuote, g.afterQ = false, false
+			g.lineBytes--
+			return i, nil
+		case c == '"':
+			g.afterQ = true
+		default:
+			g.afterQ = false
+			switch c {
+			case '\n':
+				// Lines inside the quote that hold a whole row's delimiters
+				// are rows swallowed by it.
+				if g.line > g.qLine && g.width >= 2 && g.qDelims >= g.width {
+					g.qRows++
+				}
+				g.line++
+				g.lineBytes, g.qDelims = 0, 0
+				if g.line-g.qLine > maxQuotedLines || g.qRows >= maxQuotedRows {
+					return i, g.unclosed()
+				}
+			case g.comma:
+				g.qDelims++
+			}
+		}
+		if g.qBytes++; g.qBytes > maxQuotedBytes {
+			return i, g.unclosed()
+		}
+		g.last = c
+	}
+	return len(b), nil
 }
 
 func (g *quoteGuard) longLine() error {
 	return schemas.Invalid("limit_line", "la línea %d tiene más de %d MB (límite de tipdash); no se guardó nada",
 		"line %d is longer than %d MB (tipdash's limit); nothing was stored", g.line, maxLineBytes>>20)
-}
-
-// step reads one quote, delimiter or line end.
-func (g *quoteGuard) step(c byte) error {
-	if g.lineBytes++; g.lineBytes > maxLineBytes {
-		return g.longLine()
-	}
-	if g.inQuote {
-		switch {
-		case g.afterQ && c == '"': // "" inside a quote
-			g.afterQ = false
-			return nil
-		case g.afterQ && (c == g.comma || c == '\n' || c == '\r'):
-			g.inQuote, g.afterQ = false, false // the quote closed: read c as outside
-		case c == '"':
-			g.afterQ = true
-			return nil
-		default:
-			g.afterQ = false
-			switch c {
-			case '\n':
-				g.line++
-				g.lineBytes, g.qDelims = 0, 0
-				if g.line-g.qLine > maxQuotedLines {
-					return g.unclosed()
-				}
-			case g.comma:
-				// A line inside the quote that holds a whole row's delimiters
-				// is a row swallowed by it.
-				if g.qDelims++; g.line > g.qLine && g.width >= 2 && g.qDelims >= g.width {
-					return g.unclosed()
-				}
-			}
-			return nil
-		}
-	}
-	switch c {
-	case '"':
-		if g.atStart {
-			g.inQuote, g.qLine, g.qCol, g.qDelims = true, g.line, g.col, 0
-		}
-		g.atStart = false
-	case g.comma:
-		g.atStart = true
-		g.col++
-	case '\n':
-		g.line++
-		g.lineBytes, g.atStart, g.col = 0, true, 1
-	}
-	return nil
 }
 
 func (g *quoteGuard) unclosed() error {

@@ -57,7 +57,7 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 	}
 	fail := func(err error) (*Batch, error) {
 		b.Abort()
-		return nil, fmt.Errorf("begin batch: %w", err)
+		return nil, fmt.Errorf("begin batch: %w", spaceError(b.path, err))
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM batches`).Scan(&b.id); err != nil {
 		return fail(err)
