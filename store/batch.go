@@ -35,13 +35,14 @@ func (db *DB) BatchByHash(ctx context.Context, hash string) (int64, bool, error)
 // connection: the appenders run on the connection that ran BEGIN, so that
 // their flushes belong to the transaction and a killed process leaves nothing.
 type Batch struct {
-	path       string // of the database
-	conn       *sql.Conn
-	id         int64
-	records    *duckdb.Appender
-	quarantine *duckdb.Appender
-	row        []driver.Value
-	done       bool
+	path        string // of the database
+	freeAtStart uint64 // bytes free on its disk when the batch began
+	conn        *sql.Conn
+	id          int64
+	records     *duckdb.Appender
+	quarantine  *duckdb.Appender
+	row         []driver.Value
+	done        bool
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
@@ -51,13 +52,14 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
 	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30)}
+	b.freeAtStart, _ = freeSpace(filepath.Dir(db.path))
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
 	fail := func(err error) (*Batch, error) {
 		b.Abort()
-		return nil, fmt.Errorf("begin batch: %w", spaceError(b.path, err))
+		return nil, fmt.Errorf("begin batch: %w", b.spaceError(err))
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM batches`).Scan(&b.id); err != nil {
 		return fail(err)
@@ -78,23 +80,38 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 	return b, nil
 }
 
+// freeSpace returns the bytes free for this user on the disk of dir
+// (a variable so that a test can play a full disk).
+var freeSpace = func(dir string) (uint64, bool) {
+	var fs syscall.Statfs_t
+	if syscall.Statfs(dir, &fs) != nil {
+		return 0, false
+	}
+	return fs.Bavail * uint64(fs.Bsize), true
+}
+
+// lowSpace is free space under which a failed write is taken for a full disk.
+const lowSpace = 64 << 20
+
 // spaceError says so in both languages when DuckDB ran out of disk (or
-// memory) while writing a batch; nothing of the batch was kept.
-func spaceError(path string, err error) error {
+// memory) while writing a batch; nothing of the batch was kept. DuckDB
+// names an out-of-memory or IO error by its type, but an appender's error
+// comes untyped: then a disk that has little room left, or far less than
+// when the batch began (DuckDB lets its temporary files take 90% of it),
+// tells.
+func (b *Batch) spaceError(err error) error {
+	dir := filepath.Dir(b.path)
+	free, known := freeSpace(dir)
 	var de *duckdb.Error
-	if !errors.As(err, &de) || (de.Type != duckdb.ErrorTypeOutOfMemory && de.Type != duckdb.ErrorTypeIO) {
+	typed := errors.As(err, &de) && (de.Type == duckdb.ErrorTypeOutOfMemory || de.Type == duckdb.ErrorTypeIO)
+	full := known && (free < lowSpace || free < b.freeAtStart/5)
+	if !typed && !full {
 		return err
 	}
-	dir := filepath.Dir(path)
-	free := "?"
-	var fs syscall.Statfs_t
-	if syscall.Statfs(dir, &fs) == nil {
-		free = fmt.Sprint(fs.Bavail * uint64(fs.Bsize) >> 20)
-	}
 	return schemas.Refused("disk_full",
-		"la base de datos no pudo escribir el lote: falta espacio en disco (quedan %[1]s MB libres en %[2]s) o memoria; libere espacio y cargue de nuevo: no se guardó nada",
-		"the database could not write the batch: disk space (%[1]s MB free in %[2]s) or memory ran out; free some space and load again: nothing was stored",
-		free, dir)
+		"la base de datos no pudo escribir el lote: falta espacio en disco (quedan %[1]d MB libres en %[2]s) o memoria; libere espacio y cargue de nuevo: no se guardó nada",
+		"the database could not write the batch: disk space (%[1]d MB free in %[2]s) or memory ran out; free some space and load again: nothing was stored",
+		free>>20, dir)
 }
 
 func recordID(batch int64, row int) int64 { return batch<<32 | int64(row) }
@@ -113,7 +130,7 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 		c0, c1, c2, c3, c4 := pack(r)
 		v := append(b.row[:0], recordID(b.id, r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true, c0, c1, c2, c3, c4)
 		if err := b.records.AppendRow(v...); err != nil {
-			return fmt.Errorf("append row %d: %w", r.Row, spaceError(b.path, err))
+			return fmt.Errorf("append row %d: %w", r.Row, b.spaceError(err))
 		}
 	}
 	return nil
@@ -124,7 +141,7 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 // The rows come back with their values (as codes) for the quarantine.
 func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 	if err := b.closeAppenders(); err != nil {
-		return nil, fmt.Errorf("duplicates: %w", spaceError(b.path, err))
+		return nil, fmt.Errorf("duplicates: %w", b.spaceError(err))
 	}
 	if _, err := b.conn.ExecContext(ctx, `CREATE TEMP TABLE dup_rows AS
 		WITH mine AS (SELECT id, person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL),
@@ -202,7 +219,7 @@ func formatDate(y, m, d int) string {
 func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, int, error) {
 	fail := func(err error) (int64, int, error) {
 		b.Abort()
-		return 0, 0, fmt.Errorf("commit batch %d: %w", b.id, spaceError(b.path, err))
+		return 0, 0, fmt.Errorf("commit batch %d: %w", b.id, b.spaceError(err))
 	}
 	if err := b.closeAppenders(); err != nil {
 		return fail(err)
@@ -268,7 +285,7 @@ func (b *Batch) Quarantine(ctx context.Context, rows []schemas.Rejected) error {
 			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
 		}
 		if err := b.quarantine.AppendRow(b.id, int32(q.Row), string(reasons), string(cells)); err != nil {
-			return fmt.Errorf("quarantine row %d: %w", q.Row, spaceError(b.path, err))
+			return fmt.Errorf("quarantine row %d: %w", q.Row, b.spaceError(err))
 		}
 	}
 	return nil
