@@ -164,7 +164,8 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	}
 	p.finish()
 	if rep.Rows != rep.Accepted+rep.Rejected {
-		return nil, fmt.Errorf("ingest %s: %d rows read but %d accepted and %d rejected: nothing was stored", meta.File, rep.Rows, rep.Accepted, rep.Rejected)
+		return nil, schemas.Refused("rows_unaccounted", "%[1]s: %[2]d filas leídas, pero %[3]d aceptadas y %[4]d rechazadas: no se guardó nada (es un error de tipdash: repórtelo)",
+			"%[1]s: %[2]d rows read, but %[3]d accepted and %[4]d rejected: nothing was stored (a tipdash bug: report it)", meta.File, rep.Rows, rep.Accepted, rep.Rejected)
 	}
 	if dup, err := duplicate(); err != nil {
 		return nil, err
