@@ -276,7 +276,11 @@ func TestXLSXDamagedRefused(t *testing.T) {
 			bad[at+i] ^= 0x5a
 		}
 		sink := newMemSink()
-		rep, err := File(context.Background(), sink, writeFile(t, "flipped.xlsx", bad), opts(t, "eri"))
+		path := writeFile(t, "flipped.xlsx", bad)
+		if err := Verify(path, opts(t, "eri")); err != nil {
+			wantCode(t, err, "damaged_xlsx") // the checksum, found before any row is read
+		}
+		rep, err := File(context.Background(), sink, path, opts(t, "eri"))
 		if err != nil {
 			wantCode(t, err, "damaged_xlsx")
 			if sink.batches != 0 {
@@ -291,6 +295,9 @@ func TestXLSXDamagedRefused(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Error("no damaged workbook was refused")
+	}
+	if err := Verify(writeFile(t, "good.xlsx", good), opts(t, "eri")); err != nil {
+		t.Errorf("verify a good workbook: %v", err)
 	}
 	// Broken XML in the middle of a row.
 	path := book(t, "brokenxml.xlsx", text(`<sst/>`), eriRows(10, func(w io.Writer, i int) bool {
@@ -336,7 +343,9 @@ func TestCSVUnclosedQuote(t *testing.T) {
 		fmt.Fprintf(&b, "P-%d,víctima,15/03/2024,F,%s\n", i, notes)
 	}
 	sink := newMemSink()
-	_, err := File(context.Background(), sink, writeFile(t, "comillas.csv", []byte(b.String())), opts(t, "eri"))
+	path := writeFile(t, "comillas.csv", []byte(b.String()))
+	wantCode(t, Verify(path, opts(t, "eri")), "unclosed_quote")
+	_, err := File(context.Background(), sink, path, opts(t, "eri"))
 	wantCode(t, err, "unclosed_quote")
 	if err == nil || !strings.Contains(err.Error(), "fila 41") || !strings.Contains(err.Error(), "row 41, column 5") || strings.Contains(err.Error(), "María") {
 		t.Errorf("got %v", err)
@@ -351,7 +360,11 @@ func TestCSVUnclosedQuote(t *testing.T) {
 		"P-2,\"víctima\",15/03/2024,F,\"dijo \"\"no\"\"\"\r\n" +
 		"P-3,víctima,15/03/2024,F,5\" de alto\r\n" +
 		"\"P-4\",víctima,15/03/2024,F,\"\"\r\n"
-	rep, err := File(context.Background(), newMemSink(), writeFile(t, "multilinea.csv", []byte(ok)), opts(t, "eri"))
+	path = writeFile(t, "multilinea.csv", []byte(ok))
+	if err := Verify(path, opts(t, "eri")); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	rep, err := File(context.Background(), newMemSink(), path, opts(t, "eri"))
 	if err != nil {
 		t.Fatal(err)
 	}

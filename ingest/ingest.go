@@ -207,6 +207,33 @@ func Check(path string, opt Options) error {
 	return nil
 }
 
+// Verify reads a whole file for what would refuse it once rows are
+// stored: in delimited text, an unclosed quote or a line over the limit;
+// in a workbook, a damaged sheet (its zip checksum). A multi-file ingest
+// verifies every file before it writes the first one.
+func Verify(path string, opt Options) error {
+	f, st, format, err := open(path, opt.Format)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	switch format {
+	case FormatCSV:
+		g, _ := guarded(f)
+		_, err = io.Copy(io.Discard, g)
+	case FormatXLSX:
+		var src Source
+		if src, err = NewXLSX(f, st.Size(), opt.Sheet); err == nil {
+			err = src.(*xlsxSource).verify()
+			src.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
 // open opens a regular file and names its format. Devices, pipes and
 // directories are refused before they are opened (a FIFO would block).
 func open(path, format string) (*os.File, os.FileInfo, string, error) {

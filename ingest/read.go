@@ -89,6 +89,17 @@ type csvSource struct {
 
 // NewCSV returns a Source over delimited text.
 func NewCSV(r io.Reader) (Source, error) {
+	g, mixed := guarded(r)
+	cr := csv.NewReader(bufio.NewReaderSize(g, 64<<10))
+	cr.Comma = rune(g.comma)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	return &csvSource{r: cr, mixed: mixed}, nil
+}
+
+// guarded decodes delimited text (UTF-16 with a BOM to UTF-8, a UTF-8 BOM
+// dropped), detects its delimiter, and returns it behind a quoteGuard.
+func guarded(r io.Reader) (*quoteGuard, rune) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(2)
 	var in io.Reader = br
@@ -104,11 +115,7 @@ func NewCSV(r io.Reader) (Source, error) {
 		first, _ = br.Peek(4096)
 	}
 	comma, width, mixed := detectDelimiter(first)
-	cr := csv.NewReader(bufio.NewReaderSize(&quoteGuard{r: in, comma: byte(comma), width: width, line: 1}, 64<<10))
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	return &csvSource{r: cr, mixed: mixed}, nil
+	return &quoteGuard{r: in, comma: byte(comma), width: width, line: 1}, mixed
 }
 
 // detectDelimiter counts commas, semicolons and tabs outside quotes on each

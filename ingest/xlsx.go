@@ -125,6 +125,11 @@ func badXLSX(err error) error {
 // damaged is a workbook whose sheet cannot be read to its end: nothing of it
 // is stored, since the rows after the damage would be lost.
 func damaged(sheet string, row int, err error) error {
+	if row == 0 {
+		return schemas.Invalid("damaged_xlsx",
+			"el libro está dañado: la hoja %q no se puede leer (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
+			"the workbook is damaged: sheet %q cannot be read (%v); nothing was stored. Open it and save it again with Excel", sheet, err)
+	}
 	return schemas.Invalid("damaged_xlsx",
 		"el libro está dañado: la hoja %q no se puede leer después de la fila %d (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
 		"the workbook is damaged: sheet %q cannot be read after row %d (%v); nothing was stored. Open it and save it again with Excel",
@@ -385,10 +390,19 @@ func (s *xlsxSource) Next() (int, []string, error) {
 // finish reads the sheet's part to its end, so that the zip checksum is
 // checked: a part damaged after the last row read is still refused.
 func (s *xlsxSource) finish() error {
+	if err := s.verify(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// verify reads the rest of the sheet's part without reading its rows: a
+// damaged part fails its checksum.
+func (s *xlsxSource) verify() error {
 	if _, err := io.Copy(io.Discard, s.sc.r); err != nil {
 		return damaged(s.name, s.row, err)
 	}
-	return io.EOF
+	return nil
 }
 
 const maxColumns = 16384 // Excel's limit (XFD)

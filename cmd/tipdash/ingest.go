@@ -98,9 +98,15 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if _, err := schemas.ParseInstitution(*entity); err != nil {
 		return err
 	}
-	// Every file, and the report's path, before anything is written.
+	// Every file, and the report's path, before anything is written. With
+	// several files each is read through first, so that one refused late
+	// does not leave the others stored.
+	check := ingest.Check
+	if fs.NArg() > 1 {
+		check = ingest.Verify
+	}
 	for _, path := range fs.Args() {
-		if err := ingest.Check(path, ingest.Options{Profile: profile, Sheet: *sheet}); err != nil {
+		if err := check(path, ingest.Options{Profile: profile, Sheet: *sheet}); err != nil {
 			return fileFailed(path, err)
 		}
 	}

@@ -88,6 +88,8 @@ func TestNothingStoredOnRefusal(t *testing.T) {
 	if strings.Contains(r.stderr, "María") {
 		t.Errorf("the message prints the swallowed text:\n%s", r.stderr)
 	}
+	// Several files: each is read through before the first is stored.
+	wantRefused(t, tipdash(t, "ingest", good, quote), "comillas.csv", "fila 2")
 	if n := batchCount(t); n != 1 {
 		t.Errorf("%d batches after refusals, want 1", n)
 	}
