@@ -29,20 +29,40 @@ var inferable = func() []int {
 	return out
 }()
 
-// sample reads data rows after the header, up to inferRows, for infer.
-func sample(src Source, rows []rawRow, pl *plan) ([]rawRow, error) {
+// sample reads data rows after the header, up to inferRows, for infer. In
+// JSON Lines a row may bring new keys: the rows after it take the new plan.
+func (p *pipeline) sample(src Source, rows []rawRow, pl *plan) ([]rawRow, error) {
 	for len(rows) < inferRows {
 		row, cells, err := src.Next()
 		if err == io.EOF {
 			break
 		}
 		var re *RowError
-		if err != nil && !errors.As(err, &re) {
+		var hc *HeaderChange
+		switch {
+		case errors.As(err, &hc):
+			pl, err = p.ix.plan(hc.Header), nil
+		case err != nil && !errors.As(err, &re):
 			return nil, err
 		}
 		rows = append(rows, rawRow{row: row, cells: cells, err: err, plan: pl})
 	}
 	return rows, nil
+}
+
+// inferred is a column read as a field by its values.
+type inferred struct{ col, fi int }
+
+// applyInferred reads the inferred columns in a later plan of the same
+// file (JSON Lines keys only grow, so columns keep their place).
+func (p *pipeline) applyInferred(pl *plan) {
+	for _, in := range p.inferred {
+		if in.col < len(pl.columns) && pl.fields[in.fi] < 0 && pl.columns[in.col].Action == schemas.ColumnIgnored {
+			pl.fields[in.fi] = in.col
+			pl.columns[in.col].Action, pl.columns[in.col].Field = schemas.ColumnMapped, schemas.Fields()[in.fi]
+			pl.matched++
+		}
+	}
 }
 
 // infer looks at the columns the profile does not know. When nearly all of
@@ -87,12 +107,10 @@ func (p *pipeline) infer(m *mapper, pl *plan, rows []rawRow) {
 		slices.SortFunc(shares, func(a, b share) int {
 			return cmp.Or(cmp.Compare(b.share, a.share), cmp.Compare(a.fi, b.fi))
 		})
-		if len(shares) > 0 && shares[0].share >= inferShare && (len(shares) == 1 || shares[1].share < inferShare) && pl.fields[shares[0].fi] < 0 {
+		if len(shares) > 0 && shares[0].share >= inferShare && (len(shares) == 1 || shares[1].share < inferShare) && pl.fields[shares[0].fi] < 0 && !p.inferredField(shares[0].fi) {
 			s := shares[0]
 			field := schemas.Fields()[s.fi]
-			pl.fields[s.fi] = col
-			cr.Action, cr.Field = schemas.ColumnMapped, field
-			pl.matched++
+			p.inferred = append(p.inferred, inferred{col, s.fi})
 			pct := int(s.share * 100)
 			p.rep.RowWarnings = append(p.rep.RowWarnings, schemas.Issue{Row: p.rep.HeaderRow, Column: cr.Header, Code: "column_inferred", Msg: schemas.Message{
 				ES: fmt.Sprintf("columna «%s» leída como %s: el %d %% de sus valores son códigos de %s; revise que sea correcto (o indique otra con --map \"%s=campo\")", cr.Header, field, pct, field, cr.Header),
@@ -112,6 +130,10 @@ func (p *pipeline) infer(m *mapper, pl *plan, rows []rawRow) {
 				EN: fmt.Sprintf("column %q not read; by its values it could be: %s. To read it: --map \"%s=field\"", cr.Header, list, cr.Header)}})
 		}
 	}
+}
+
+func (p *pipeline) inferredField(fi int) bool {
+	return slices.ContainsFunc(p.inferred, func(in inferred) bool { return in.fi == fi })
 }
 
 // isCode reports a value that is a code of field fi (not a missing token).

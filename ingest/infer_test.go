@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -44,5 +45,33 @@ func TestUnknownColumnInferred(t *testing.T) {
 	}
 	if rep.Warnings[0].Column != "Situación" || rep.Warnings[0].Count != 1 {
 		t.Errorf("the value it did not know is listed: %+v", rep.Warnings)
+	}
+}
+
+// In JSON Lines the inferred column stays read when later objects bring
+// new keys, in the sampled rows and after them.
+func TestUnknownKeyInferredJSONL(t *testing.T) {
+	var b strings.Builder
+	for i := range 1200 {
+		extra := ""
+		if i == 3 || i == 800 {
+			extra = fmt.Sprintf(`,"nuevo%d":"x"`, i)
+		}
+		fmt.Fprintf(&b, `{"ID persona":"P-%d","Rol":"víctima","Fecha":"2024-01-15","Situación":"acreditada"%s}`+"\n", i, extra)
+	}
+	sink := newMemSink()
+	rep, err := File(context.Background(), sink, writeFile(t, "situacion.jsonl", []byte(b.String())), opts(t, "eri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounted(t, rep, 1200, 0)
+	accredited := 0
+	for _, r := range sink.records {
+		if r.Status.String() == "accredited" {
+			accredited++
+		}
+	}
+	if accredited != 1200 || len(rep.RowWarnings) != 1 || rep.RowWarnings[0].Code != "column_inferred" {
+		t.Errorf("%d of 1200 read as accredited; warnings %+v", accredited, rep.RowWarnings)
 	}
 }

@@ -36,7 +36,8 @@ type pipeline struct {
 	profile   *schemas.Profile
 	rep       *schemas.BatchReport
 	newMapper func() (*mapper, error)
-	plan      *plan // the last header plan
+	plan      *plan      // the last header plan
+	inferred  []inferred // set before the rows are read, then only read
 
 	warnIdx    map[warnKey]int // -> index in rep.Warnings
 	warnedRows map[int]bool
@@ -150,7 +151,7 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 func (p *pipeline) header(src Source) ([]rawRow, error) {
 	var buf []rawRow
 	var best *plan
-	bestAt, wide, jsonl := -1, 0, false
+	bestAt, wide := -1, 0
 	var unreadable *RowError
 	for len(buf) < headerScan {
 		row, cells, err := src.Next()
@@ -168,7 +169,7 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		}
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
-			best, bestAt, jsonl = p.ix.plan(hc.Header), len(buf)-2, true
+			best, bestAt = p.ix.plan(hc.Header), len(buf)-2
 			break
 		}
 		if err == nil {
@@ -209,9 +210,9 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 	for i := range rest {
 		rest[i].plan = best
 	}
-	if slices.ContainsFunc(best.columns, func(c schemas.ColumnReport) bool { return c.Action == schemas.ColumnIgnored }) && !jsonl {
+	if slices.ContainsFunc(best.columns, func(c schemas.ColumnReport) bool { return c.Action == schemas.ColumnIgnored }) {
 		var err error
-		if rest, err = sample(src, rest, best); err != nil {
+		if rest, err = p.sample(src, rest, best); err != nil {
 			return nil, err
 		}
 		m, err := p.newMapper()
@@ -219,6 +220,12 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 			return nil, err
 		}
 		p.infer(m, best, rest)
+		p.applyInferred(best)
+		for _, r := range rest {
+			if r.plan != best {
+				p.applyInferred(r.plan)
+			}
+		}
 	}
 	return rest, nil
 }
@@ -248,6 +255,9 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		return nil
 	}
 	cur, rows := p.plan, len(first)
+	if len(first) > 0 {
+		cur = first[len(first)-1].plan // JSON Lines keys may have grown in the sampled rows
+	}
 	for _, r := range first {
 		var hc *HeaderChange
 		if errors.As(r.err, &hc) {
@@ -265,6 +275,7 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		switch {
 		case errors.As(err, &hc):
 			cur = p.ix.plan(hc.Header) // merge takes it up with the block: p.plan is not this goroutine's
+			p.applyInferred(cur)
 			err = nil
 		case err != nil && !errors.As(err, &re):
 			return err
