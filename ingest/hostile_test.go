@@ -584,3 +584,19 @@ func colName(i int) string {
 	}
 	return s
 }
+
+// A row number past Excel's last row refuses the workbook.
+func TestXLSXRowLimit(t *testing.T) {
+	path := book(t, "filas.xlsx", text(`<sst/>`), eriRows(3, func(w io.Writer, i int) bool {
+		if i == 3 {
+			io.WriteString(w, `</row><row r="2000000"><c r="A2000000"><v>1</v></c>`)
+		}
+		return false
+	}))
+	sink := newMemSink()
+	_, err := File(context.Background(), sink, path, opts(t, "eri"))
+	wantCode(t, err, "limit_rows")
+	if sink.batches != 0 {
+		t.Error("a batch was stored")
+	}
+}
