@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -483,10 +484,9 @@ func (db *DB) SetSecretFingerprint(ctx context.Context, fp string, now time.Time
 	return nil
 }
 
-// Purge deletes for good the quarantine and the report of a rolled-back
-// batch (they may hold what its file held); the batch stays listed, with
-// its counts. The database file is checkpointed, so that the deleted rows
-// leave it.
+// Purge deletes the quarantine and the report of a rolled-back batch (they
+// may hold what its file held); the batch stays listed, with its counts.
+// Compact then removes what the deleted rows left in the file.
 func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -514,4 +514,53 @@ func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 		return fmt.Errorf("purge batch %d: %w", id, err)
 	}
 	return nil
+}
+
+// Compact rewrites the database file at path into a new file and puts it in
+// its place, so that rows deleted (a purged batch) leave nothing behind in
+// the file's free blocks. No other process may have it open.
+func Compact(ctx context.Context, path string) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("compact %s: %w", path, err)
+		}
+	}()
+	if pid, locked := lockHolder(path); locked {
+		return &LockedError{Path: path, PID: pid}
+	}
+	tmp := path + ".compact"
+	os.Remove(tmp)
+	defer os.Remove(tmp)
+	conn, err := duckdb.NewConnector(path+"?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	var name string
+	err = c.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name)
+	// A path cannot be a parameter of ATTACH: it is quoted; the name is DuckDB's own.
+	for _, q := range []string{
+		`CHECKPOINT`,
+		`ATTACH '` + strings.ReplaceAll(tmp, "'", "''") + `' AS compact_target`,
+		`COPY FROM DATABASE "` + strings.ReplaceAll(name, `"`, `""`) + `" TO compact_target`,
+		`DETACH compact_target`,
+	} {
+		if err != nil {
+			break
+		}
+		_, err = c.ExecContext(ctx, q)
+	}
+	c.Close()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

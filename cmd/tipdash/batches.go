@@ -99,6 +99,10 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			if err := st.Purge(ctx, id, time.Now()); err != nil {
 				return err
 			}
+			st.Close()
+			if err := store.Compact(ctx, *db); err != nil {
+				return err
+			}
 			fmt.Fprintf(e.stdout, "lote %d: cuarentena e informe borrados / batch %d: quarantine and report deleted\n", id, id)
 			return nil
 		}

@@ -148,6 +148,10 @@ func TestStoredReportAndQuarantineHoldNothingPersonal(t *testing.T) {
 	if s := stored(); s != "" {
 		t.Errorf("after purge the database keeps: %s", s)
 	}
+	data, _ := os.ReadFile(os.Getenv("TIPDASH_DB"))
+	if strings.Contains(string(data), "role_missing") {
+		t.Error("the purged quarantine is still in the database file")
+	}
 }
 
 // A column the profile does not know can be mapped on the command line; a
