@@ -375,6 +375,8 @@ func TestCSVMixedDelimiters(t *testing.T) {
 	data := "ID persona;Rol;Fecha;Sexo\nP-1,víctima,15/03/2024,F\nP-2,víctima,15/03/2024,F\nP-3,víctima,15/03/2024,F\n"
 	_, err := File(context.Background(), newMemSink(), writeFile(t, "mezcla.csv", []byte(data)), opts(t, "eri"))
 	wantCode(t, err, "mixed_delimiters")
+	_, err = File(context.Background(), newMemSink(), writeFile(t, "mezcla2.csv", []byte("Rol;Fecha\nvíctima,01/02/2024\n")), opts(t, "eri"))
+	wantCode(t, err, "mixed_delimiters")
 }
 
 // A JSON Lines line over the limit is one rejected row.

@@ -158,7 +158,7 @@ scan:
 	}
 	for _, l := range lines {
 		for d, n := range l {
-			if d != best && n >= 2 && l[best] == 0 {
+			if d != best && n >= 1 && l[best] == 0 {
 				mixed = d
 			}
 		}
