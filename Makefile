@@ -15,9 +15,12 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; exit 1)
 
-# Unit, integration and end-to-end tests, fuzz seed corpora included.
+# Unit, integration and end-to-end tests, fuzz seed corpora included; then
+# the race detector over the packages that run goroutines on shared data
+# (-short leaves out the tests that write large hostile files).
 test: vet
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short ./ingest ./store
 
 # Coverage-guided fuzzing of the parsers and the classifier.
 fuzz:

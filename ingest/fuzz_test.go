@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -32,7 +33,8 @@ func drain(t *testing.T, src Source) {
 func mapAll(t *testing.T, m *mapper, src Source) {
 	t.Helper()
 	defer src.Close()
-	p := &pipeline{ix: newAliasIndex(m.c.Profile()), profile: m.c.Profile(), rep: &schemas.BatchReport{}}
+	p := &pipeline{ix: newAliasIndex(m.c.Profile()), profile: m.c.Profile(), rep: &schemas.BatchReport{},
+		newMapper: func() (*mapper, error) { return m, nil }}
 	first, err := p.header(src)
 	if err != nil {
 		return
@@ -48,6 +50,26 @@ func mapAll(t *testing.T, m *mapper, src Source) {
 	res := p.mapBlock(m, rawBlock{rows: rows})
 	if got := len(res.recs) + len(res.rejected); got != res.rows {
 		t.Fatalf("%d records + %d rejected != %d rows", len(res.recs), len(res.rejected), res.rows)
+	}
+}
+
+// accounted ingests data as a file: every row read is accepted or rejected,
+// and a file that cannot be read stores nothing.
+func accounted(t *testing.T, name string, data []byte) {
+	t.Helper()
+	sink := newMemSink()
+	rep, err := File(context.Background(), sink, writeFile(t, name, data), opts(t, "eri"))
+	if err != nil {
+		if sink.batches != 0 {
+			t.Fatalf("%v, yet a batch was stored", err)
+		}
+		return
+	}
+	if rep.Rows != rep.Accepted+rep.Rejected {
+		t.Fatalf("rows read %d != accepted %d + rejected %d", rep.Rows, rep.Accepted, rep.Rejected)
+	}
+	if got := len(sink.records) + len(sink.quarantined); rep.Status == schemas.BatchStored && got != rep.Rows {
+		t.Fatalf("%d rows read, %d stored or quarantined", rep.Rows, got)
 	}
 }
 
@@ -74,6 +96,7 @@ func FuzzCSV(f *testing.F) {
 		drain(t, src)
 		src, _ = NewCSV(bytes.NewReader(data))
 		mapAll(t, m, src)
+		accounted(t, "f.csv", data)
 	})
 }
 
@@ -89,6 +112,7 @@ func FuzzJSONL(f *testing.F) {
 		drain(t, src)
 		src, _ = NewJSONL(bytes.NewReader(data))
 		mapAll(t, m, src)
+		accounted(t, "f.jsonl", data)
 	})
 }
 
@@ -109,6 +133,7 @@ func FuzzXLSX(f *testing.F) {
 			return
 		}
 		drain(t, src)
+		accounted(t, "f.xlsx", data)
 	})
 }
 

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,23 +76,11 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	if now.IsZero() {
 		now = time.Now()
 	}
-	f, err := os.Open(path)
+	f, st, format, err := open(path, opt.Format)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	head := make([]byte, 8)
-	n, _ := f.ReadAt(head, 0)
-	format := opt.Format
-	if format == "" {
-		if format, err = DetectFormat(path, head[:n]); err != nil {
-			return nil, err
-		}
-	}
 	// The file's hash tells a file already stored. It is computed while the
 	// rows are read (another core, another file handle) and checked before
 	// anything is committed.
@@ -173,6 +163,10 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		}
 	}
 	p.finish()
+	if rep.Rows != rep.Accepted+rep.Rejected {
+		return nil, schemas.Refused("rows_unaccounted", "%[1]s: %[2]d filas leídas, pero %[3]d aceptadas y %[4]d rechazadas: no se guardó nada (es un error de tipdash: repórtelo)",
+			"%[1]s: %[2]d rows read, but %[3]d accepted and %[4]d rejected: nothing was stored (a tipdash bug: report it)", meta.File, rep.Rows, rep.Accepted, rep.Rejected)
+	}
 	if dup, err := duplicate(); err != nil {
 		return nil, err
 	} else if dup {
@@ -185,13 +179,93 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		rep.Status = schemas.BatchRefusedStrict
 	default:
 		rep.Status = schemas.BatchStored
-		id, updated, err := w.Commit(ctx, rep) // rep.Meta.Hash is set now
+		id, updated, err := w.Commit(ctx, storedReport(rep)) // rep.Meta.Hash is set now
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 		}
 		rep.BatchID, rep.Updated = id, updated
 	}
 	return rep, nil
+}
+
+// Check tells whether a file can be ingested, without reading its rows: it
+// exists, is a regular file, its format is known and, for a workbook, its
+// sheet can be opened. Errors name the file.
+func Check(path string, opt Options) error {
+	f, st, format, err := open(path, opt.Format)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if format == FormatXLSX {
+		src, err := NewXLSX(f, st.Size(), opt.Sheet)
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", filepath.Base(path), err)
+		}
+		src.Close()
+	}
+	return nil
+}
+
+// Verify reads a whole file for what would refuse it once rows are
+// stored: in delimited text, an unclosed quote or a line over the limit;
+// in a workbook, a damaged sheet (its zip checksum). A multi-file ingest
+// verifies every file before it writes the first one.
+func Verify(path string, opt Options) error {
+	f, st, format, err := open(path, opt.Format)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	switch format {
+	case FormatCSV:
+		g, _ := guarded(f)
+		_, err = io.Copy(io.Discard, g)
+	case FormatXLSX:
+		var src Source
+		if src, err = NewXLSX(f, st.Size(), opt.Sheet); err == nil {
+			err = src.(*xlsxSource).verify()
+			src.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// open opens a regular file and names its format. Devices, pipes and
+// directories are refused before they are opened (a FIFO would block).
+func open(path, format string) (*os.File, os.FileInfo, string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, "", fileError(path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, "", schemas.Invalid("not_a_file", "%s no es un archivo común (es una carpeta, un dispositivo o una tubería): no se lee",
+			"%s is not a regular file (it is a folder, a device or a pipe): it is not read", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, "", fileError(path, err)
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, "", fileError(path, cmp.Or(err, errors.New("not a regular file")))
+	}
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	if format == "" {
+		if format, err = DetectFormat(path, head[:n]); err != nil {
+			f.Close()
+			return nil, nil, "", err
+		}
+	}
+	if format == FormatXLSX && bytes.Equal(head[:n], oleMagic) {
+		f.Close()
+		return nil, nil, "", fmt.Errorf("ingest %s: %w", filepath.Base(path), errEncrypted)
+	}
+	return f, st, format, nil
 }
 
 // defaults resolves the profile's default codes by field index.

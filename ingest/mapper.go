@@ -72,6 +72,26 @@ type plan struct {
 	matched int // columns recognised as a field or flag
 }
 
+// fieldOf returns the field a column header feeds.
+func (p *plan) fieldOf(header string) (int, bool) {
+	for fi, i := range p.fields {
+		if i >= 0 && p.header[i] == header {
+			return fi, true
+		}
+	}
+	return 0, false
+}
+
+// isFlag reports a yes/no column.
+func (p *plan) isFlag(header string) bool {
+	for _, fl := range p.flags {
+		if p.header[fl.col] == header {
+			return true
+		}
+	}
+	return false
+}
+
 type flagColumn struct {
 	col  int
 	dim  schemas.Dim
@@ -84,6 +104,9 @@ func (ix *aliasIndex) plan(header []string) *plan {
 		p.fields[i] = -1
 	}
 	for i, h := range header {
+		if len(h) > maxCellLength {
+			h = clip(h) // no alias is that long; folding it would only cost time
+		}
 		h = fixEncoding(h)
 		header[i] = h
 		k := schemas.Fold(h)

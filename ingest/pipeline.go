@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -20,6 +19,12 @@ const (
 	headerScan    = 10 // rows searched for the header
 	warnRowsKept  = 10 // row numbers kept per value warning
 	maxCellLength = 200
+	// maxHeaderColumns bounds the columns of a header: wider rows are not
+	// taken for one, and a file whose rows are all wider is refused.
+	maxHeaderColumns = 1024
+	// maxRows bounds the data rows of one file (row numbers also key the
+	// records of a batch).
+	maxRows = 5_000_000
 )
 
 // pipeline reads rows in one goroutine, maps blocks of them in parallel
@@ -31,7 +36,8 @@ type pipeline struct {
 	profile   *schemas.Profile
 	rep       *schemas.BatchReport
 	newMapper func() (*mapper, error)
-	plan      *plan // the last header plan
+	plan      *plan      // the last header plan
+	inferred  []inferred // set before the rows are read, then only read
 
 	warnIdx    map[warnKey]int // -> index in rep.Warnings
 	warnedRows map[int]bool
@@ -59,11 +65,13 @@ type rawBlock struct {
 
 type resultBlock struct {
 	seq      int
+	plan     *plan // of the block's last row
 	recs     []schemas.Record
 	rows     int
 	empty    int
 	byRole   [3]int
 	rejected []schemas.Rejected
+	stored   []schemas.Rejected // the rejected rows as the quarantine keeps them
 	warnings []schemas.Issue
 	warned   []int // rows with a warning
 	err      error
@@ -124,8 +132,8 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 			if werr == nil && w != nil && len(nb.recs) > 0 {
 				werr = w.Append(ctx, nb.recs)
 			}
-			if werr == nil && w != nil && len(nb.rejected) > 0 {
-				werr = w.Quarantine(ctx, nb.rejected)
+			if werr == nil && w != nil && len(nb.stored) > 0 {
+				werr = w.Quarantine(ctx, nb.stored)
 			}
 			if werr != nil {
 				cancel()
@@ -143,7 +151,8 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 func (p *pipeline) header(src Source) ([]rawRow, error) {
 	var buf []rawRow
 	var best *plan
-	bestAt := -1
+	bestAt, wide := -1, 0
+	var unreadable *RowError
 	for len(buf) < headerScan {
 		row, cells, err := src.Next()
 		if err == io.EOF {
@@ -155,16 +164,37 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 			return nil, err
 		}
 		buf = append(buf, rawRow{row: row, cells: cells, err: err})
+		if re != nil && unreadable == nil {
+			unreadable = re
+		}
 		if hc != nil {
 			// JSON Lines: the keys are the header and this row is data.
 			best, bestAt = p.ix.plan(hc.Header), len(buf)-2
 			break
 		}
 		if err == nil {
+			if w := width(cells); w > maxHeaderColumns {
+				wide = max(wide, w)
+				continue
+			}
 			if pl := p.ix.plan(cells); pl.matched > 0 && (best == nil || pl.matched > best.matched) {
 				best, bestAt = pl, len(buf)-1
 			}
 		}
+	}
+	if best == nil && unreadable != nil {
+		return nil, schemas.Invalid("unreadable_header", "no se encuentra el encabezado: las primeras filas no se pueden leer (fila %d: %v)",
+			"no header found: the first rows cannot be read (row %d: %v)", unreadable.Row, unreadable.Err)
+	}
+	if best == nil && wide > 0 {
+		return nil, schemas.Invalid("limit_header", "las primeras filas tienen %d columnas con datos; tipdash lee a lo sumo %d",
+			"the first rows have %d filled columns; tipdash reads at most %d", wide, maxHeaderColumns)
+	}
+	if cs, ok := src.(*csvSource); ok && best == nil && cs.mixed != 0 {
+		return nil, schemas.Invalid("mixed_delimiters",
+			"el archivo mezcla separadores (%[1]q y %[2]q en distintas líneas), así que no se reconoce el encabezado; guárdelo de nuevo con un solo separador",
+			"the file mixes delimiters (%[1]q and %[2]q on different lines), so no header is recognised; save it again with a single delimiter",
+			string(cs.r.Comma), string(cs.mixed))
 	}
 	if best == nil || best.matched == 0 {
 		return nil, schemas.Invalid("no_header",
@@ -179,6 +209,23 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 	rest := buf[bestAt+1:]
 	for i := range rest {
 		rest[i].plan = best
+	}
+	if slices.ContainsFunc(best.columns, func(c schemas.ColumnReport) bool { return c.Action == schemas.ColumnIgnored }) {
+		var err error
+		if rest, err = p.sample(src, rest, best); err != nil {
+			return nil, err
+		}
+		m, err := p.newMapper()
+		if err != nil {
+			return nil, err
+		}
+		p.infer(m, best, rest)
+		p.applyInferred(best)
+		for _, r := range rest {
+			if r.plan != best {
+				p.applyInferred(r.plan)
+			}
+		}
 	}
 	return rest, nil
 }
@@ -207,7 +254,10 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		block = make([]rawRow, 0, blockRows)
 		return nil
 	}
-	cur := p.plan
+	cur, rows := p.plan, len(first)
+	if len(first) > 0 {
+		cur = first[len(first)-1].plan // JSON Lines keys may have grown in the sampled rows
+	}
 	for _, r := range first {
 		var hc *HeaderChange
 		if errors.As(r.err, &hc) {
@@ -224,11 +274,15 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 		var hc *HeaderChange
 		switch {
 		case errors.As(err, &hc):
-			cur = p.ix.plan(hc.Header)
-			p.plan = cur
+			cur = p.ix.plan(hc.Header) // merge takes it up with the block: p.plan is not this goroutine's
+			p.applyInferred(cur)
 			err = nil
 		case err != nil && !errors.As(err, &re):
 			return err
+		}
+		if rows++; rows > maxRows {
+			return schemas.Invalid("limit_rows", "el archivo tiene más de %d filas (límite de tipdash); divídalo en varios",
+				"the file has more than %d rows (tipdash's limit); split it into several", maxRows)
 		}
 		block = append(block, rawRow{row: row, cells: cells, err: err, plan: cur})
 		if len(block) == blockRows {
@@ -247,6 +301,9 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 
 	res := resultBlock{seq: b.seq, recs: make([]schemas.Record, 0, len(b.rows))}
+	if len(b.rows) > 0 {
+		res.plan = b.rows[len(b.rows)-1].plan
+	}
 	for _, r := range b.rows {
 		m.p = r.plan
 		if r.err == nil && empty(r.cells) {
@@ -260,12 +317,12 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 			continue
 		}
 		if extra := len(r.cells) - len(r.plan.header); extra > 0 && !empty(r.cells[len(r.plan.header):]) {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, []schemas.Issue{{Row: r.row, Code: "too_many_cells", Msg: msgTooMany}}))
+			res.reject(m, r.plan, quarantined(r.plan, r.row, r.cells, []schemas.Issue{{Row: r.row, Code: "too_many_cells", Msg: msgTooMany}}))
 			continue
 		}
 		out := m.mapRow(r.row, r.cells)
 		if len(out.reasons) > 0 {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, r.cells, own(out.reasons)))
+			res.reject(m, r.plan, quarantined(r.plan, r.row, r.cells, own(out.reasons)))
 			continue
 		}
 		res.recs = append(res.recs, out.rec)
@@ -278,9 +335,18 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 	return res
 }
 
+// reject keeps a rejected row for the report, and its copy for the quarantine.
+func (res *resultBlock) reject(m *mapper, pl *plan, q schemas.Rejected) {
+	res.rejected = append(res.rejected, q)
+	res.stored = append(res.stored, m.stored(pl, q))
+}
+
 // merge adds a block's results to the report, in row order.
 func (p *pipeline) merge(b *resultBlock) {
 	r := p.rep
+	if b.plan != nil {
+		p.plan = b.plan
+	}
 	r.Rows += b.rows
 	r.EmptyRows += b.empty
 	if p.seen != nil {
@@ -362,6 +428,15 @@ func (p *pipeline) duplicate(d schemas.Duplicate) schemas.Rejected {
 	return q
 }
 
+// width is the number of cells up to the last filled one.
+func width(cells []string) int {
+	n := len(cells)
+	for n > 0 && strings.TrimSpace(cells[n-1]) == "" {
+		n--
+	}
+	return n
+}
+
 func empty(cells []string) bool {
 	for _, c := range cells {
 		if strings.TrimSpace(c) != "" {
@@ -431,12 +506,15 @@ func quarantined(pl *plan, row int, cells []string, reasons []schemas.Issue) sch
 	return q
 }
 
-// clip prepares a cell for the report and the quarantine: numbers that
-// look like an ID card, passport or phone typed into the wrong column are
-// masked, long text is shortened, and the result is a copy, so that the
-// report does not keep the whole source line alive.
+// clip prepares a cell for the report and the quarantine: e-mails and
+// numbers that look like an ID card, passport or phone typed into the
+// wrong column are masked, long text is shortened, and the result is a
+// copy, so that the report does not keep the whole source line alive.
 func clip(s string) string {
-	s = idLike.ReplaceAllString(s, "[número oculto]")
+	if len(s) > 4*maxCellLength {
+		s = s[:4*maxCellLength] // what is cut cannot show; masking it would only cost time
+	}
+	s = maskPersonal(s)
 	if len(s) <= maxCellLength {
 		return strings.Clone(s)
 	}
@@ -446,11 +524,6 @@ func clip(s string) string {
 	}
 	return s[:cut] + "…" // a new string
 }
-
-// idLike matches what Costa Rican IDs and phones look like: seven or more
-// digits in a row, a cédula (1-2345-6789) or a phone (8888-8888). Dates
-// (2024-03-15, 15/03/2024) do not match.
-var idLike = regexp.MustCompile(`\d{7,}|\b\d-\d{4}-\d{4}\b|\b\d{4}-\d{4}\b`)
 
 // finish sets the columns of the report and orders rejections by row and
 // warnings by column, most frequent first.

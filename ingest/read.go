@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -81,12 +82,24 @@ func DetectFormat(name string, head []byte) (string, error) {
 // that is not valid UTF-8 as Windows-1252, the encoding Spanish Excel uses
 // for "CSV (delimitado por comas)", and does so only for the cells it uses.
 type csvSource struct {
-	r   *csv.Reader
-	row int
+	r     *csv.Reader
+	row   int
+	mixed rune // another delimiter that some first line uses instead
 }
 
 // NewCSV returns a Source over delimited text.
 func NewCSV(r io.Reader) (Source, error) {
+	g, mixed := guarded(r)
+	cr := csv.NewReader(bufio.NewReaderSize(g, 64<<10))
+	cr.Comma = rune(g.comma)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	return &csvSource{r: cr, mixed: mixed}, nil
+}
+
+// guarded decodes delimited text (UTF-16 with a BOM to UTF-8, a UTF-8 BOM
+// dropped), detects its delimiter, and returns it behind a quoteGuard.
+func guarded(r io.Reader) (*quoteGuard, rune) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(2)
 	var in io.Reader = br
@@ -101,20 +114,27 @@ func NewCSV(r io.Reader) (Source, error) {
 	if len(first) == 0 {
 		first, _ = br.Peek(4096)
 	}
-	cr := csv.NewReader(in)
-	cr.Comma = detectDelimiter(first)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	return &csvSource{r: cr}, nil
+	comma, width, mixed := detectDelimiter(first)
+	return &quoteGuard{r: in, comma: byte(comma), width: width, line: 1}, mixed
 }
 
 // detectDelimiter counts commas, semicolons and tabs outside quotes on each
 // of the first lines and picks the one with the highest count on a single
-// line (a title line above the header has none); comma on a tie.
-func detectDelimiter(b []byte) rune {
+// line (a title line above the header has none); comma on a tie. It also
+// returns that count, and another delimiter that some line uses while
+// having none of the chosen one (a file with mixed delimiters).
+func detectDelimiter(b []byte) (comma rune, width int, mixed rune) {
 	most := map[rune]int{}
 	line := map[rune]int{}
-	inQuote, lines := false, 0
+	var lines []map[rune]int
+	inQuote := false
+	endLine := func() {
+		for d, n := range line {
+			most[d] = max(most[d], n)
+		}
+		lines = append(lines, maps.Clone(line))
+		clear(line)
+	}
 scan:
 	for _, c := range string(b) {
 		switch {
@@ -122,27 +142,180 @@ scan:
 			inQuote = !inQuote
 		case inQuote:
 		case c == '\n':
-			for d, n := range line {
-				most[d] = max(most[d], n)
-			}
-			clear(line)
-			if lines++; lines == 10 {
+			if endLine(); len(lines) == 10 {
 				break scan
 			}
 		case c == ',' || c == ';' || c == '\t':
 			line[c]++
 		}
 	}
-	for d, n := range line {
-		most[d] = max(most[d], n)
-	}
+	endLine()
 	best := ','
 	for _, c := range []rune{';', '\t'} {
 		if most[c] > most[best] {
 			best = c
 		}
 	}
-	return best
+	for _, l := range lines {
+		for d, n := range l {
+			if d != best && n >= 1 && l[best] == 0 {
+				mixed = d
+			}
+		}
+	}
+	return best, most[best], mixed
+}
+
+// Limits of a line of delimited text and of a quoted cell in it: a quoted
+// cell spanning more lines, more bytes than Excel's longest cell, or
+// several lines that look like rows is a quote left open.
+const (
+	maxLineBytes   = 1 << 20
+	maxQuotedLines = 100
+	maxQuotedBytes = 4 * 32767
+	maxQuotedRows  = 3
+)
+
+// quoteGuard watches delimited text as the CSV reader reads it, with the
+// reader's own rules for quotes (a quote opens a cell only at its start;
+// inside, "" is a quote and a quote before a delimiter or a line end closes
+// it). A quote left open swallows the rows after it into one cell: the
+// guard stops at the first sign of it (a cell spanning many lines or far
+// more bytes than a cell holds, or lines inside the quote with as many
+// delimiters as a row) and names the row where the quote opened. It also bounds the length of a line.
+type quoteGuard struct {
+	r     io.Reader
+	comma byte
+	width int // delimiters on the widest of the first lines
+	err   error
+
+	line      int  // current line, from 1
+	lineBytes int  // bytes of the current line so far
+	col       int  // delimiters seen on the current line, outside quotes, before this buffer's part of it
+	last      byte // the byte before the unread ones (0 at the start)
+	inQuote   bool
+	afterQ    bool // inside a quote, just after a quote
+	qLine     int  // where the open quote started
+	qCol      int  // its column, from 1
+	qDelims   int  // delimiters on the current line inside the quote
+	qRows     int  // lines inside the quote that look like rows
+	qBytes    int  // bytes inside the quote
+}
+
+func (g *quoteGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	if g.err = g.scan(p[:n]); g.err != nil {
+		return 0, g.err
+	}
+	return n, err
+}
+
+// scan follows b. Outside quotes it only looks for quotes and line ends
+// (with the fast byte searches); inside a quote it reads byte by byte.
+func (g *quoteGuard) scan(b []byte) error {
+	for len(b) > 0 {
+		if g.inQuote {
+			n, err := g.quoted(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			continue
+		}
+		nl := bytes.IndexByte(b, '\n')
+		seg := b
+		if nl >= 0 {
+			seg = b[:nl]
+		}
+		q := bytes.IndexByte(seg, '"')
+		if q < 0 {
+			if g.lineBytes += len(seg); g.lineBytes > maxLineBytes {
+				return g.longLine()
+			}
+			if nl < 0 {
+				g.col += bytes.Count(seg, []byte{g.comma})
+				if len(seg) > 0 {
+					g.last = seg[len(seg)-1]
+				}
+				return nil
+			}
+			g.line++
+			g.lineBytes, g.col, g.last = 0, 0, '\n'
+			b = b[nl+1:]
+			continue
+		}
+		prev := g.last
+		if q > 0 {
+			prev = seg[q-1]
+		}
+		g.col += bytes.Count(seg[:q], []byte{g.comma})
+		if g.lineBytes += q + 1; g.lineBytes > maxLineBytes {
+			return g.longLine()
+		}
+		if prev == 0 || prev == '\n' || prev == g.comma {
+			g.inQuote, g.afterQ, g.qLine, g.qCol, g.qDelims, g.qRows, g.qBytes = true, false, g.line, g.col+1, 0, 0, 0
+		}
+		g.last = '"'
+		b = b[q+1:]
+	}
+	return nil
+}
+
+// quoted reads inside a quote up to its end; the byte after the closing
+// quote is left to scan.
+func (g *quoteGuard) quoted(b []byte) (int, error) {
+	for i, c := range b {
+		if g.lineBytes++; g.lineBytes > maxLineBytes {
+			return i, g.longLine()
+		}
+		switch {
+		case g.afterQ && c == '"': // "" inside a quote
+			g.afterQ = false
+		case g.afterQ && (c == g.comma || c == '\n' || c == '\r'):
+			g.inQuote, g.afterQ = false, false
+			g.lineBytes--
+			return i, nil
+		case c == '"':
+			g.afterQ = true
+		default:
+			g.afterQ = false
+			switch c {
+			case '\n':
+				// Lines inside the quote that hold a whole row's delimiters
+				// are rows swallowed by it.
+				if g.line > g.qLine && g.width >= 2 && g.qDelims >= g.width {
+					g.qRows++
+				}
+				g.line++
+				g.lineBytes, g.qDelims = 0, 0
+				if g.line-g.qLine > maxQuotedLines || g.qRows >= maxQuotedRows {
+					return i, g.unclosed()
+				}
+			case g.comma:
+				g.qDelims++
+			}
+		}
+		if g.qBytes++; g.qBytes > maxQuotedBytes {
+			return i, g.unclosed()
+		}
+		g.last = c
+	}
+	return len(b), nil
+}
+
+func (g *quoteGuard) longLine() error {
+	return schemas.Invalid("limit_line", "la línea %d tiene más de %d MB (límite de tipdash); no se guardó nada",
+		"line %d is longer than %d MB (tipdash's limit); nothing was stored", g.line, maxLineBytes>>20)
+}
+
+func (g *quoteGuard) unclosed() error {
+	return schemas.Invalid("unclosed_quote",
+		"fila %d, columna %d: unas comillas (\") abren la celda y no se cierran, y tomarían las filas siguientes como parte de ella; corrija la celda (o quite las comillas) y cargue de nuevo: no se guardó nada",
+		"row %d, column %d: a quote (\") opens the cell and is never closed, and would take the rows after it into the cell; fix the cell (or remove the quote) and load again: nothing was stored",
+		g.qLine, g.qCol)
 }
 
 var win1252 = charmap.Windows1252.NewDecoder()
@@ -169,8 +342,9 @@ func (s *csvSource) Close() error { return nil }
 // so far form the header, which the source reports as row 1 of its output
 // whenever a new key appears (Headers). Arrays become ";"-joined cells.
 type jsonlSource struct {
-	sc     *bufio.Scanner
+	r      *bufio.Reader
 	line   int
+	buf    []byte
 	keys   []string
 	index  map[string]int
 	emitHd bool
@@ -179,15 +353,54 @@ type jsonlSource struct {
 // NewJSONL returns a Source over JSON Lines. Its first row is the header
 // (the keys of the first object); objects with new keys extend it.
 func NewJSONL(r io.Reader) (Source, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	return &jsonlSource{sc: sc, index: map[string]int{}}, nil
+	return &jsonlSource{r: bufio.NewReaderSize(r, 64<<10), index: map[string]int{}}, nil
+}
+
+var errLongLine = fmt.Errorf("line longer than %d MB", maxLineBytes>>20)
+
+// readLine returns the next line; a line over maxLineBytes is skipped to its
+// end and returned as errLongLine.
+func (s *jsonlSource) readLine() ([]byte, error) {
+	s.buf = s.buf[:0]
+	long := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !long {
+			s.buf = append(s.buf, chunk...)
+			if len(s.buf) > maxLineBytes {
+				long, s.buf = true, s.buf[:0]
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && (len(s.buf) > 0 || long):
+			err = nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if long {
+			return nil, errLongLine
+		}
+		return s.buf, nil
+	}
 }
 
 func (s *jsonlSource) Next() (int, []string, error) {
-	for s.sc.Scan() {
+	for {
+		b, err := s.readLine()
+		if err == io.EOF {
+			return 0, nil, io.EOF
+		}
 		s.line++
-		b := bytes.TrimSpace(s.sc.Bytes())
+		if err == errLongLine {
+			return s.line, nil, &RowError{Row: s.line, Err: err}
+		}
+		if err != nil {
+			return s.line, nil, fmt.Errorf("jsonl: %w", err)
+		}
+		b = bytes.TrimSpace(b)
 		if s.line == 1 {
 			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 		}
@@ -197,6 +410,15 @@ func (s *jsonlSource) Next() (int, []string, error) {
 		keys, vals, err := decodeObject(b)
 		if err != nil {
 			return s.line, nil, &RowError{Row: s.line, Err: err}
+		}
+		fresh := 0
+		for _, k := range keys {
+			if _, ok := s.index[k]; !ok {
+				fresh++
+			}
+		}
+		if len(s.keys)+fresh > maxHeaderColumns {
+			return s.line, nil, &RowError{Row: s.line, Err: fmt.Errorf("more than %d distinct keys in the file", maxHeaderColumns)}
 		}
 		grew := false
 		for _, k := range keys {
@@ -215,10 +437,6 @@ func (s *jsonlSource) Next() (int, []string, error) {
 		}
 		return s.line, cells, nil
 	}
-	if err := s.sc.Err(); err != nil {
-		return s.line + 1, nil, fmt.Errorf("jsonl: %w", err)
-	}
-	return 0, nil, io.EOF
 }
 
 func (s *jsonlSource) Close() error { return nil }

@@ -188,10 +188,22 @@ func WriteCSV(w io.Writer, rep *schemas.BatchReport) error {
 	cw := csv.NewWriter(w)
 	cw.Write(reportHeader)
 	for _, r := range issueRows(rep) {
+		for i, c := range r {
+			r[i] = inert(c)
+		}
 		cw.Write(r)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// inert keeps a spreadsheet from reading a cell as a formula (=, +, -, @,
+// or a tab or carriage return before one): such cells get a leading quote.
+func inert(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet, the issues,

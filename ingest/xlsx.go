@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -27,13 +26,24 @@ import (
 
 // NewXLSX returns a Source over one sheet ("" for the first) of a workbook.
 func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
+	if head := make([]byte, 8); size >= 8 {
+		if _, err := r.ReadAt(head, 0); err == nil && bytes.Equal(head, oleMagic) {
+			return nil, errEncrypted
+		}
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, badXLSX(err)
 	}
-	files := map[string]*zip.File{}
+	if len(zr.File) > maxParts {
+		return nil, tooMany("parts", "partes internas", "internal parts", maxParts)
+	}
+	files := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
 		files[strings.TrimPrefix(f.Name, "/")] = f
+	}
+	if files["EncryptionInfo"] != nil {
+		return nil, errEncrypted
 	}
 	wbPath := "xl/workbook.xml"
 	if rels, err := readRels(files, "_rels/.rels", ""); err == nil {
@@ -82,47 +92,121 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 	if err != nil {
 		return nil, badXLSX(err)
 	}
-	return &xlsxSource{rc: rc, sc: newScanner(rc), shared: shared}, nil
+	return &xlsxSource{rc: rc, sc: newScanner(&capped{r: rc, left: maxSheetBytes}), shared: shared, name: target.name}, nil
 }
+
+// Limits of what a workbook may hold. Excel's own limits are 32,767
+// characters in a cell, 16,384 columns and 1,048,576 rows; the others are
+// far above what a case workbook needs, and keep memory and time bounded
+// on a file made to exhaust them.
+const (
+	maxCellChars     = 32767
+	maxRowBytes      = 1 << 20 // the text of all cells of one row
+	maxXLSXRows      = 1 << 20
+	maxSharedStrings = 2_000_000
+	maxSharedBytes   = 128 << 20
+	maxSheets        = 1000
+	maxParts         = 10000
+	maxSheetBytes    = 4 << 30 // a worksheet's XML, uncompressed
+)
+
+// oleMagic starts an OLE compound file: an encrypted (password-protected)
+// workbook, or an old .xls saved as .xlsx.
+var oleMagic = []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}
+
+var errEncrypted = schemas.Invalid("xlsx_encrypted",
+	"el libro está protegido con contraseña (o es un .xls antiguo): ábralo en Excel, quite la contraseña (Archivo > Información > Proteger libro) y guárdelo como .xlsx",
+	"the workbook is password-protected (or an old .xls): open it in Excel, remove the password (File > Info > Protect Workbook) and save it as .xlsx")
 
 func badXLSX(err error) error {
 	return schemas.Invalid("bad_xlsx", "no es un libro XLSX legible: %v", "not a readable XLSX workbook: %v", err)
 }
 
+// damaged is a workbook whose sheet cannot be read to its end: nothing of it
+// is stored, since the rows after the damage would be lost.
+func damaged(sheet string, row int, err error) error {
+	if row == 0 {
+		return schemas.Invalid("damaged_xlsx",
+			"el libro está dañado: la hoja %q no se puede leer (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
+			"the workbook is damaged: sheet %q cannot be read (%v); nothing was stored. Open it and save it again with Excel", sheet, err)
+	}
+	return schemas.Invalid("damaged_xlsx",
+		"el libro está dañado: la hoja %q no se puede leer después de la fila %d (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
+		"the workbook is damaged: sheet %q cannot be read after row %d (%v); nothing was stored. Open it and save it again with Excel",
+		sheet, row, err)
+}
+
+func tooMany(what, es, en string, limit int) error {
+	return schemas.Invalid("limit_"+what, "el libro tiene más de %[1]d %[2]s (límite de tipdash)", "the workbook has more than %[1]d %[3]s (tipdash's limit)", limit, es, en)
+}
+
+// capped reads up to a sheet's size limit, then fails.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+var errSheetTooBig = fmt.Errorf("the sheet holds more than %d GB of XML (tipdash's limit)", maxSheetBytes>>30)
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errSheetTooBig
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
 type rel struct {
-	ID     string `xml:"Id,attr"`
-	Type   string `xml:"Type,attr"`
-	Target string `xml:"Target,attr"`
+	ID, Type, Target string
 }
 
 // readRels reads a relationships part; targets are resolved against dir.
 func readRels(files map[string]*zip.File, name, dir string) ([]rel, error) {
-	var doc struct {
-		Rels []rel `xml:"Relationship"`
-	}
-	if err := decodePart(files, name, &doc); err != nil {
-		return nil, err
-	}
-	for i, r := range doc.Rels {
-		if strings.HasPrefix(r.Target, "/") {
-			doc.Rels[i].Target = strings.TrimPrefix(r.Target, "/")
-		} else {
-			doc.Rels[i].Target = path.Join(dir, r.Target)
+	var out []rel
+	err := scanPart(files, name, func(t tag) error {
+		if t.name != "Relationship" || t.end {
+			return nil
 		}
-	}
-	return doc.Rels, nil
+		if len(out) >= maxSheets*2+100 {
+			return tooMany("relationships", "relaciones internas", "internal relationships", maxSheets*2+100)
+		}
+		var r rel
+		r.ID, _ = t.attr("Id")
+		r.Type, _ = t.attr("Type")
+		r.Target, _ = t.attr("Target")
+		if strings.HasPrefix(r.Target, "/") {
+			r.Target = strings.TrimPrefix(r.Target, "/")
+		} else {
+			r.Target = path.Join(dir, r.Target)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
 }
 
 type sheetRef struct{ name, path string }
 
 func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := decodePart(files, wbPath, &wb); err != nil {
+	type entry struct{ name, rid string }
+	var listed []entry
+	err := scanPart(files, wbPath, func(t tag) error {
+		if t.name != "sheet" || t.end {
+			return nil
+		}
+		if len(listed) >= maxSheets {
+			return tooMany("sheets", "hojas", "sheets", maxSheets)
+		}
+		name, _ := t.attr("name")
+		rid, _ := t.attr("id") // r:id
+		listed = append(listed, entry{name, rid})
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	dir := path.Dir(wbPath)
@@ -130,12 +214,14 @@ func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
 	if err != nil {
 		return nil, err
 	}
+	targets := make(map[string]string, len(rels))
+	for _, r := range rels {
+		targets[r.ID] = r.Target
+	}
 	var out []sheetRef
-	for _, s := range wb.Sheets {
-		for _, r := range rels {
-			if r.ID == s.RID {
-				out = append(out, sheetRef{name: s.Name, path: r.Target})
-			}
+	for _, e := range listed {
+		if t, ok := targets[e.rid]; ok {
+			out = append(out, sheetRef{name: e.name, path: t})
 		}
 	}
 	return out, nil
@@ -143,7 +229,8 @@ func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
 
 const maxPartSize = 64 << 20 // workbook metadata parts; sheets are streamed
 
-func decodePart(files map[string]*zip.File, name string, v any) error {
+// scanPart calls fn with every tag of a metadata part.
+func scanPart(files map[string]*zip.File, name string, fn func(tag) error) error {
 	f := files[name]
 	if f == nil {
 		return badXLSX(fmt.Errorf("no %s", name))
@@ -153,14 +240,24 @@ func decodePart(files map[string]*zip.File, name string, v any) error {
 		return badXLSX(err)
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(io.LimitReader(rc, maxPartSize)).Decode(v); err != nil {
-		return badXLSX(fmt.Errorf("%s: %w", name, err))
+	sc := newScanner(io.LimitReader(rc, maxPartSize))
+	for {
+		t, err := sc.nextTag()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return badXLSX(fmt.Errorf("%s: %w", name, err))
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 // readShared reads the shared strings: each <si> is the text of its <t>
-// elements (rich-text runs joined), phonetic runs (<rPh>) left out.
+// elements (rich-text runs joined), phonetic runs (<rPh>) left out. Their
+// number, their total size and the length of each are bounded.
 func readShared(f *zip.File) ([]string, error) {
 	if f == nil {
 		return nil, nil
@@ -173,6 +270,7 @@ func readShared(f *zip.File) ([]string, error) {
 	sc := newScanner(rc)
 	var out []string
 	var cur strings.Builder
+	total := 0
 	inSI, inPh := false, 0
 	for {
 		tag, err := sc.nextTag()
@@ -184,6 +282,9 @@ func readShared(f *zip.File) ([]string, error) {
 		}
 		switch {
 		case tag.name == "si" && !tag.end:
+			if len(out) >= maxSharedStrings {
+				return nil, tooMany("shared_strings", "textos compartidos", "shared strings", maxSharedStrings)
+			}
 			inSI = true
 			cur.Reset()
 			if tag.selfClosing {
@@ -191,6 +292,10 @@ func readShared(f *zip.File) ([]string, error) {
 				inSI = false
 			}
 		case tag.name == "si" && tag.end:
+			if total += cur.Len(); total > maxSharedBytes {
+				return nil, schemas.Invalid("limit_shared_bytes", "los textos del libro suman más de %d MB (límite de tipdash)",
+					"the workbook's texts add up to more than %d MB (tipdash's limit)", maxSharedBytes>>20)
+			}
 			out = append(out, cur.String())
 			inSI = false
 		case tag.name == "rPh" && !tag.selfClosing:
@@ -200,7 +305,14 @@ func readShared(f *zip.File) ([]string, error) {
 				inPh++
 			}
 		case tag.name == "t" && !tag.end && !tag.selfClosing && inSI && inPh == 0:
-			text, err := sc.textUntil("t")
+			text, err := sc.textUntil("t", maxCellChars*4-cur.Len())
+			if err == nil && tooLong(cur.Len()+len(text), cur.String()+text) {
+				err = errCellTooLong
+			}
+			if errors.Is(err, errCellTooLong) {
+				return nil, schemas.Invalid("limit_cell", "el libro tiene un texto de más de %d caracteres, el máximo de Excel por celda: el archivo está dañado o no lo hizo una hoja de cálculo",
+					"the workbook holds a text of more than %d characters, Excel's maximum per cell: the file is damaged or was not made by a spreadsheet", maxCellChars)
+			}
 			if err != nil {
 				return nil, badXLSX(fmt.Errorf("sharedStrings: %w", err))
 			}
@@ -209,10 +321,16 @@ func readShared(f *zip.File) ([]string, error) {
 	}
 }
 
+// tooLong reports text of more than maxCellChars characters; n is its length in bytes.
+func tooLong(n int, text string) bool {
+	return n > maxCellChars && utf8.RuneCountInString(text) > maxCellChars
+}
+
 type xlsxSource struct {
 	rc     io.ReadCloser
 	sc     *scanner
 	shared []string
+	name   string // of the sheet
 	row    int
 	done   bool
 }
@@ -220,24 +338,23 @@ type xlsxSource struct {
 func (s *xlsxSource) Close() error { return s.rc.Close() }
 
 // Next returns the next <row> of sheetData. Rows left out of the file
-// (empty in Excel) are skipped; the row numbers are Excel's.
+// (empty in Excel) are skipped; the row numbers are Excel's. A row with a
+// broken cell is returned as a *RowError and reading goes on at the next
+// row; a sheet that cannot be read to its end (broken XML, a damaged zip
+// part) is an error for the whole file.
 func (s *xlsxSource) Next() (int, []string, error) {
 	if s.done {
 		return 0, nil, io.EOF
 	}
 	for {
 		tag, err := s.sc.nextTag()
-		if err == io.EOF {
+		if err == io.EOF || (err == nil && tag.name == "sheetData" && tag.end) {
 			s.done = true
-			return 0, nil, io.EOF
+			return 0, nil, s.finish()
 		}
 		if err != nil {
 			s.done = true
-			return s.row + 1, nil, badXLSX(err)
-		}
-		if tag.name == "sheetData" && tag.end {
-			s.done = true
-			return 0, nil, io.EOF
+			return s.row + 1, nil, damaged(s.name, s.row, err)
 		}
 		if tag.name != "row" || tag.end {
 			continue
@@ -248,37 +365,78 @@ func (s *xlsxSource) Next() (int, []string, error) {
 				num = n
 			}
 		}
+		if num > maxXLSXRows {
+			s.done = true
+			return num, nil, schemas.Invalid("limit_rows", "la hoja %q tiene más de %d filas, el máximo de Excel",
+				"sheet %q has more than %d rows, Excel's maximum", s.name, maxXLSXRows)
+		}
 		s.row = num
 		if tag.selfClosing {
 			return num, nil, nil
 		}
 		cells, err := s.cells()
+		var ce *cellError
+		if errors.As(err, &ce) {
+			return num, nil, &RowError{Row: num, Err: err}
+		}
 		if err != nil {
 			s.done = true
-			return num, nil, &RowError{Row: num, Err: err}
+			return num, nil, damaged(s.name, num-1, err)
 		}
 		return num, cells, nil
 	}
 }
 
+// finish reads the sheet's part to its end, so that the zip checksum is
+// checked: a part damaged after the last row read is still refused.
+func (s *xlsxSource) finish() error {
+	if err := s.verify(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// verify reads the rest of the sheet's part without reading its rows: a
+// damaged part fails its checksum.
+func (s *xlsxSource) verify() error {
+	if _, err := io.Copy(io.Discard, s.sc.r); err != nil {
+		return damaged(s.name, s.row, err)
+	}
+	return nil
+}
+
 const maxColumns = 16384 // Excel's limit (XFD)
 
-// cells reads the <c> elements of a row up to </row>.
+var errNesting = errors.New("an element is not closed")
+
+// cellError is a broken cell: its row is rejected, and reading goes on.
+type cellError struct{ msg string }
+
+func (e *cellError) Error() string { return e.msg }
+
+var errCellTooLong = &cellError{fmt.Sprintf("a cell holds more than %d characters, Excel's maximum", maxCellChars)}
+
+// cells reads the <c> elements of a row up to </row>. After a broken cell
+// it skips to </row> and returns a *cellError.
 func (s *xlsxSource) cells() ([]string, error) {
 	var cells []string
-	next := 0
+	var broken error
+	next, size := 0, 0
 	for {
 		tag, err := s.sc.nextTag()
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
+			return nil, unexpected(err)
 		}
 		if tag.name == "row" && tag.end {
+			if broken != nil {
+				return nil, broken
+			}
 			return cells, nil
 		}
-		if tag.name != "c" || tag.end {
+		if tag.name == "row" || tag.name == "sheetData" {
+			return nil, errNesting // a row left open: the XML is broken
+		}
+		if tag.name != "c" || tag.end || broken != nil {
 			continue
 		}
 		col := next
@@ -288,17 +446,26 @@ func (s *xlsxSource) cells() ([]string, error) {
 			}
 		}
 		if col >= maxColumns || col < next {
-			return nil, fmt.Errorf("cell %d out of order or beyond column XFD", col+1)
+			broken = &cellError{fmt.Sprintf("cell %d out of order or beyond column XFD", col+1)}
+			continue
 		}
 		next = col + 1
 		typ, _ := tag.attr("t")
 		val := ""
 		if !tag.selfClosing {
 			if val, err = s.cellValue(typ); err != nil {
+				if errors.As(err, new(*cellError)) {
+					broken = err
+					continue
+				}
 				return nil, err
 			}
 		}
 		if val == "" {
+			continue
+		}
+		if size += len(val); size > maxRowBytes {
+			broken = &cellError{fmt.Sprintf("the row holds more than %d MB of text", maxRowBytes>>20)}
 			continue
 		}
 		for len(cells) < col {
@@ -316,10 +483,7 @@ func (s *xlsxSource) cellValue(typ string) (string, error) {
 	for {
 		tag, err := s.sc.nextTag()
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return "", err
+			return "", unexpected(err)
 		}
 		switch {
 		case tag.name == "c" && tag.end:
@@ -329,30 +493,40 @@ func (s *xlsxSource) cellValue(typ string) (string, error) {
 			if typ == "s" {
 				i, err := strconv.Atoi(strings.TrimSpace(v.String()))
 				if err != nil || i < 0 || i >= len(s.shared) {
-					return "", fmt.Errorf("shared string %q out of range", v.String())
+					return "", &cellError{fmt.Sprintf("shared string %q out of range", clipRunes(v.String(), 20))}
 				}
 				return s.shared[i], nil
 			}
 			return v.String(), nil
+		case tag.name == "row" || tag.name == "sheetData" || tag.name == "c":
+			return "", errNesting // a cell left open: the XML is broken
 		case tag.selfClosing || tag.end:
-		case tag.name == "v":
-			text, err := s.sc.textUntil("v")
+		case tag.name == "v", tag.name == "t":
+			b := &v
+			if tag.name == "t" {
+				b = &inline
+			}
+			text, err := s.sc.textUntil(tag.name, maxCellChars*4-b.Len())
 			if err != nil {
 				return "", err
 			}
-			v.WriteString(text)
-		case tag.name == "t":
-			text, err := s.sc.textUntil("t")
-			if err != nil {
-				return "", err
+			if tooLong(b.Len()+len(text), b.String()+text) {
+				return "", errCellTooLong
 			}
-			inline.WriteString(text)
+			b.WriteString(text)
 		case tag.name == "f":
-			if _, err := s.sc.textUntil("f"); err != nil {
+			if _, err := s.sc.textUntil("f", maxCellChars*4); err != nil {
 				return "", err
 			}
 		}
 	}
+}
+
+func clipRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // columnIndex reads the column of a cell reference ("AB12" -> 27).
@@ -498,8 +672,9 @@ func (s *scanner) skipPast(end string) error {
 
 // textUntil reads the text of an element up to its end tag </name>,
 // decoding entities, CDATA and Excel's _xHHHH_ escapes; nested tags are
-// skipped.
-func (s *scanner) textUntil(name string) (string, error) {
+// skipped. Text longer than limit bytes is errCellTooLong (the rest of the
+// element is left unread).
+func (s *scanner) textUntil(name string, limit int) (string, error) {
 	var out []byte
 	for {
 		chunk, err := s.r.ReadSlice('<')
@@ -508,15 +683,18 @@ func (s *scanner) textUntil(name string) (string, error) {
 		}
 		if err == bufio.ErrBufferFull {
 			out = append(out, chunk...)
-			if len(out) > maxTagLength*32 {
-				return "", errTagTooLong
+			if len(out) > limit {
+				return "", errCellTooLong
 			}
 			continue
 		}
 		out = append(out, chunk[:len(chunk)-1]...)
+		if len(out) > limit {
+			return "", errCellTooLong
+		}
 		if p, _ := s.r.Peek(8); string(p) == "![CDATA[" {
 			s.r.Discard(8)
-			data, err := s.readUntil("]]>")
+			data, err := s.readUntil("]]>", limit-len(out))
 			if err != nil {
 				return "", err
 			}
@@ -533,7 +711,7 @@ func (s *scanner) textUntil(name string) (string, error) {
 	}
 }
 
-func (s *scanner) readUntil(end string) ([]byte, error) {
+func (s *scanner) readUntil(end string, limit int) ([]byte, error) {
 	var out []byte
 	for {
 		c, err := s.r.ReadByte()
@@ -544,8 +722,8 @@ func (s *scanner) readUntil(end string) ([]byte, error) {
 		if bytes.HasSuffix(out, []byte(end)) {
 			return out[:len(out)-len(end)], nil
 		}
-		if len(out) > maxTagLength*32 {
-			return nil, errTagTooLong
+		if len(out) > limit {
+			return nil, errCellTooLong
 		}
 	}
 }

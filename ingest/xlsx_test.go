@@ -108,6 +108,9 @@ func TestXLSXReaderMatchesExcelize(t *testing.T) {
 // title rows, shared strings and damaged labels) and compares with excelize.
 // It skips when the files are absent.
 func TestXLSXReaderOnUNODC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large workbooks") // the race run: the reader has no goroutines
+	}
 	for _, name := range []string{"unodc_glotip_2025-04-14_data_glotip.xlsx", "unodc_glotip_2023-05-30_data_glotip.xlsx"} {
 		path := filepath.Join("..", "..", "shared", "external", name)
 		data, err := os.ReadFile(path)

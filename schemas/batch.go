@@ -118,6 +118,7 @@ type BatchInfo struct {
 	Rejected     int       `json:"rejected"`
 	Updated      int       `json:"updated"`
 	RolledBackAt time.Time `json:"rolled_back_at,omitzero"`
+	PurgedAt     time.Time `json:"purged_at,omitzero"` // quarantine and report deleted
 }
 
 // Duplicate is a row whose person id appeared on an earlier accepted row of

@@ -117,6 +117,66 @@ func ReadProfile(r io.Reader) (*Profile, error) {
 	return &p, nil
 }
 
+// personalPrefixes begin the folded headers of columns that name, locate or
+// reach a person. Such a column is dropped; it can only be the person or
+// case id, which is stored as a keyed hash.
+var personalPrefixes = []string{"nombre", "apellido", "cedula", "pasaporte", "dimex", "telefono", "celular",
+	"correo", "email", "direccion", "domicilio", "name", "fullname", "surname", "phone", "address", "passport"}
+
+// notPersonal refuses to read a personal-data column as field.
+func (p *Profile) notPersonal(header, field string) error {
+	if field == FieldPersonID || field == FieldCaseID {
+		return nil
+	}
+	k := Fold(header)
+	personal := slices.ContainsFunc(p.Personal, func(a string) bool { return Fold(a) == k }) ||
+		slices.ContainsFunc(personalPrefixes, func(pre string) bool { return strings.HasPrefix(k, pre) })
+	if !personal {
+		return nil
+	}
+	return Refused("personal_column",
+		"perfil %[1]s: la columna %[2]q lleva datos personales y no puede leerse como %[3]s; los datos personales nunca se guardan (solo el ID de persona o de caso, como clave cifrada)",
+		"profile %[1]s: column %[2]q holds personal data and cannot be read as %[3]s; personal data is never stored (only the person or case id, as a keyed hash)",
+		p.Name, header, field)
+}
+
+// WithColumns returns a copy of the profile in which each header of m is
+// read as its field, whatever the profile said of it (a user's own mapping,
+// "--map Header=field"). A personal-data column is refused, unless it is
+// the person or case id.
+func (p *Profile) WithColumns(m map[string]string) (*Profile, error) {
+	out := *p
+	out.Columns = make(map[string][]string, len(p.Columns))
+	for h, f := range m {
+		if err := p.notPersonal(h, f); err != nil {
+			return nil, err
+		}
+	}
+	taken := func(a string) bool {
+		for h := range m {
+			if Fold(h) == Fold(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for f, aliases := range p.Columns {
+		out.Columns[f] = slices.DeleteFunc(slices.Clone(aliases), taken)
+	}
+	out.Personal = slices.DeleteFunc(slices.Clone(p.Personal), taken)
+	out.Flags = slices.Clone(p.Flags)
+	for i := range out.Flags {
+		out.Flags[i].Columns = slices.DeleteFunc(slices.Clone(out.Flags[i].Columns), taken)
+	}
+	for h, f := range m {
+		out.Columns[f] = append(out.Columns[f], h)
+	}
+	if err := out.Validate(); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Validate checks every field name, code and alias of the profile.
 func (p *Profile) Validate() error {
 	if strings.TrimSpace(p.Name) == "" {
@@ -144,6 +204,9 @@ func (p *Profile) Validate() error {
 		}
 		for _, a := range aliases {
 			if err := claim(a, f); err != nil {
+				return err
+			}
+			if err := p.notPersonal(a, f); err != nil {
 				return err
 			}
 		}

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -33,12 +36,14 @@ func (db *DB) BatchByHash(ctx context.Context, hash string) (int64, bool, error)
 // connection: the appenders run on the connection that ran BEGIN, so that
 // their flushes belong to the transaction and a killed process leaves nothing.
 type Batch struct {
-	conn       *sql.Conn
-	id         int64
-	records    *duckdb.Appender
-	quarantine *duckdb.Appender
-	row        []driver.Value
-	done       bool
+	path        string // of the database
+	freeAtStart uint64 // bytes free on its disk when the batch began
+	conn        *sql.Conn
+	id          int64
+	records     *duckdb.Appender
+	quarantine  *duckdb.Appender
+	row         []driver.Value
+	done        bool
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
@@ -47,14 +52,15 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	b := &Batch{conn: conn, row: make([]driver.Value, 30)}
+	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30)}
+	b.freeAtStart, _ = freeSpace(filepath.Dir(db.path))
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
 	fail := func(err error) (*Batch, error) {
 		b.Abort()
-		return nil, fmt.Errorf("begin batch: %w", err)
+		return nil, fmt.Errorf("begin batch: %w", b.spaceError(err))
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM batches`).Scan(&b.id); err != nil {
 		return fail(err)
@@ -75,6 +81,40 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 	return b, nil
 }
 
+// freeSpace returns the bytes free for this user on the disk of dir
+// (a variable so that a test can play a full disk).
+var freeSpace = func(dir string) (uint64, bool) {
+	var fs syscall.Statfs_t
+	if syscall.Statfs(dir, &fs) != nil {
+		return 0, false
+	}
+	return fs.Bavail * uint64(fs.Bsize), true
+}
+
+// lowSpace is free space under which a failed write is taken for a full disk.
+const lowSpace = 64 << 20
+
+// spaceError says so in both languages when DuckDB ran out of disk (or
+// memory) while writing a batch; nothing of the batch was kept. DuckDB
+// names an out-of-memory or IO error by its type, but an appender's error
+// comes untyped: then a disk that has little room left, or far less than
+// when the batch began (DuckDB lets its temporary files take 90% of it),
+// tells.
+func (b *Batch) spaceError(err error) error {
+	dir := filepath.Dir(b.path)
+	free, known := freeSpace(dir)
+	var de *duckdb.Error
+	typed := errors.As(err, &de) && (de.Type == duckdb.ErrorTypeOutOfMemory || de.Type == duckdb.ErrorTypeIO)
+	full := known && (free < lowSpace || free < b.freeAtStart/5)
+	if !typed && !full {
+		return err
+	}
+	return schemas.Refused("disk_full",
+		"la base de datos no pudo escribir el lote: falta espacio en disco (quedan %[1]d MB libres en %[2]s) o memoria; libere espacio y cargue de nuevo: no se guardó nada",
+		"the database could not write the batch: disk space (%[1]d MB free in %[2]s) or memory ran out; free some space and load again: nothing was stored",
+		free>>20, dir)
+}
+
 func recordID(batch int64, row int) int64 { return batch<<32 | int64(row) }
 
 func uuidOrNil(k schemas.Key) driver.Value {
@@ -91,7 +131,7 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 		c0, c1, c2, c3, c4 := pack(r)
 		v := append(b.row[:0], recordID(b.id, r.Row), uuidOrNil(r.PersonKey), uuidOrNil(r.CaseKey), true, c0, c1, c2, c3, c4)
 		if err := b.records.AppendRow(v...); err != nil {
-			return fmt.Errorf("append row %d: %w", r.Row, err)
+			return fmt.Errorf("append row %d: %w", r.Row, b.spaceError(err))
 		}
 	}
 	return nil
@@ -102,7 +142,7 @@ func (b *Batch) Append(ctx context.Context, recs []schemas.Record) error {
 // The rows come back with their values (as codes) for the quarantine.
 func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 	if err := b.closeAppenders(); err != nil {
-		return nil, fmt.Errorf("duplicates: %w", err)
+		return nil, fmt.Errorf("duplicates: %w", b.spaceError(err))
 	}
 	if _, err := b.conn.ExecContext(ctx, `CREATE TEMP TABLE dup_rows AS
 		WITH mine AS (SELECT id, person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL),
@@ -180,7 +220,7 @@ func formatDate(y, m, d int) string {
 func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, int, error) {
 	fail := func(err error) (int64, int, error) {
 		b.Abort()
-		return 0, 0, fmt.Errorf("commit batch %d: %w", b.id, err)
+		return 0, 0, fmt.Errorf("commit batch %d: %w", b.id, b.spaceError(err))
 	}
 	if err := b.closeAppenders(); err != nil {
 		return fail(err)
@@ -246,7 +286,7 @@ func (b *Batch) Quarantine(ctx context.Context, rows []schemas.Rejected) error {
 			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
 		}
 		if err := b.quarantine.AppendRow(b.id, int32(q.Row), string(reasons), string(cells)); err != nil {
-			return fmt.Errorf("quarantine row %d: %w", q.Row, err)
+			return fmt.Errorf("quarantine row %d: %w", q.Row, b.spaceError(err))
 		}
 	}
 	return nil
@@ -283,7 +323,7 @@ func (b *Batch) Abort() error {
 // Batches lists the batches, newest first.
 func (db *DB) Batches(ctx context.Context) ([]schemas.BatchInfo, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, file_name, file_hash, format, coalesce(sheet, ''), profile,
-		reporting_entity, coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated, rolled_back_at
+		reporting_entity, coalesce(uploaded_by, ''), created_at, status, rows_read, accepted, rejected, updated, rolled_back_at, purged_at
 		FROM batches WHERE status <> 'loading' ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list batches: %w", err)
@@ -292,12 +332,12 @@ func (db *DB) Batches(ctx context.Context) ([]schemas.BatchInfo, error) {
 	var out []schemas.BatchInfo
 	for rows.Next() {
 		var b schemas.BatchInfo
-		var rolled sql.NullTime
+		var rolled, purged sql.NullTime
 		if err := rows.Scan(&b.ID, &b.Meta.File, &b.Meta.Hash, &b.Meta.Format, &b.Meta.Sheet, &b.Meta.Profile,
-			&b.Meta.Entity, &b.Meta.Uploader, &b.Meta.Time, &b.Status, &b.Rows, &b.Accepted, &b.Rejected, &b.Updated, &rolled); err != nil {
+			&b.Meta.Entity, &b.Meta.Uploader, &b.Meta.Time, &b.Status, &b.Rows, &b.Accepted, &b.Rejected, &b.Updated, &rolled, &purged); err != nil {
 			return nil, fmt.Errorf("list batches: %w", err)
 		}
-		b.RolledBackAt = rolled.Time
+		b.RolledBackAt, b.PurgedAt = rolled.Time, purged.Time
 		out = append(out, b)
 	}
 	return out, rows.Err()
@@ -348,6 +388,16 @@ func (db *DB) Batch(ctx context.Context, id int64) (schemas.BatchInfo, *schemas.
 	return info, rep, rows.Err()
 }
 
+// batchStatus reads a batch's status; a batch still loading is not found.
+func batchStatus(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM batches WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) || status == "loading" {
+		return "", schemas.ErrNotFound
+	}
+	return status, err
+}
+
 // Rollback undoes a stored batch: its records go, and for every person it
 // had updated the version before it becomes current again. The batch row and
 // its quarantine stay, marked rolled_back, so the history is kept.
@@ -357,11 +407,7 @@ func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) error {
 		return fmt.Errorf("rollback batch %d: %w", id, err)
 	}
 	defer tx.Rollback()
-	var status string
-	err = tx.QueryRowContext(ctx, `SELECT status FROM batches WHERE id = ?`, id).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) || status == "loading" {
-		return fmt.Errorf("rollback batch %d: %w", id, schemas.ErrNotFound)
-	}
+	status, err := batchStatus(ctx, tx, id)
 	if err != nil {
 		return fmt.Errorf("rollback batch %d: %w", id, err)
 	}
@@ -394,4 +440,127 @@ func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) error {
 		return fmt.Errorf("rollback batch %d: %w", id, err)
 	}
 	return nil
+}
+
+// SecretFingerprint returns the fingerprint of the secret the database's
+// keys were made with; found is false before the first batch.
+func (db *DB) SecretFingerprint(ctx context.Context) (fp string, found bool, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT fingerprint FROM secret_fingerprint ORDER BY set_at DESC LIMIT 1`).Scan(&fp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("secret fingerprint: %w", err)
+	}
+	return fp, true, nil
+}
+
+// HasKeys reports whether any stored record carries a keyed person or case id.
+func (db *DB) HasKeys(ctx context.Context) (bool, error) {
+	var found bool
+	err := db.sql.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_versions WHERE person_key IS NOT NULL OR case_key IS NOT NULL)`).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("keys: %w", err)
+	}
+	return found, nil
+}
+
+// SetSecretFingerprint records the fingerprint of the secret in use from now on.
+func (db *DB) SetSecretFingerprint(ctx context.Context, fp string, now time.Time) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("set secret fingerprint: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM secret_fingerprint`); err != nil {
+		return fmt.Errorf("set secret fingerprint: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_fingerprint VALUES (?, ?)`, fp, now.UTC()); err != nil {
+		return fmt.Errorf("set secret fingerprint: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("set secret fingerprint: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes the quarantine and the report of a rolled-back batch (they
+// may hold what its file held); the batch stays listed, with its counts.
+// Compact then removes what the deleted rows left in the file.
+func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	status, err := batchStatus(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	if status != schemas.BatchRolledBack {
+		return schemas.Refused("not_rolled_back", "el lote %d no está revertido: revértalo primero con «tipdash batches rollback %d»",
+			"batch %d is not rolled back: roll it back first with \"tipdash batches rollback %d\"", id, id)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE batch_id = ?`, id); err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE batches SET report = NULL, purged_at = ? WHERE id = ?`, now.UTC(), id); err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	if _, err := db.sql.ExecContext(ctx, `CHECKPOINT`); err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	return nil
+}
+
+// Compact rewrites the database file at path into a new file and puts it in
+// its place, so that rows deleted (a purged batch) leave nothing behind in
+// the file's free blocks. No other process may have it open.
+func Compact(ctx context.Context, path string) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("compact %s: %w", path, err)
+		}
+	}()
+	if pid, locked := lockHolder(path); locked {
+		return &LockedError{Path: path, PID: pid}
+	}
+	tmp := path + ".compact"
+	os.Remove(tmp)
+	defer os.Remove(tmp)
+	conn, err := duckdb.NewConnector(path+"?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	var name string
+	err = c.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name)
+	// A path cannot be a parameter of ATTACH: it is quoted; the name is DuckDB's own.
+	for _, q := range []string{
+		`CHECKPOINT`,
+		`ATTACH '` + strings.ReplaceAll(tmp, "'", "''") + `' AS compact_target`,
+		`COPY FROM DATABASE "` + strings.ReplaceAll(name, `"`, `""`) + `" TO compact_target`,
+		`DETACH compact_target`,
+	} {
+		if err != nil {
+			break
+		}
+		_, err = c.ExecContext(ctx, q)
+	}
+	c.Close()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

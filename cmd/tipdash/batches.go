@@ -7,30 +7,37 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/store"
 )
 
-const batchesUsage = `batches list|show|rollback [--db PATH] ...
+const batchesUsage = `batches list|show|rollback|purge [--db PATH] ...
   batches list                          lotes cargados / stored batches
   batches show ID [--json] [--report F] informe de un lote / a batch's report
-  batches rollback ID                   revertir un lote / roll a batch back`
+  batches rollback ID                   revertir un lote / roll a batch back
+  batches purge ID                      borrar para siempre la cuarentena y el informe de un lote revertido /
+                                        delete a rolled-back batch's quarantine and report for good`
 
 func cmdBatches(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso / usage: tipdash "+batchesUsage)
-		return usageError{"falta el subcomando / no subcommand"}
-	}
-	sub, args := args[0], args[1:]
-	fs := e.flags("batches "+sub, batchesUsage)
-	db := dbFlag(fs)
-	asJSON := fs.Bool("json", false, "JSON")
-	reportPath := fs.String("report", "", "show: escribir el informe en .csv, .xlsx o .json / write the report to a file")
-	if err := parse(fs, args); err != nil {
+	var db, reportPath *string
+	asJSON := new(bool)
+	sub, fs, err := e.subflags("batches", batchesUsage, []string{"list", "show", "rollback", "purge"}, func(sub string, fs *pflag.FlagSet) {
+		db = dbFlag(fs)
+		switch sub {
+		case "list":
+			asJSON = fs.Bool("json", false, "JSON")
+		case "show":
+			asJSON = fs.Bool("json", false, "JSON")
+			reportPath = fs.String("report", "", "escribir el informe en .csv, .xlsx o .json / write the report to a file")
+		}
+	}, args)
+	if err != nil {
 		return err
 	}
 	var id int64
-	if sub == "show" || sub == "rollback" {
+	if sub == "show" || sub == "rollback" || sub == "purge" {
 		var err error
 		if id, err = numberArg(fs, "lote", "batch"); err != nil {
 			return err
@@ -79,17 +86,31 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			return enc.Encode(rep)
 		}
 		return ingest.WriteText(e.stdout, rep)
-	case "rollback":
+	case "rollback", "purge":
+		if err := mustExist(*db); err != nil {
+			return err
+		}
 		st, err := store.Open(ctx, *db, store.Options{})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		if sub == "purge" {
+			if err := st.Purge(ctx, id, time.Now()); err != nil {
+				return err
+			}
+			st.Close()
+			if err := store.Compact(ctx, *db); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "lote %d: cuarentena e informe borrados / batch %d: quarantine and report deleted\n", id, id)
+			return nil
+		}
 		if err := st.Rollback(ctx, id, time.Now()); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "lote %d revertido / batch %d rolled back\n", id, id)
 		return nil
 	}
-	return usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand", sub)}
+	return nil
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -58,9 +60,10 @@ func loadProfile(name string) (*schemas.Profile, error) {
 }
 
 func cmdIngest(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("ingest", "ingest [--db PATH] [--profile eri|ctdc|FILE.json] [--sheet NAME] [--entity CODE] [--dry-run] [--strict] [--json] [--report FILE.csv|.xlsx|.json] FILE...")
+	fs := e.flags("ingest", "ingest [--db PATH] [--profile eri|ctdc|FILE.json] [--map \"Header=field\"]... [--sheet NAME] [--entity CODE] [--dry-run] [--strict] [--json] [--report FILE.csv|.xlsx|.json] [--new-secret] FILE...")
 	db := dbFlag(fs)
 	profileName := fs.String("profile", "eri", "perfil de columnas: eri, ctdc o un archivo JSON / column profile")
+	mapping := fs.StringArray("map", nil, "leer la columna como el campo, p. ej. \"Situación=status\"; repetible / read the column as the field; repeatable")
 	sheet := fs.String("sheet", "", "hoja del XLSX (por defecto la primera) / XLSX sheet (default: the first)")
 	entity := fs.String("entity", envOr("TIPDASH_ENTITY", "unknown"), "institución que reporta / reporting entity (oij, dgme, pani, ...)")
 	dry := fs.Bool("dry-run", false, "validar e informar sin guardar / validate and report, store nothing")
@@ -68,6 +71,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "informe en JSON / report as JSON")
 	reportPath := fs.String("report", "", "escribir el informe en un archivo .csv, .xlsx o .json / write the report to a file")
 	noProgress := fs.Bool("no-progress", false, "sin barra de progreso / no progress bar")
+	newSecret := fs.Bool("new-secret", false, "aceptar un secreto nuevo: los lotes siguientes no actualizarán a las personas ya guardadas / accept a new secret: later batches will not update people already stored")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,8 +86,37 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(*mapping) > 0 {
+		m, err := parseMapping(*mapping)
+		if err != nil {
+			return err
+		}
+		if profile, err = profile.WithColumns(m); err != nil {
+			return err
+		}
+	}
 	if _, err := schemas.ParseInstitution(*entity); err != nil {
 		return err
+	}
+	// Every file, and the report's path, before anything is written. With
+	// several files each is read through first, so that one refused late
+	// does not leave the others stored.
+	check := ingest.Check
+	if fs.NArg() > 1 {
+		check = ingest.Verify
+	}
+	for _, path := range fs.Args() {
+		if err := check(path, ingest.Options{Profile: profile, Sheet: *sheet}); err != nil {
+			return fileFailed(path, err)
+		}
+	}
+	reportWritten := false
+	if *reportPath != "" {
+		cleanup, err := checkReportPath(*reportPath)
+		if err != nil {
+			return err
+		}
+		defer func() { cleanup(!reportWritten) }()
 	}
 
 	var s ingest.Sink
@@ -110,12 +143,12 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		}
 		defer st.Close()
 		s = sink{st}
-		if secret, err = loadSecret(*db, true); err != nil {
+		if secret, err = checkedSecret(ctx, st, *db, *newSecret); err != nil {
 			return err
 		}
 	}
 
-	failed := false
+	var stored, failed []string
 	for _, path := range fs.Args() {
 		opt := ingest.Options{Profile: profile, Sheet: *sheet, DryRun: *dry, Strict: *strict, Entity: *entity,
 			Uploader: uploader(), Secret: secret}
@@ -135,8 +168,8 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			bar.Finish()
 		}
 		if err != nil {
-			failed = true
-			printError(e, err)
+			failed = append(failed, path)
+			printError(e, fileFailed(path, err))
 			continue
 		}
 		if err := printReport(e, rep, *asJSON); err != nil {
@@ -154,15 +187,56 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			if err := writeReportFile(*reportPath, full); err != nil {
 				return err
 			}
+			reportWritten = true
 		}
-		if rep.Status == schemas.BatchRefusedStrict {
-			failed = true
+		switch rep.Status {
+		case schemas.BatchRefusedStrict:
+			failed = append(failed, path)
+		case schemas.BatchStored:
+			stored = append(stored, path)
 		}
 	}
-	if failed {
+	if len(failed) > 0 {
+		if len(fs.Args()) > 1 {
+			fmt.Fprintf(e.stderr, "tipdash: guardados / stored: %s\ntipdash: NO guardados / NOT stored: %s\n", listOrNone(stored), listOrNone(failed))
+		}
 		return exitError{1}
 	}
 	return nil
+}
+
+// parseMapping reads --map "Header=field" values.
+func parseMapping(values []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range values {
+		h, f, ok := strings.Cut(v, "=")
+		h, f = strings.TrimSpace(h), strings.TrimSpace(f)
+		if !ok || h == "" || f == "" {
+			return nil, usageError{fmt.Sprintf("--map %q: use \"Encabezado=campo\" / use \"Header=field\"", v)}
+		}
+		out[h] = f
+	}
+	return out, nil
+}
+
+// fileFailed names the file in an error that does not.
+func fileFailed(path string, err error) error {
+	var se *schemas.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	name := filepath.Base(path)
+	if strings.Contains(se.Msg.ES, name) {
+		return se
+	}
+	return &schemas.Error{Code: se.Code, Kind: se.Kind, Msg: schemas.Message{ES: name + ": " + se.Msg.ES, EN: name + ": " + se.Msg.EN}}
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	return strings.Join(xs, ", ")
 }
 
 func printError(e *env, err error) {
@@ -187,10 +261,15 @@ func printReport(e *env, rep *schemas.BatchReport, asJSON bool) error {
 	return err
 }
 
+var reportFormats = []string{".csv", ".xlsx", ".json"}
+
 func writeReportFile(path string, rep *schemas.BatchReport) error {
+	if !slices.Contains(reportFormats, strings.ToLower(filepath.Ext(path))) {
+		return errReportFormat
+	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return reportError(path, err)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
@@ -201,13 +280,41 @@ func writeReportFile(path string, rep *schemas.BatchReport) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
-	default:
-		err = schemas.Invalid("bad_report", "--report: use .csv, .xlsx o .json", "--report: use .csv, .xlsx or .json")
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return reportError(path, err)
+	}
+	return nil
+}
+
+var errReportFormat = schemas.Invalid("bad_report", "--report: use .csv, .xlsx o .json", "--report: use .csv, .xlsx or .json")
+
+func reportError(path string, err error) error {
+	return schemas.Invalid("bad_report", "no se puede escribir el informe %s: %v", "cannot write the report %s: %v", path, err)
+}
+
+// checkReportPath makes sure the report can be written before a batch is
+// stored: its format is known and the file can be created. cleanup(true)
+// removes the file if it created it (nothing was written to it).
+func checkReportPath(path string) (cleanup func(unused bool), err error) {
+	if !slices.Contains(reportFormats, strings.ToLower(filepath.Ext(path))) {
+		return nil, errReportFormat
+	}
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, reportError(path, err)
+	}
+	f.Close()
+	created := errors.Is(statErr, fs.ErrNotExist)
+	return func(unused bool) {
+		if unused && created {
+			os.Remove(path)
+		}
+	}, nil
 }
 
 // openExisting opens a database that must already exist, read-only.

@@ -5,13 +5,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/store"
@@ -42,7 +44,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, pflag.ErrHelp):
 		return 0
 	case errors.As(err, &usageError{}):
 		fmt.Fprintln(stderr, "tipdash:", err)
@@ -68,7 +70,7 @@ uso / usage: tipdash COMMAND [flags]
   ingest    cargar hojas de casos (XLSX, CSV, JSON Lines) / load case sheets
   query     contar por dimensiones / count by dimensions
   tables    el catálogo de tablas protegidas / the catalogue of protected tables
-  batches   listar, ver o revertir lotes / list, show or roll back batches
+  batches   listar, ver, revertir o purgar lotes / list, show, roll back or purge batches
   gen       generar datos sintéticos ERI / write synthetic ERI data
   template  escribir la plantilla ERI (XLSX) / write the ERI template
   release   publicaciones protegidas (conatt, public) / protected releases (conatt, public)
@@ -114,9 +116,11 @@ type env struct {
 }
 
 // flags makes a FlagSet that prints its usage to stderr and returns errors.
-func (e *env) flags(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// Flags and arguments may come in any order; "--" ends the flags.
+func (e *env) flags(name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.SortFlags = false
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "uso / usage: tipdash %s\n\n", synopsis)
 		fs.PrintDefaults()
@@ -124,9 +128,9 @@ func (e *env) flags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
+func parse(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
 		return usageError{err.Error()}
@@ -163,19 +167,63 @@ func protection() (store.Options, error) {
 	return opt, nil
 }
 
-// numberArg reads the single argument of "batches show N" and the like.
-func numberArg(fs *flag.FlagSet, es, en string) (int64, error) {
-	if fs.NArg() != 1 {
+// subcommand parses the flags of a command with subcommands ("batches
+// --db f list", "batches list --db f") and returns its first argument.
+func subcommand(fs *pflag.FlagSet, args []string) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return "", usageError{"falta el subcomando / no subcommand"}
+	}
+	return fs.Arg(0), nil
+}
+
+// subflags finds the subcommand of a command (its first argument; flags
+// may come before or after it) and parses args with that subcommand's own
+// flags, which define adds to a FlagSet.
+func (e *env) subflags(name, usage string, subs []string, define func(sub string, fs *pflag.FlagSet), args []string) (string, *pflag.FlagSet, error) {
+	all := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	all.SetOutput(io.Discard)
+	all.Usage = func() {}
+	all.ParseErrorsWhitelist.UnknownFlags = true
+	for _, s := range subs {
+		one := pflag.NewFlagSet(s, pflag.ContinueOnError)
+		define(s, one)
+		all.AddFlagSet(one) // a flag several subcommands share is added once
+	}
+	err := all.Parse(args)
+	sub := all.Arg(0)
+	if !slices.Contains(subs, sub) {
+		fmt.Fprintf(e.stderr, "uso / usage: tipdash %s\n", usage)
+		switch {
+		case errors.Is(err, pflag.ErrHelp):
+			return "", nil, err
+		case sub == "":
+			return "", nil, usageError{"falta el subcomando / no subcommand"}
+		}
+		return "", nil, usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand %q", sub, sub)}
+	}
+	fs := e.flags(name+" "+sub, usage)
+	define(sub, fs)
+	return sub, fs, parse(fs, args)
+}
+
+// numberArg reads the single argument after the subcommand of "batches
+// show N" and the like.
+func numberArg(fs *pflag.FlagSet, es, en string) (int64, error) {
+	if fs.NArg() != 2 {
 		return 0, usageError{fmt.Sprintf("indique el número de %s / give the %s number", es, en)}
 	}
-	n, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	n, err := strconv.ParseInt(fs.Arg(1), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, usageError{fmt.Sprintf("%q no es un número de %s / is not a %s number", fs.Arg(0), es, en)}
+		return 0, usageError{fmt.Sprintf("%q no es un número de %s / is not a %s number", fs.Arg(1), es, en)}
 	}
 	return n, nil
 }
 
-func dbFlag(fs *flag.FlagSet) *string {
+func dbFlag(fs *pflag.FlagSet) *string {
 	def := os.Getenv("TIPDASH_DB")
 	if def == "" {
 		def = "tipdash.duckdb"

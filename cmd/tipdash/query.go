@@ -16,6 +16,8 @@ type filters []schemas.Filter
 
 func (f *filters) String() string { return "" }
 
+func (f *filters) Type() string { return "DIM=V" }
+
 func (f *filters) Set(s string) error {
 	x, err := schemas.ParseFilter(s)
 	if err != nil {

@@ -23,18 +23,14 @@ const releaseUsage = `release publish|list|show|approve [--db PATH] ...
   public: necesita «release approve N» / needs "release approve N"`
 
 func cmdRelease(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso / usage: tipdash "+releaseUsage)
-		return usageError{"falta el subcomando / no subcommand"}
-	}
-	sub, args := args[0], args[1:]
-	fs := e.flags("release "+sub, releaseUsage)
+	fs := e.flags("release", releaseUsage)
 	db := dbFlag(fs)
 	note := fs.String("note", "", "publish: nota / note")
 	kindName := fs.String("kind", "conatt", "publish: conatt o public")
 	asJSON := fs.Bool("json", false, "JSON")
 	scheduled := fs.Bool("scheduled", false, "publish --kind conatt: solo si toca / only when due (TIPDASH_CONATT_EVERY, default 720h)")
-	if err := parse(fs, args); err != nil {
+	sub, err := subcommand(fs, args)
+	if err != nil {
 		return err
 	}
 	var n int64
