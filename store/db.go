@@ -44,7 +44,7 @@ type Options struct {
 	// approves, as public releases always are.
 	ConattApproval bool
 	// PublishBudget bounds the disclosure check of each measure of a
-	// release (default 40s): cells not proven safe by then are withheld.
+	// release (default 90s): cells not proven safe by then are withheld.
 	PublishBudget time.Duration
 }
 
@@ -105,7 +105,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget}
 	if db.publishBudget <= 0 {
-		db.publishBudget = 40 * time.Second
+		db.publishBudget = 90 * time.Second
 	}
 	if path == "" {
 		// Every connection to "" would be a new empty database.

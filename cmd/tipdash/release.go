@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/store"
 )
@@ -23,13 +25,19 @@ const releaseUsage = `release publish|list|show|approve [--db PATH] ...
   public: necesita «release approve N» / needs "release approve N"`
 
 func cmdRelease(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("release", releaseUsage)
-	db := dbFlag(fs)
-	note := fs.String("note", "", "publish: nota / note")
-	kindName := fs.String("kind", "conatt", "publish: conatt o public")
-	asJSON := fs.Bool("json", false, "JSON")
-	scheduled := fs.Bool("scheduled", false, "publish --kind conatt: solo si toca / only when due (TIPDASH_CONATT_EVERY, default 720h)")
-	sub, err := subcommand(fs, args)
+	var db, note, kindName *string
+	asJSON, scheduled := new(bool), new(bool)
+	sub, fs, err := e.subflags("release", releaseUsage, []string{"publish", "list", "show", "approve"}, func(sub string, fs *pflag.FlagSet) {
+		db = dbFlag(fs)
+		switch sub {
+		case "publish":
+			note = fs.String("note", "", "nota / note")
+			kindName = fs.String("kind", "conatt", "conatt o public")
+			scheduled = fs.Bool("scheduled", false, "--kind conatt: solo si toca / only when due (TIPDASH_CONATT_EVERY, default 720h)")
+		case "list", "show":
+			asJSON = fs.Bool("json", false, "JSON")
+		}
+	}, args)
 	if err != nil {
 		return err
 	}
@@ -49,9 +57,11 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		kind, err := schemas.ParseTier(*kindName)
-		if err != nil {
-			return err
+		kind := schemas.TierConatt
+		if sub == "publish" {
+			if kind, err = schemas.ParseTier(*kindName); err != nil {
+				return err
+			}
 		}
 		st, err := store.Open(ctx, *db, opt)
 		if err != nil {

@@ -548,6 +548,25 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 	}
 	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
+	// One solution that pushes every such cell up at once proves most of
+	// them; the rest are solved one by one.
+	var all []int
+	seen := map[int]bool{}
+	for _, tg := range targets {
+		for _, c := range tg.cols {
+			if !seen[c] {
+				seen[c] = true
+				all = append(all, c)
+			}
+		}
+	}
+	if len(targets) > 1 {
+		if _, ok := lp.maximize(all); ok {
+			for _, o := range targets {
+				o.proven = holds(o.cols)
+			}
+		}
+	}
 	for _, tg := range targets {
 		for !tg.proven && !tg.t.withheld {
 			if err := ctx.Err(); err != nil {
