@@ -95,6 +95,9 @@ func wantKind(t *testing.T, what string, err, kind error) {
 // TestReleases publishes a conatt and a public release of about 3,000
 // generated records and reads every table back.
 func TestReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes four releases; the race run (-short) keeps to the concurrent publishes")
+	}
 	db, _ := openTemp(t)
 	// The release after the batch is checked with the earlier one, which
 	// takes long on a loaded machine: no table may be withheld for time here.

@@ -96,7 +96,7 @@ func TestTablesJSON(t *testing.T) {
 func TestCatalogueTiers(t *testing.T) {
 	dir := workspace(t)
 	f := filepath.Join(dir, "casos.csv")
-	mustRun(t, "gen", "--n", "2000", "--seed", "1", "--out", f)
+	mustRun(t, "gen", "--n", "1000", "--seed", "1", "--out", f)
 	mustRun(t, "ingest", "--no-progress", f)
 	if r := tipdash(t, "query", "--tier", "conatt", "--table", "victims_year_sex"); r.code != 1 ||
 		!strings.Contains(r.stderr, "no hay ninguna publicación conatt aprobada") || !strings.Contains(r.stderr, "there is no approved conatt release") {
