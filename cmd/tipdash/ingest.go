@@ -133,6 +133,11 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		if secret, err = loadSecret(*db, false); err != nil {
 			return err
 		}
+		if ro != nil {
+			if _, err := verifySecret(ctx, ro, *db, secret, *newSecret); err != nil {
+				return err
+			}
+		}
 		if secret == nil {
 			secret = []byte("dry-run: ids are only compared inside the file")
 		}

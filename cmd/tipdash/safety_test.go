@@ -51,11 +51,14 @@ func TestSecretFingerprint(t *testing.T) {
 	}
 	os.Remove(secretFile)
 	wantRefused(t, tipdash(t, "ingest", b), "falta el secreto", "secret of database", "--new-secret")
+	// A dry run says so too: with another secret its report would call X-1 new.
+	wantRefused(t, tipdash(t, "ingest", "--dry-run", b), "falta el secreto", "secret of database")
 	if _, err := os.Stat(secretFile); err == nil {
 		t.Error("a new secret was created")
 	}
 	t.Setenv("TIPDASH_SECRET", "another secret, 16 characters or more")
 	wantRefused(t, tipdash(t, "ingest", b), "no es el que usó", "is not the one")
+	wantRefused(t, tipdash(t, "ingest", "--dry-run", b), "no es el que usó", "is not the one")
 	if n := batchCount(t); n != 1 {
 		t.Errorf("%d batches, want 1", n)
 	}

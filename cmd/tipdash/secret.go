@@ -30,48 +30,62 @@ func fingerprint(secret []byte) string {
 // renew (--new-secret) is given. The first secret of a database is
 // created and recorded here.
 func checkedSecret(ctx context.Context, st *store.DB, dbPath string, renew bool) ([]byte, error) {
-	recorded, found, err := st.SecretFingerprint(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		// A database from before fingerprints: its keys tell whether a secret was used.
-		if found, err = st.HasKeys(ctx); err != nil {
-			return nil, err
-		}
-	}
 	secret, err := loadSecret(dbPath, false)
 	if err != nil {
 		return nil, err
 	}
-	if secret == nil && found && !renew {
-		return nil, schemas.Refused("secret_missing",
-			"falta el secreto de la base de datos %[1]s (el archivo %[1]s.secret o $TIPDASH_SECRET): sin él, las personas ya guardadas se contarían como nuevas. "+
-				"Restáurelo desde su respaldo (el archivo %[1]s.secret, modo 0600, o el mismo valor de $TIPDASH_SECRET). Si se perdió para siempre, «--new-secret» empieza de nuevo: los lotes siguientes no actualizarán a las personas ya guardadas",
-			"the secret of database %[1]s is missing (the file %[1]s.secret or $TIPDASH_SECRET): without it, people already stored would be counted as new. "+
-				"Restore it from your backup (the file %[1]s.secret, mode 0600, or the same $TIPDASH_SECRET). If it is lost for good, \"--new-secret\" starts anew: later batches will not update people already stored",
-			dbPath)
+	recorded, err := verifySecret(ctx, st, dbPath, secret, renew)
+	if err != nil {
+		return nil, err
 	}
 	if secret == nil {
 		if secret, err = loadSecret(dbPath, true); err != nil {
 			return nil, err
 		}
 	}
-	mine := fingerprint(secret)
-	if recorded != "" && recorded != mine && !renew {
-		return nil, schemas.Refused("secret_changed",
+	if mine := fingerprint(secret); recorded != mine {
+		if err := st.SetSecretFingerprint(ctx, mine, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	return secret, nil
+}
+
+// verifySecret refuses a secret (nil: none) that is not the one the
+// database used, unless renew; it returns the recorded fingerprint. A dry
+// run checks it too: with the wrong secret its report would call people
+// already stored new.
+func verifySecret(ctx context.Context, st *store.DB, dbPath string, secret []byte, renew bool) (string, error) {
+	recorded, found, err := st.SecretFingerprint(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		// A database from before fingerprints: its keys tell whether a secret was used.
+		if found, err = st.HasKeys(ctx); err != nil {
+			return "", err
+		}
+	}
+	if renew {
+		return recorded, nil
+	}
+	if secret == nil && found {
+		return "", schemas.Refused("secret_missing",
+			"falta el secreto de la base de datos %[1]s (el archivo %[1]s.secret o $TIPDASH_SECRET): sin él, las personas ya guardadas se contarían como nuevas. "+
+				"Restáurelo desde su respaldo (el archivo %[1]s.secret, modo 0600, o el mismo valor de $TIPDASH_SECRET). Si se perdió para siempre, «--new-secret» empieza de nuevo: los lotes siguientes no actualizarán a las personas ya guardadas",
+			"the secret of database %[1]s is missing (the file %[1]s.secret or $TIPDASH_SECRET): without it, people already stored would be counted as new. "+
+				"Restore it from your backup (the file %[1]s.secret, mode 0600, or the same $TIPDASH_SECRET). If it is lost for good, \"--new-secret\" starts anew: later batches will not update people already stored",
+			dbPath)
+	}
+	if secret != nil && recorded != "" && recorded != fingerprint(secret) {
+		return "", schemas.Refused("secret_changed",
 			"el secreto dado ($TIPDASH_SECRET o %[1]s.secret) no es el que usó la base de datos %[1]s: las personas ya guardadas se contarían como nuevas. "+
 				"Use el secreto original (restaure %[1]s.secret o $TIPDASH_SECRET desde su respaldo). Si se perdió para siempre, «--new-secret» empieza de nuevo: los lotes siguientes no actualizarán a las personas ya guardadas",
 			"the secret given ($TIPDASH_SECRET or %[1]s.secret) is not the one database %[1]s used: people already stored would be counted as new. "+
 				"Use the original secret (restore %[1]s.secret or $TIPDASH_SECRET from your backup). If it is lost for good, \"--new-secret\" starts anew: later batches will not update people already stored",
 			dbPath)
 	}
-	if recorded != mine {
-		if err := st.SetSecretFingerprint(ctx, mine, time.Now()); err != nil {
-			return nil, err
-		}
-	}
-	return secret, nil
+	return recorded, nil
 }
 
 // loadSecret returns the HMAC key for person and case ids: $TIPDASH_SECRET,
