@@ -4,6 +4,15 @@ package disclosure
 // #include <glpk.h>
 // #include <stdlib.h>
 //
+// static int solve_int(glp_prob *p, int tm_lim) {
+//     glp_iocp parm;
+//     glp_init_iocp(&parm);
+//     parm.msg_lev = GLP_MSG_OFF;
+//     parm.tm_lim = tm_lim;
+//     parm.presolve = GLP_ON;
+//     return glp_intopt(p, &parm);
+// }
+//
 // static int solve(glp_prob *p, int tm_lim, int it_lim) {
 //     glp_smcp parm;
 //     glp_init_smcp(&parm);
@@ -132,6 +141,34 @@ func (lp *program) sum(cols []int) float64 {
 		v += float64(C.glp_get_col_prim(lp.p, C.int(j+1)))
 	}
 	return v
+}
+
+// maximizeWhole maximises the sum of cols over whole numbers (branch and
+// bound): the exact attacker, where the linear program lets counts be
+// fractions. ok is false when it did not finish.
+func (lp *program) maximizeWhole(cols []int, msLimit int) (float64, bool) {
+	for j := 1; j <= lp.cols; j++ {
+		C.glp_set_col_kind(lp.p, C.int(j), C.GLP_IV)
+	}
+	defer func() {
+		for j := 1; j <= lp.cols; j++ {
+			C.glp_set_col_kind(lp.p, C.int(j), C.GLP_CV)
+		}
+	}()
+	for _, j := range lp.obj {
+		C.glp_set_obj_coef(lp.p, C.int(j+1), 0)
+	}
+	for _, j := range cols {
+		C.glp_set_obj_coef(lp.p, C.int(j+1), 1)
+	}
+	lp.obj = append(lp.obj[:0], cols...)
+	if rc := C.solve_int(lp.p, C.int(msLimit)); rc != 0 {
+		return 0, false
+	}
+	if st := C.glp_mip_status(lp.p); st != C.GLP_OPT {
+		return 0, false
+	}
+	return float64(C.glp_mip_obj_val(lp.p)), true
 }
 
 // dual is the dual value of row i in the last optimum: non-zero where the

@@ -650,3 +650,43 @@ func TestDeadlineWithholds(t *testing.T) {
 		t.Errorf("%d tables withheld, %d published: want the tables with small cells withheld, the others published", withheld, shown)
 	}
 }
+
+// Over whole numbers the attacker may pin what the linear program lets
+// reach the threshold with fractions. For the smallest population, every
+// hidden small count must reach the threshold in whole numbers too.
+func TestWholeNumbersDoNotPin(t *testing.T) {
+	for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
+		t.Run(string(tier), func(t *testing.T) {
+			people := population(11, 7)
+			r := Minimum(tier)
+			r.Fold = 0
+			pub, err := ProtectRelease(context.Background(), problemOf(people, 11), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars := universe(people)
+			lp := newProgram(len(vars))
+			defer lp.free()
+			members, published := equations(lp, func(j int) []int { return []int{j} }, vars, pub, r)
+			exact := truth(people)
+			checked := 0
+			for k, c := range published {
+				if !c.Hidden || exact[k] == 0 || exact[k] >= r.Threshold {
+					continue
+				}
+				best, ok := lp.maximizeWhole(members[k], 5000)
+				if !ok {
+					continue // not finished in time: the linear test above covers it
+				}
+				checked++
+				if best < float64(r.Threshold)-1e-6 {
+					t.Errorf("%s (true %d): at most %.0f in whole numbers", k, exact[k], best)
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no hidden small count checked: the test shows nothing")
+			}
+			t.Logf("%d hidden small counts checked in whole numbers", checked)
+		})
+	}
+}
