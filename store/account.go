@@ -250,7 +250,10 @@ func (db *DB) audited(ctx context.Context, action schemas.AuditAction, target, d
 		return nil
 	}
 	entry.Result = resultCode(err)
-	return errors.Join(err, insertAudit(ctx, db.sql, entry))
+	if aerr := insertAudit(ctx, db.sql, entry); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
 }
 
 func resultCode(err error) string {
