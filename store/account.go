@@ -152,10 +152,14 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) (err error
 func (db *DB) Authenticate(ctx context.Context, name, password string) (_ schemas.User, err error) {
 	defer wrap(&err, "log in %s", name)
 	var hash string
+	entry := auditEntry(ctx, schemas.ActionLogin, name, "")
+	entry.User, entry.Entity = name, ""
 	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = ?`, name), &hash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		hash = dummyHash()
+		// What was typed is not kept: it may be a password in the wrong field.
+		entry.User, entry.Target, entry.Details = "", "", "unknown_account"
 	case err != nil:
 		return schemas.User{}, err
 	}
@@ -163,8 +167,6 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (_ schema
 	if err != nil {
 		return schemas.User{}, err
 	}
-	entry := auditEntry(ctx, schemas.ActionLogin, name, "")
-	entry.User, entry.Entity = name, ""
 	if ok && !u.Disabled && u.Name != "" {
 		entry.Entity = u.Entity.String()
 	} else {
