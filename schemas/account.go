@@ -109,7 +109,7 @@ func (u User) MarshalJSON() ([]byte, error) {
 	}{u.Name, u.Role, u.Entity.String(), u.Disabled, u.Created})
 }
 
-// User names: what people type to log in, and what the audit log shows.
+// Account policy: the longest user name, and the bounds of a password.
 const (
 	MaxUserName       = 64
 	MinPasswordLength = 12

@@ -191,6 +191,14 @@ func (db *DB) NewToken(ctx context.Context, name string) (token string, err erro
 		if err != nil {
 			return err
 		}
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`, id).Scan(&disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return &schemas.Error{Code: "user_disabled", Kind: schemas.ErrRefused, Msg: schemas.Message{
+				ES: "la cuenta " + name + " está desactivada", EN: "account " + name + " is disabled"}}
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)`, hash, id, time.Now().UTC())
 		return err
 	})

@@ -201,8 +201,11 @@ func TestTokens(t *testing.T) {
 	if _, err := db.UserByToken(ctx, token); !errors.Is(err, schemas.ErrBadCredentials) {
 		t.Errorf("a disabled account's token still works: %v", err)
 	}
+	if _, err := db.NewToken(asAdmin, "rosa"); !errors.Is(err, schemas.ErrRefused) {
+		t.Errorf("a token for a disabled account: %v, want refused", err)
+	}
 	log, _ := db.AuditLog(ctx, schemas.AuditFilter{Action: schemas.ActionUserToken})
-	if len(log) != 2 || log[1].Result != schemas.ResultOK || log[0].Result != "no_user" {
+	if len(log) != 3 || log[2].Result != schemas.ResultOK || log[1].Result != "no_user" || log[0].Result != "user_disabled" {
 		t.Errorf("token audit: %+v", log)
 	}
 	for _, e := range log {

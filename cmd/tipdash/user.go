@@ -115,7 +115,6 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "usuario %s desactivado / user %s disabled\n", name, name)
-		return nil
 	case "token":
 		token, err := st.NewToken(ctx, name)
 		if err != nil {
@@ -123,9 +122,8 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "token de %s: se muestra una sola vez / token of %s: shown once\n", name, name)
 		fmt.Fprintln(e.stdout, token)
-		return nil
 	}
-	if !*fromStdin {
+	if (sub == "add" || sub == "password") && !*fromStdin {
 		fmt.Fprintln(e.stdout, "contraseña generada, se muestra una sola vez / generated password, shown once:")
 		fmt.Fprintln(e.stdout, password)
 	}
