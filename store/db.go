@@ -1,6 +1,7 @@
 // Package store keeps tipdash's data in an embedded DuckDB file: migrations,
-// batches, person records with their earlier versions, quarantine, and the
-// one aggregate path through which every count leaves the service.
+// batches, person records with their earlier versions, quarantine, accounts
+// and the audit log, and the one aggregate path through which every count
+// leaves the service.
 package store
 
 import (
