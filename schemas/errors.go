@@ -10,6 +10,10 @@ var (
 	ErrInvalid  = errors.New("invalid input")
 	ErrNotFound = errors.New("not found")
 	ErrRefused  = errors.New("refused")
+	// ErrUnauthenticated: no valid credentials (HTTP 401).
+	ErrUnauthenticated = errors.New("not authenticated")
+	// ErrForbidden: valid credentials, but the role may not (HTTP 403).
+	ErrForbidden = errors.New("forbidden")
 )
 
 // Message is a text for people in both languages of the service.

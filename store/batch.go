@@ -62,7 +62,8 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, e
 		b.Abort()
 		return nil, fmt.Errorf("begin batch: %w", b.spaceError(err))
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM batches`).Scan(&b.id); err != nil {
+	// A sequence, not max(id) + 1: two uploads at once get two ids.
+	if err := conn.QueryRowContext(ctx, `SELECT nextval('batch_ids')`).Scan(&b.id); err != nil {
 		return fail(err)
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO batches (id, file_name, file_hash, format, sheet, profile, reporting_entity, uploaded_by, created_at, status)

@@ -1,6 +1,7 @@
 // Package store keeps tipdash's data in an embedded DuckDB file: migrations,
-// batches, person records with their earlier versions, quarantine, and the
-// one aggregate path through which every count leaves the service.
+// batches, person records with their earlier versions, quarantine, accounts
+// and the audit log, and the one aggregate path through which every count
+// leaves the service.
 package store
 
 import (
@@ -111,6 +112,29 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		// Every connection to "" would be a new empty database.
 		db.sql.SetMaxOpenConns(1)
 	}
+	if opt.ReadOnly && path != "" {
+		behind, err := db.behind(ctx)
+		if err != nil || behind {
+			db.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		if behind {
+			// A database of an earlier tipdash: upgraded once by the first
+			// command that reads it, then read as asked.
+			rw := opt
+			rw.ReadOnly = false
+			up, err := Open(ctx, path, rw)
+			if err != nil {
+				return nil, err
+			}
+			if err := up.Close(); err != nil {
+				return nil, err
+			}
+			return Open(ctx, path, opt)
+		}
+	}
 	if !opt.ReadOnly {
 		if err := db.migrate(ctx); err != nil {
 			db.Close()
@@ -149,6 +173,13 @@ func (db *DB) Close() error { return db.sql.Close() }
 
 // SQL exposes the connection pool to tests and benchmarks in this module.
 func (db *DB) SQL() *sql.DB { return db.sql }
+
+// behind reports whether migrations are waiting to be applied.
+func (db *DB) behind(ctx context.Context) (bool, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n)
+	return n < len(schemas.Migrations()), err
+}
 
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT now())`); err != nil {

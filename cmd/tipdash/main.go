@@ -76,6 +76,8 @@ uso / usage: tipdash COMMAND [flags]
   release   publicaciones protegidas (conatt, public) / protected releases (conatt, public)
   export    exportar tablas protegidas (UNODC GLOTIP, CSV, Parquet) / export protected tables
   dims      listar dimensiones y códigos / list dimensions and codes
+  user      cuentas: crear, listar, desactivar, token, contraseña / accounts: add, list, disable, token, password
+  audit     leer el registro de auditoría / read the audit log
 
 "tipdash COMMAND -h" explica cada comando / explains each command.
 --db: $TIPDASH_DB, o ./tipdash.duckdb.
@@ -101,6 +103,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"release":  cmdRelease,
 		"export":   cmdExport,
 		"tables":   cmdTables,
+		"user":     cmdUser,
+		"audit":    cmdAudit,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// queryer is what both *sql.DB and *sql.Tx offer.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+var errNoActor = schemas.Refused("no_actor", "un cambio de cuentas sin nadie a quien atribuirlo",
+	"an account change with nobody to record it against")
+
+func userNotFound(name string) error {
+	return &schemas.Error{Code: "no_user", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+		ES: "no existe el usuario " + name, EN: "no user " + name}}
+}
+
+// AddUser creates an account with a password.
+func (db *DB) AddUser(ctx context.Context, u schemas.User, password string) (_ schemas.User, err error) {
+	defer wrap(&err, "add user %s", u.Name)
+	if err := schemas.ValidateUserName(u.Name); err != nil {
+		return schemas.User{}, err
+	}
+	if u.Role.IsZero() {
+		return schemas.User{}, schemas.Invalid("no_user_role", "falta el rol", "no role")
+	}
+	if err := schemas.ValidatePassword(password); err != nil {
+		return schemas.User{}, err
+	}
+	u.Disabled, u.Created = false, time.Now().UTC().Truncate(time.Microsecond)
+	hash := hashPassword(password)
+	details := "role=" + u.Role.String() + " entity=" + u.Entity.String()
+	err = db.audited(ctx, schemas.ActionUserAdd, u.Name, details, func(tx *sql.Tx) error {
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)`, u.Name).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return &schemas.Error{Code: "user_exists", Kind: schemas.ErrRefused, Msg: schemas.Message{
+				ES: "ya existe el usuario " + u.Name, EN: "user " + u.Name + " already exists"}}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, entity, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			u.Name, u.Role.String(), u.Entity.String(), hash, u.Created)
+		return err
+	})
+	if err != nil {
+		return schemas.User{}, err
+	}
+	return u, nil
+}
+
+const userColumns = `name, role, entity, created_at, disabled_at IS NOT NULL`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanUser reads the userColumns, then extra columns into extra.
+func scanUser(s scanner, extra ...any) (schemas.User, error) {
+	var u schemas.User
+	var role, entity string
+	if err := s.Scan(append([]any{&u.Name, &role, &entity, &u.Created, &u.Disabled}, extra...)...); err != nil {
+		return u, err
+	}
+	var err error
+	if u.Role, err = schemas.ParseUserRole(role); err != nil {
+		return u, err
+	}
+	u.Entity, err = schemas.ParseInstitution(entity)
+	return u, err
+}
+
+// Users lists the accounts by name.
+func (db *DB) Users(ctx context.Context) (_ []schemas.User, err error) {
+	defer wrap(&err, "users")
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schemas.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UserByName finds an account, disabled or not.
+func (db *DB) UserByName(ctx context.Context, name string) (_ schemas.User, err error) {
+	defer wrap(&err, "user %s", name)
+	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, userNotFound(name)
+	}
+	return u, err
+}
+
+// userID finds the id of an account inside a change.
+func userID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, userNotFound(name)
+	}
+	return id, err
+}
+
+// DisableUser stops an account: its password and its tokens no longer work.
+func (db *DB) DisableUser(ctx context.Context, name string) (err error) {
+	defer wrap(&err, "disable user %s", name)
+	return db.audited(ctx, schemas.ActionUserDisable, name, "", func(tx *sql.Tx) error {
+		id, err := userID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, time.Now().UTC(), id)
+		return err
+	})
+}
+
+// SetPassword replaces an account's password.
+func (db *DB) SetPassword(ctx context.Context, name, password string) (err error) {
+	defer wrap(&err, "set password of %s", name)
+	if err := schemas.ValidatePassword(password); err != nil {
+		return err
+	}
+	hash := hashPassword(password)
+	return db.audited(ctx, schemas.ActionUserPassword, name, "", func(tx *sql.Tx) error {
+		id, err := userID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		return err
+	})
+}
+
+// Authenticate checks a password and records the attempt. Unknown account,
+// disabled account and wrong password fail alike, with
+// schemas.ErrBadCredentials, in about the same time.
+func (db *DB) Authenticate(ctx context.Context, name, password string) (_ schemas.User, err error) {
+	defer wrap(&err, "log in %s", name)
+	var hash string
+	entry := auditEntry(ctx, schemas.ActionLogin, name, "")
+	entry.User, entry.Entity = name, ""
+	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = ?`, name), &hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		hash = dummyHash()
+		// What was typed is not kept: it may be a password in the wrong field.
+		entry.User, entry.Target, entry.Details = "", "", "unknown_account"
+	case err != nil:
+		return schemas.User{}, err
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil {
+		return schemas.User{}, err
+	}
+	if ok && !u.Disabled && u.Name != "" {
+		entry.Entity = u.Entity.String()
+	} else {
+		u, entry.Result = schemas.User{}, schemas.ErrBadCredentials.Code
+	}
+	if err := insertAudit(ctx, db.sql, entry); err != nil {
+		return schemas.User{}, err
+	}
+	if entry.Result != schemas.ResultOK {
+		return schemas.User{}, schemas.ErrBadCredentials
+	}
+	return u, nil
+}
+
+// NewToken makes a bearer token for an account and returns it: only its
+// SHA-256 is stored, so it cannot be shown again.
+func (db *DB) NewToken(ctx context.Context, name string) (token string, err error) {
+	defer wrap(&err, "new token for %s", name)
+	token, hash := newToken()
+	err = db.audited(ctx, schemas.ActionUserToken, name, "", func(tx *sql.Tx) error {
+		id, err := userID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`, id).Scan(&disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return &schemas.Error{Code: "user_disabled", Kind: schemas.ErrRefused, Msg: schemas.Message{
+				ES: "la cuenta " + name + " está desactivada", EN: "account " + name + " is disabled"}}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)`, hash, id, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// UserByToken finds the enabled account of a bearer token.
+func (db *DB) UserByToken(ctx context.Context, token string) (_ schemas.User, err error) {
+	defer wrap(&err, "token")
+	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND u.disabled_at IS NULL`, tokenHash(token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return schemas.User{}, schemas.ErrBadCredentials
+	}
+	return u, err
+}
+
+// prefixed qualifies a list of columns with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// auditEntry is an entry for the actor of ctx, result ok.
+func auditEntry(ctx context.Context, action schemas.AuditAction, target, details string) schemas.AuditEntry {
+	a, _ := schemas.ActorFrom(ctx)
+	return schemas.AuditEntry{Time: time.Now().UTC(), User: a.User, Entity: a.Entity, From: a.From,
+		Action: action, Target: target, Result: schemas.ResultOK, Details: details}
+}
+
+// audited runs an account change in a transaction and records it in the
+// audit log: in the same transaction when it succeeds, so that no change
+// goes unrecorded; after the rollback, with the error's code, when it fails.
+func (db *DB) audited(ctx context.Context, action schemas.AuditAction, target, details string, change func(*sql.Tx) error) error {
+	if a, ok := schemas.ActorFrom(ctx); !ok || a.User == "" {
+		return errNoActor
+	}
+	entry := auditEntry(ctx, action, target, details)
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	err = change(tx)
+	if err == nil {
+		err = insertAudit(ctx, tx, entry)
+	}
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err == nil {
+		return nil
+	}
+	entry.Result = resultCode(err)
+	if aerr := insertAudit(ctx, db.sql, entry); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+func resultCode(err error) string {
+	var se *schemas.Error
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return "error"
+}
+
+func insertAudit(ctx context.Context, q queryer, e schemas.AuditEntry) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_log (at_time, user_name, entity, action, target, from_addr, result, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Time, e.User, e.Entity, string(e.Action), e.Target, e.From, e.Result, e.Details)
+	return err
+}
+
+// Record writes an entry to the audit log.
+func (db *DB) Record(ctx context.Context, e schemas.AuditEntry) (err error) {
+	defer wrap(&err, "audit %s", e.Action)
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	return insertAudit(ctx, db.sql, e)
+}
+
+// AuditLog reads the audit log, newest first.
+func (db *DB) AuditLog(ctx context.Context, f schemas.AuditFilter) (_ []schemas.AuditEntry, err error) {
+	defer wrap(&err, "audit log")
+	var where []string
+	var args []any
+	if f.User != "" {
+		where, args = append(where, "user_name = ?"), append(args, f.User)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, string(f.Action))
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "at_time >= ?"), append(args, f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "at_time < ?"), append(args, f.Until.UTC())
+	}
+	q := `SELECT id, at_time, user_name, entity, action, target, from_addr, result, details FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := db.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schemas.AuditEntry
+	for rows.Next() {
+		var e schemas.AuditEntry
+		var action string
+		if err := rows.Scan(&e.ID, &e.Time, &e.User, &e.Entity, &action, &e.Target, &e.From, &e.Result, &e.Details); err != nil {
+			return nil, err
+		}
+		e.Action = schemas.AuditAction(action)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
