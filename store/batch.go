@@ -150,7 +150,7 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 		     f AS (SELECT person_key, min(id) AS first_id FROM mine GROUP BY person_key HAVING count(*) > 1)
 		SELECT m.id, m.id & 4294967295 AS row_no, f.first_id & 4294967295 AS first_row
 		FROM mine m JOIN f ON f.person_key = m.person_key WHERE m.id > f.first_id`, recordID(b.id, 0), recordID(b.id, 1<<32-1)); err != nil {
-		return nil, fmt.Errorf("duplicates: %w", err)
+		return nil, fmt.Errorf("duplicates: %w", b.spaceError(err))
 	}
 	defer b.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS dup_rows`)
 	cols := []schemas.Dim{schemas.DimRole, schemas.DimOffence, schemas.DimSex, schemas.DimGenderIdentity,
@@ -164,7 +164,7 @@ func (b *Batch) Duplicates(ctx context.Context) ([]schemas.Duplicate, error) {
 	rows, err := b.conn.QueryContext(ctx, `SELECT d.row_no, d.first_row, `+strings.Join(sel, ", ")+`
 		FROM dup_rows d JOIN record_versions v ON v.id = d.id ORDER BY d.row_no`)
 	if err != nil {
-		return nil, fmt.Errorf("duplicates: %w", err)
+		return nil, fmt.Errorf("duplicates: %w", b.spaceError(err))
 	}
 	var out []schemas.Duplicate
 	for rows.Next() {
