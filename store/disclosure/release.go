@@ -968,10 +968,38 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		}
 	}
 	lp.separators(cliques, edges, 0)
+	// The folding rule is known: a category published as itself holds at
+	// least r.Fold people of the release.
+	present := foldedCodes(dims, cliques, r, func(c *clique, j int) []int { return c.codes[j] })
+	for _, col := range sortedCols(present) {
+		for _, code := range present[col] {
+			lp.foldBound(dims, cliques, col, code, func(c *clique, j int) []int { return c.codes[j] }, nvars, linked, atLeast(float64(r.Fold)))
+		}
+	}
 	if !linked {
 		return lp
 	}
 	lp.separators(cliques, edges, nvars)
+	// The earlier release folded by the same rule: a category it did not
+	// publish as itself was in "other" (or "unknown") then, with fewer
+	// than r.Fold people; one it published had at least r.Fold.
+	then := earlierCodes(dims, cliques, earlier)
+	mapThen := func(c *clique, j int) []int { return mapCodes(dims, c.codes[j], then) }
+	if r.Fold > 0 {
+		for _, col := range sortedCols(then) {
+			codes := then[col]
+			for _, code := range codes {
+				if !isUnknownOrOther(dims[col], code) {
+					lp.foldBound(dims, cliques, col, code, mapThen, 0, false, atLeast(float64(r.Fold)))
+				}
+			}
+			for _, code := range present[col] {
+				if !slices.Contains(codes, code) {
+					lp.foldBound(dims, cliques, col, code, func(c *clique, j int) []int { return c.codes[j] }, 0, false, between(0, float64(r.Fold-1)))
+				}
+			}
+		}
+	}
 	for _, c := range cliques {
 		for _, t := range c.tables {
 			cells := map[key]*cell{}
@@ -982,7 +1010,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				continue // not in the earlier release
 			}
 			for j := range c.atoms {
-				for _, k := range t.cellsOf(dims, c.codes[j]) {
+				for _, k := range t.cellsOf(dims, mapThen(c, j)) {
 					if e := cells[k]; e != nil {
 						e.cols = append(e.cols, c.first+j)
 					} else {
@@ -1005,6 +1033,159 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		}
 	}
 	return lp
+}
+
+// foldedCodes lists, per foldable column, the categories published as
+// themselves (not other, not unknown).
+func foldedCodes(dims []schemas.Dim, cliques []*clique, r Rules, codesOf func(*clique, int) []int) map[int][]int {
+	out := map[int][]int{}
+	if r.Fold <= 0 {
+		return out
+	}
+	for col, d := range dims {
+		if !foldable[d] {
+			continue
+		}
+		seen := map[int]bool{}
+		for _, c := range cliques {
+			if !slices.Contains(c.groups, groupOf(d)) {
+				continue
+			}
+			for j := range c.atoms {
+				for _, code := range codesIn(d, codesOf(c, j)[col]) {
+					if !seen[code] && !isUnknownOrOther(d, code) {
+						seen[code] = true
+						out[col] = append(out[col], code)
+					}
+				}
+			}
+			break
+		}
+		slices.Sort(out[col])
+	}
+	return out
+}
+
+func sortedCols(m map[int][]int) []int {
+	out := make([]int, 0, len(m))
+	for col := range m {
+		out = append(out, col)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// codesIn lists the codes of a value: itself, or the members of a bit set.
+func codesIn(d schemas.Dim, v int) []int {
+	if !isMulti(d) {
+		return []int{v}
+	}
+	var out []int
+	for set := uint32(v); set != 0; set &= set - 1 {
+		out = append(out, bits.TrailingZeros32(set))
+	}
+	return out
+}
+
+func isUnknownOrOther(d schemas.Dim, code int) bool {
+	if code == OtherIndex {
+		return true
+	}
+	dim := schemas.MustDim(d)
+	if code < 0 || code >= len(dim.Codes) {
+		return false
+	}
+	c := dim.Codes[code].Code
+	return c == "unknown" || c == "UNK" || c == "other"
+}
+
+// foldBound bounds the people of one category of a column, over the
+// variables of the first clique holding its group (with the added ones
+// when linked).
+func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars int, linked bool, b rowBound) {
+	d := dims[col]
+	for _, c := range cliques {
+		if !slices.Contains(c.groups, groupOf(d)) {
+			continue
+		}
+		var cols []int
+		for j := range c.atoms {
+			if slices.Contains(codesIn(d, codesOf(c, j)[col]), code) {
+				cols = append(cols, c.first+j)
+				if linked {
+					cols = append(cols, nvars+c.first+j)
+				}
+			}
+		}
+		lp.addRow(cols, ones(len(cols)), b)
+		return
+	}
+}
+
+// earlierCodes lists, per foldable column, the codes the earlier release
+// published in any table.
+func earlierCodes(dims []schemas.Dim, cliques []*clique, earlier map[string][]PubCell) map[int][]int {
+	out := map[int][]int{}
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			for _, e := range earlier[t.spec.ID] {
+				for i, col := range t.by {
+					if foldable[dims[col]] && !slices.Contains(out[col], e.Keys[i]) {
+						out[col] = append(out[col], e.Keys[i])
+					}
+				}
+			}
+		}
+	}
+	for col := range out {
+		slices.Sort(out[col])
+	}
+	return out
+}
+
+// mapCodes maps today's codes to the categories the earlier release
+// published: a category it did not publish as itself went to "other", or
+// to "unknown" when there was no "other".
+func mapCodes(dims []schemas.Dim, codes []int, then map[int][]int) []int {
+	if len(then) == 0 {
+		return codes
+	}
+	out := slices.Clone(codes)
+	for col, known := range then {
+		d := dims[col]
+		dim := schemas.MustDim(d)
+		other := dim.Index("other")
+		if other < 0 {
+			other = OtherIndex
+		}
+		unknown := dim.Index("unknown")
+		if unknown < 0 {
+			unknown = dim.Index("UNK")
+		}
+		to := func(code int) int {
+			switch {
+			case slices.Contains(known, code):
+				return code
+			case slices.Contains(known, other):
+				return other
+			case unknown >= 0 && slices.Contains(known, unknown):
+				return unknown
+			}
+			return code
+		}
+		if isMulti(d) {
+			set := 0
+			for _, code := range codesIn(d, codes[col]) {
+				if m := to(code); m >= 0 {
+					set |= 1 << m
+				}
+			}
+			out[col] = set
+		} else {
+			out[col] = to(codes[col])
+		}
+	}
+	return out
 }
 
 // separators ties neighbouring cliques on the groups they share: the same
