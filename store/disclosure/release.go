@@ -2,6 +2,7 @@ package disclosure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -107,7 +108,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			break
 		}
 		var big *tooLarge
-		if !asTooLarge(err, &big) {
+		if !errors.As(err, &big) {
 			return nil, err
 		}
 		for _, t := range big.tables {
@@ -275,12 +276,8 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		dim := schemas.MustDim(d)
 		totals := map[int]int{}
 		for _, a := range p.Atoms {
-			if isMulti(d) {
-				for set := uint32(a.Codes[col]); set != 0; set &= set - 1 {
-					totals[bits.TrailingZeros32(set)] += a.Count
-				}
-			} else {
-				totals[a.Codes[col]] += a.Count
+			for _, code := range codesIn(d, a.Codes[col]) {
+				totals[code] += a.Count
 			}
 		}
 		unknown := dim.Index("unknown")
@@ -328,8 +325,7 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 			}
 			if isMulti(p.Dims[col]) {
 				var set int
-				for s := uint32(codes[col]); s != 0; s &= s - 1 {
-					c := bits.TrailingZeros32(s)
+				for _, c := range codesIn(p.Dims[col], codes[col]) {
 					if to, ok := m[c]; ok {
 						c = to
 					}
@@ -375,14 +371,6 @@ func groupOf(d schemas.Dim) string {
 type tooLarge struct{ tables []*table }
 
 func (e *tooLarge) Error() string { return "release: tables too detailed to protect" }
-
-func asTooLarge(err error, out **tooLarge) bool {
-	t, ok := err.(*tooLarge)
-	if ok {
-		*out = t
-	}
-	return ok
-}
 
 // clique is a set of groups whose combinations are variables of the program.
 type clique struct {
