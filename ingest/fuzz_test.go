@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
 // drain reads a source to the end; it must neither panic nor loop.
@@ -119,7 +120,7 @@ func FuzzJSONL(f *testing.F) {
 func FuzzXLSX(f *testing.F) {
 	var gen, tpl bytes.Buffer
 	Generate(&gen, GenOptions{N: 5, Seed: 1, Format: FormatXLSX})
-	WriteTemplate(&tpl)
+	sheets.WriteTemplate(&tpl)
 	f.Add(gen.Bytes())
 	f.Add(tpl.Bytes())
 	f.Add([]byte("PK\x03\x04"))

@@ -35,8 +35,8 @@ var personalColumns = []string{"Nombre completo", "Cédula o pasaporte", "Teléf
 
 // GenHeader is the header the generator writes.
 func GenHeader() []string {
-	h := make([]string, 0, len(TemplateColumns)+len(personalColumns))
-	for _, c := range TemplateColumns {
+	h := make([]string, 0, len(schemas.TemplateColumns)+len(personalColumns))
+	for _, c := range schemas.TemplateColumns {
 		h = append(h, c.Header)
 	}
 	return append(h, personalColumns...)
@@ -78,7 +78,7 @@ func newGen(o GenOptions) *gen {
 		o.ToYear = o.FromYear
 	}
 	g := &gen{o: o, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), pools: map[string][][]string{}}
-	for _, c := range TemplateColumns {
+	for _, c := range schemas.TemplateColumns {
 		d, ok := schemas.Lookup(schemas.Dim(c.Field))
 		if !ok || d.Kind == schemas.KindTime {
 			continue
@@ -393,7 +393,7 @@ func (g *gen) xlsx(w io.Writer) error {
 		return err
 	}
 	dateCol, ageCol := -1, -1
-	for i, c := range TemplateColumns {
+	for i, c := range schemas.TemplateColumns {
 		switch c.Field {
 		case schemas.FieldDate:
 			dateCol = i

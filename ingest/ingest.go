@@ -27,22 +27,7 @@ type Sink interface {
 }
 
 // BatchWriter writes one batch inside one transaction.
-type BatchWriter interface {
-	Append(ctx context.Context, recs []schemas.Record) error
-	// Duplicates finds the rows whose person id appeared on an earlier
-	// accepted row of the batch, removes them from the batch and returns
-	// them, so that they go to quarantine. The database does this, so that
-	// memory does not grow with the number of people in a file.
-	Duplicates(ctx context.Context) ([]schemas.Duplicate, error)
-	// Quarantine keeps rejected rows, as the file is read.
-	Quarantine(ctx context.Context, rows []schemas.Rejected) error
-	// Commit writes the report, updates earlier versions
-	// of the same people, and commits. It returns the batch id and how many
-	// people were already known.
-	Commit(ctx context.Context, report *schemas.BatchReport) (id int64, updated int, err error)
-	// Abort rolls the transaction back; safe to call after Commit.
-	Abort() error
-}
+type BatchWriter = schemas.BatchWriter
 
 // Options of one ingest.
 type Options struct {
@@ -53,6 +38,7 @@ type Options struct {
 	Strict   bool   // write nothing if any row is rejected
 	Entity   string // reporting entity (institution code)
 	Uploader string
+	Name     string    // the file name recorded; "" for the base of the path
 	Secret   []byte    // HMAC key for person and case ids
 	Now      time.Time // zero: time.Now()
 	// Progress, when set, is called now and then with the bytes read so far
@@ -86,8 +72,12 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 	// anything is committed.
 	hashc := make(chan hashResult, 1)
 	go func() { hashc <- hashFile(path) }()
+	name := opt.Name
+	if name == "" {
+		name = filepath.Base(path)
+	}
 	meta := schemas.BatchMeta{
-		File: filepath.Base(path), Format: format, Sheet: opt.Sheet,
+		File: name, Format: format, Sheet: opt.Sheet,
 		Profile: opt.Profile.Name, Entity: entity.String(), Uploader: opt.Uploader, Time: now.UTC().Truncate(time.Second),
 	}
 	rep := &schemas.BatchReport{Meta: meta, ByRole: map[string]int{}, Warnings: []schemas.ValueWarning{}, RowWarnings: []schemas.Issue{}, Rejections: []schemas.Rejected{}}

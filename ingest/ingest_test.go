@@ -18,6 +18,7 @@ import (
 
 	"github.com/conatt/tipdash/classify"
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -277,7 +278,7 @@ func TestReportGolden(t *testing.T) {
 	}
 	rep.Meta.Time = time.Time{}
 	var text, js, csvOut bytes.Buffer
-	if err := WriteText(&text, rep); err != nil {
+	if err := sheets.WriteText(&text, rep); err != nil {
 		t.Fatal(err)
 	}
 	enc := json.NewEncoder(&js)
@@ -285,7 +286,7 @@ func TestReportGolden(t *testing.T) {
 	if err := enc.Encode(rep); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCSV(&csvOut, rep); err != nil {
+	if err := sheets.WriteCSV(&csvOut, rep); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt", text.Bytes())
@@ -409,7 +410,7 @@ func TestFileErrors(t *testing.T) {
 
 func TestTemplate(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteTemplate(&buf); err != nil {
+	if err := sheets.WriteTemplate(&buf); err != nil {
 		t.Fatal(err)
 	}
 	path := writeFile(t, "plantilla.xlsx", buf.Bytes())
@@ -423,8 +424,8 @@ func TestTemplate(t *testing.T) {
 			mapped++
 		}
 	}
-	if rep.HeaderRow != 1 || mapped != len(TemplateColumns) || rep.Rows != 0 {
-		t.Errorf("template: header row %d, %d of %d columns mapped, %d rows", rep.HeaderRow, mapped, len(TemplateColumns), rep.Rows)
+	if rep.HeaderRow != 1 || mapped != len(schemas.TemplateColumns) || rep.Rows != 0 {
+		t.Errorf("template: header row %d, %d of %d columns mapped, %d rows", rep.HeaderRow, mapped, len(schemas.TemplateColumns), rep.Rows)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
@@ -438,7 +439,7 @@ func TestTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	coded := 0
-	for _, c := range TemplateColumns {
+	for _, c := range schemas.TemplateColumns {
 		if d, ok := schemas.Lookup(schemas.Dim(c.Field)); ok && d.Kind != schemas.KindTime {
 			coded++
 		}
@@ -482,7 +483,7 @@ func TestRowWarningsBounded(t *testing.T) {
 		t.Errorf("%d row warnings kept, %d omitted, %d warned, %d accepted", len(rep.RowWarnings), rep.RowWarningsOmitted, rep.Warned, rep.Accepted)
 	}
 	var text bytes.Buffer
-	WriteText(&text, rep)
+	sheets.WriteText(&text, rep)
 	if !strings.Contains(text.String(), "200 more warnings") {
 		t.Errorf("the text report does not say how many warnings were left out")
 	}

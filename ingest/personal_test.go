@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
 func TestMaskPersonal(t *testing.T) {
@@ -71,7 +72,7 @@ func TestNothingPersonalStored(t *testing.T) {
 		t.Errorf("quarantine: %+v", sink.quarantined)
 	}
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, rep); err != nil {
+	if err := sheets.WriteCSV(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff"))).ReadAll()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/conatt/tipdash/sheets"
 )
 
 // readAll reads every row of a sheet with tipdash's reader, as excelize
@@ -88,7 +90,7 @@ func TestXLSXReaderMatchesExcelize(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareReaders(t, gen.Bytes(), "")
-	if err := WriteTemplate(&tpl); err != nil {
+	if err := sheets.WriteTemplate(&tpl); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"Casos", "Instrucciones", "Listas"} {

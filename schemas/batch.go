@@ -1,6 +1,9 @@
 package schemas
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // BatchMeta describes an uploaded file before its rows are read.
 type BatchMeta struct {
@@ -128,4 +131,22 @@ type Duplicate struct {
 	FirstRow int
 	Role     string
 	Cells    map[string]string // its values, as codes
+}
+
+// BatchWriter writes one batch inside one transaction.
+type BatchWriter interface {
+	Append(ctx context.Context, recs []Record) error
+	// Duplicates finds the rows whose person id appeared on an earlier
+	// accepted row of the batch, removes them from the batch and returns
+	// them, so that they go to quarantine. The database does this, so that
+	// memory does not grow with the number of people in a file.
+	Duplicates(ctx context.Context) ([]Duplicate, error)
+	// Quarantine keeps rejected rows, as the file is read.
+	Quarantine(ctx context.Context, rows []Rejected) error
+	// Commit writes the report, updates earlier versions
+	// of the same people, and commits. It returns the batch id and how many
+	// people were already known.
+	Commit(ctx context.Context, report *BatchReport) (id int64, updated int, err error)
+	// Abort rolls the transaction back; safe to call after Commit.
+	Abort() error
 }

@@ -14,6 +14,9 @@ var (
 	ErrUnauthenticated = errors.New("not authenticated")
 	// ErrForbidden: valid credentials, but the role may not (HTTP 403).
 	ErrForbidden = errors.New("forbidden")
+	// ErrConflict: the state does not allow it now (HTTP 409), such as a
+	// database another process holds.
+	ErrConflict = errors.New("conflict")
 )
 
 // Message is a text for people in both languages of the service.

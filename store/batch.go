@@ -47,7 +47,7 @@ type Batch struct {
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
-func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (*Batch, error) {
+func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (schemas.BatchWriter, error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
@@ -527,7 +527,7 @@ func Compact(ctx context.Context, path string) (err error) {
 		}
 	}()
 	if pid, locked := lockHolder(path); locked {
-		return &LockedError{Path: path, PID: pid}
+		return lockedError(path, pid)
 	}
 	tmp := path + ".compact"
 	os.Remove(tmp)

@@ -7,7 +7,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -31,6 +30,7 @@ type DB struct {
 	conattApproval bool
 	keyMu          sync.Mutex // making a disclosure key
 	publishBudget  time.Duration
+	envSecret      string
 }
 
 // Options for Open.
@@ -47,26 +47,20 @@ type Options struct {
 	// PublishBudget bounds the disclosure check of each measure of a
 	// release (default 90s): cells not proven safe by then are withheld.
 	PublishBudget time.Duration
+	// Secret is the key of person and case ids when given outside the
+	// database's secret file ($TIPDASH_SECRET); "" reads that file.
+	Secret string
 }
 
-// ErrLocked means another process holds the database file.
-var ErrLocked = errors.New("database locked by another process")
-
-// LockedError says which process holds the database.
-type LockedError struct {
-	Path string
-	PID  int
+// lockedError says which process holds the database: a schemas.Error of
+// kind ErrConflict, code "database_locked".
+func lockedError(path string, pid int) error {
+	return &schemas.Error{Code: "database_locked", Kind: schemas.ErrConflict, Msg: schemas.Message{
+		ES: fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d): solo uno puede escribir en ella. "+
+			"Si es el servidor (tipdash serve), las órdenes pasan por el servidor; si es otra orden de tipdash, espere a que termine", path, pid),
+		EN: fmt.Sprintf("the database %s is held by another process (PID %d): only one may write to it. "+
+			"If it is the server (tipdash serve), commands go through the server; if it is another tipdash command, wait for it to finish", path, pid)}}
 }
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("la base de datos %s está abierta por otro proceso (PID %d): solo uno puede escribir en ella. "+
-		"Si es el servidor (tipdash serve), las cargas se hacen por el servidor; si es otra orden de tipdash, espere a que termine / "+
-		"the database %s is held by another process (PID %d): only one may write to it. "+
-		"If it is the server (tipdash serve), upload through the server; if it is another tipdash command, wait for it to finish",
-		e.Path, e.PID, e.Path, e.PID)
-}
-
-func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Open opens (creating it if needed) the database at path and applies the
 // migrations. path "" opens a private in-memory database.
@@ -78,7 +72,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	if path != "" {
 		if pid, locked := lockHolder(path); locked {
-			return nil, &LockedError{Path: path, PID: pid}
+			return nil, lockedError(path, pid)
 		}
 	}
 	q := url.Values{}
@@ -100,11 +94,11 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), nil)
 	if err != nil {
 		if pid, locked := lockHolder(path); path != "" && locked {
-			return nil, &LockedError{Path: path, PID: pid}
+			return nil, lockedError(path, pid)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget}
+	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget, envSecret: opt.Secret}
 	if db.publishBudget <= 0 {
 		db.publishBudget = 90 * time.Second
 	}
@@ -170,9 +164,6 @@ func lockHolder(path string) (int, bool) {
 
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
-
-// SQL exposes the connection pool to tests and benchmarks in this module.
-func (db *DB) SQL() *sql.DB { return db.sql }
 
 // behind reports whether migrations are waiting to be applied.
 func (db *DB) behind(ctx context.Context) (bool, error) {

@@ -4,20 +4,25 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
-// WriteParquet writes rows of text (the column named count as a number,
+// writeParquet writes rows of text (the column named count as a number,
 // empty when suppressed) to a Parquet file with DuckDB's writer, in a
 // private in-memory database. The rows are protected tables already: this
 // counts nothing.
-func WriteParquet(ctx context.Context, path string, header []string, rows [][]string) error {
+func writeParquet(ctx context.Context, path string, header []string, rows [][]string) error {
 	mem, err := Open(ctx, "", Options{})
 	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
@@ -255,4 +260,58 @@ func (db *DB) TableRows(ctx context.Context, tier schemas.Tier, release int64) (
 		}
 	}
 	return header, rows, nil
+}
+
+// Export writes a release's tables (or, at tier admin, the exact GLOTIP
+// questionnaire, titled confidential) as CSV, XLSX or Parquet.
+func (db *DB) Export(ctx context.Context, req schemas.ExportRequest, w io.Writer) (int, error) {
+	if err := req.Validate(); err != nil {
+		return 0, err
+	}
+	var header []string
+	var rows [][]string
+	var err error
+	var titles []string
+	if req.Layout == schemas.LayoutGlotip {
+		header, rows, err = db.GlotipRows(ctx, req.Tier, req.Release)
+		titles = []string{"CONATT - tipdash", time.Now().Format("02/01/2006")}
+		if req.Tier == schemas.TierAdmin {
+			titles[0] = "CONFIDENCIAL / CONFIDENTIAL: cifras exactas para UNODC, no publicar / exact figures for UNODC, not for publication - CONATT - tipdash"
+		}
+	} else {
+		header, rows, err = db.TableRows(ctx, req.Tier, req.Release)
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch req.Format {
+	case schemas.FormatCSV:
+		err = sheets.WriteCSVRows(w, header, rows)
+	case schemas.FormatXLSX:
+		err = sheets.WriteXLSXRows(w, titles, header, rows)
+	case schemas.FormatParquet:
+		err = writeParquetTo(ctx, w, header, rows)
+	}
+	return len(rows), err
+}
+
+// writeParquetTo writes Parquet through a private temporary file: DuckDB
+// writes files, not streams.
+func writeParquetTo(ctx context.Context, w io.Writer, header []string, rows [][]string) error {
+	dir, err := os.MkdirTemp("", "tipdash-export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "export.parquet")
+	if err := writeParquet(ctx, path, header, rows); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }

@@ -376,7 +376,7 @@ func TestConattApprovalAndConcurrentPublishes(t *testing.T) {
 			t.Errorf("release %d (%s): %s, want a draft", reps[i].ID, kinds[i], reps[i].Status)
 		}
 		var tables int
-		if err := db.SQL().QueryRow(`SELECT count(*) FROM release_tables WHERE release = ?`, reps[i].ID).Scan(&tables); err != nil {
+		if err := db.sql.QueryRow(`SELECT count(*) FROM release_tables WHERE release = ?`, reps[i].ID).Scan(&tables); err != nil {
 			t.Fatal(err)
 		}
 		if want := len(schemas.Tables().ForTier(kinds[i])); tables != want {

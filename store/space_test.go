@@ -24,7 +24,7 @@ func TestDiskFull(t *testing.T) {
 	defer db.Close()
 	// DuckDB's own limit on temporary files stands for the disk, and the
 	// disk says it has 10 MB left.
-	if _, err := db.SQL().ExecContext(ctx, `SET max_temp_directory_size = '1KB'`); err != nil {
+	if _, err := db.sql.ExecContext(ctx, `SET max_temp_directory_size = '1KB'`); err != nil {
 		t.Fatal(err)
 	}
 	real := freeSpace
@@ -76,7 +76,7 @@ func TestSpaceErrorTyped(t *testing.T) {
 func countRows(t *testing.T, db *DB, q string) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+	if err := db.sql.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

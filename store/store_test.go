@@ -354,8 +354,8 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	defer func() { holder.Process.Kill(); holder.Wait() }()
 	for _, opt := range []Options{{}, {ReadOnly: true}} {
 		_, err := Open(context.Background(), path, opt)
-		var le *LockedError
-		if !errors.As(err, &le) || !errors.Is(err, ErrLocked) || le.PID != holder.Process.Pid {
+		var se *schemas.Error
+		if !errors.As(err, &se) || !errors.Is(err, schemas.ErrConflict) || se.Code != "database_locked" || !strings.Contains(se.Msg.EN, fmt.Sprintf("PID %d", holder.Process.Pid)) {
 			t.Fatalf("open %+v: %v, want a LockedError naming PID %d", opt, err, holder.Process.Pid)
 		}
 		for _, w := range []string{"otro proceso", "another process", strconv.Itoa(holder.Process.Pid)} {

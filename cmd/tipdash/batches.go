@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/conatt/tipdash/ingest"
+	"github.com/conatt/tipdash/sheets"
 	"github.com/conatt/tipdash/store"
 )
 
@@ -85,7 +85,7 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(rep)
 		}
-		return ingest.WriteText(e.stdout, rep)
+		return sheets.WriteText(e.stdout, rep)
 	case "rollback", "purge":
 		if err := mustExist(*db); err != nil {
 			return err

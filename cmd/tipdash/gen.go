@@ -9,6 +9,7 @@ import (
 
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
 func cmdGen(ctx context.Context, e *env, args []string) error {
@@ -63,7 +64,7 @@ func cmdTemplate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = ingest.WriteTemplate(w)
+	err = sheets.WriteTemplate(w)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

@@ -17,35 +17,9 @@ import (
 
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 	"github.com/conatt/tipdash/store"
 )
-
-// sink adapts the store to ingest.Sink.
-type sink struct{ db *store.DB }
-
-func (s sink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
-	return s.db.BatchByHash(ctx, hash)
-}
-
-func (s sink) BeginBatch(ctx context.Context, m schemas.BatchMeta) (ingest.BatchWriter, error) {
-	return s.db.BeginBatch(ctx, m)
-}
-
-var _ ingest.Sink = sink{}
-
-// dryRunSink answers "is this file stored?" and writes nothing.
-type dryRunSink struct{ db *store.DB }
-
-func (s dryRunSink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
-	if s.db == nil {
-		return 0, false, nil
-	}
-	return s.db.BatchByHash(ctx, hash)
-}
-
-func (dryRunSink) BeginBatch(context.Context, schemas.BatchMeta) (ingest.BatchWriter, error) {
-	return nil, errors.New("dry run writes nothing")
-}
 
 func loadProfile(name string) (*schemas.Profile, error) {
 	if strings.HasSuffix(strings.ToLower(name), ".json") || strings.ContainsRune(name, os.PathSeparator) {
@@ -119,47 +93,36 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		defer func() { cleanup(!reportWritten) }()
 	}
 
-	var s ingest.Sink
-	var secret []byte
+	var st *store.DB
 	if *dry {
 		ro, err := openExisting(ctx, *db)
 		if err != nil && !errors.Is(err, schemas.ErrNotFound) {
 			return err
 		}
-		if ro != nil {
-			defer ro.Close()
-		}
-		s = dryRunSink{ro}
-		if secret, err = loadSecret(*db, false); err != nil {
-			return err
-		}
-		if ro != nil {
-			if _, err := verifySecret(ctx, ro, *db, secret, *newSecret); err != nil {
-				return err
-			}
-		}
-		if secret == nil {
-			secret = []byte("dry-run: ids are only compared inside the file")
-		}
+		st = ro
 	} else {
-		st, err := store.Open(ctx, *db, store.Options{MemoryLimit: "48MB"})
+		opt, err := protection()
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		s = sink{st}
-		if secret, err = checkedSecret(ctx, st, *db, *newSecret); err != nil {
+		opt.MemoryLimit = "48MB"
+		if st, err = store.Open(ctx, *db, opt); err != nil {
 			return err
 		}
+	}
+	svc := ingest.Service{}
+	if st != nil {
+		defer st.Close()
+		svc.Store = st
 	}
 
 	var stored, failed []string
 	for _, path := range fs.Args() {
-		opt := ingest.Options{Profile: profile, Sheet: *sheet, DryRun: *dry, Strict: *strict, Entity: *entity,
-			Uploader: uploader(), Secret: secret}
+		req := schemas.IngestRequest{Path: path, Profile: profile, Sheet: *sheet, DryRun: *dry, Strict: *strict, Entity: *entity,
+			Uploader: uploader(), NewSecret: *newSecret}
 		var bar *progressbar.ProgressBar
 		if !*noProgress && isTerminal(e.stderr) {
-			opt.Progress = func(read, total int64) {
+			req.Progress = func(read, total int64) {
 				if bar == nil {
 					bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(e.stderr),
 						progressbar.OptionSetDescription(filepath.Base(path)), progressbar.OptionShowBytes(true),
@@ -168,7 +131,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 				bar.Set64(read)
 			}
 		}
-		rep, err := ingest.File(ctx, s, path, opt)
+		rep, err := svc.Ingest(ctx, req)
 		if bar != nil {
 			bar.Finish()
 		}
@@ -184,7 +147,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			full := rep
 			if rep.RejectionsOmitted > 0 && rep.BatchID != 0 {
 				// The report lists the first rejections; the file gets them all.
-				if _, full, err = s.(sink).db.Batch(ctx, rep.BatchID); err != nil {
+				if _, full, err = st.Batch(ctx, rep.BatchID); err != nil {
 					return err
 				}
 				full.Meta = rep.Meta
@@ -259,7 +222,7 @@ func printReport(e *env, rep *schemas.BatchReport, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	if err := ingest.WriteText(e.stdout, rep); err != nil {
+	if err := sheets.WriteText(e.stdout, rep); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(e.stdout)
@@ -272,20 +235,15 @@ func writeReportFile(path string, rep *schemas.BatchReport) error {
 	if !slices.Contains(reportFormats, strings.ToLower(filepath.Ext(path))) {
 		return errReportFormat
 	}
+	format, err := schemas.ParseFileFormat(path)
+	if err != nil {
+		return err
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return reportError(path, err)
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		err = ingest.WriteCSV(f, rep)
-	case ".xlsx":
-		err = ingest.WriteXLSX(f, rep)
-	case ".json":
-		enc := json.NewEncoder(f)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	}
+	err = sheets.WriteReport(f, format, rep)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

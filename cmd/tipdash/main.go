@@ -147,7 +147,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 // thresholds (the store refuses anything below the minimum), and
 // TIPDASH_CONATT_APPROVAL=required makes conatt releases wait for approval.
 func protection() (store.Options, error) {
-	opt := store.Options{Protection: map[schemas.Tier]disclosure.Rules{}}
+	opt := store.Options{Protection: map[schemas.Tier]disclosure.Rules{}, Secret: os.Getenv("TIPDASH_SECRET")}
 	for tier, name := range map[schemas.Tier]string{schemas.TierConatt: "TIPDASH_CONATT_THRESHOLD", schemas.TierPublic: "TIPDASH_PUBLIC_THRESHOLD"} {
 		v := os.Getenv(name)
 		if v == "" {

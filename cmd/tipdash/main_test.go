@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -666,4 +667,15 @@ func TestGlotipLabelsAreUNODCs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rawDB opens a database file read-only with the DuckDB driver itself, for
+// tests that look at what is stored beyond what the store shows.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only&autoinstall_known_extensions=false&autoload_known_extensions=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
 )
 
 // filters is a repeatable --where flag.
@@ -134,19 +133,6 @@ func parseDims(by string) ([]schemas.Dim, error) {
 // writeTableCSV prints the dimension keys in the order given, then count and
 // note; one row per non-zero combination; count empty where hidden.
 func writeTableCSV(e *env, t *schemas.Table) error {
-	w := csv.NewWriter(e.stdout)
-	hdr := make([]string, 0, len(t.By)+2)
-	for _, d := range t.By {
-		hdr = append(hdr, string(d))
-	}
-	w.Write(append(hdr, "count", "note"))
-	for _, r := range t.Rows {
-		count := ""
-		if r.Count != nil {
-			count = strconv.Itoa(*r.Count)
-		}
-		w.Write(append(append([]string{}, r.Keys...), count, r.Note))
-	}
-	w.Flush()
-	return w.Error()
+	header, rows := sheets.TableRows(t)
+	return sheets.WriteCSVRows(e.stdout, header, rows)
 }

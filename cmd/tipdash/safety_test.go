@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/conatt/tipdash/store"
 )
 
 func writeCSV(t *testing.T, dir, name, data string) string {
@@ -125,13 +123,10 @@ func TestStoredReportAndQuarantineHoldNothingPersonal(t *testing.T) {
 	}
 	ctx := context.Background()
 	stored := func() string {
-		st, err := store.Open(ctx, os.Getenv("TIPDASH_DB"), store.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := rawDB(t, os.Getenv("TIPDASH_DB"))
 		defer st.Close()
 		var report, quarantine string
-		if err := st.SQL().QueryRowContext(ctx, `SELECT coalesce(CAST(report AS VARCHAR), ''), (SELECT coalesce(string_agg(reasons || cells, ' '), '') FROM quarantine) FROM batches WHERE id = 1`).Scan(&report, &quarantine); err != nil {
+		if err := st.QueryRowContext(ctx, `SELECT coalesce(CAST(report AS VARCHAR), ''), (SELECT coalesce(string_agg(reasons || cells, ' '), '') FROM quarantine) FROM batches WHERE id = 1`).Scan(&report, &quarantine); err != nil {
 			t.Fatal(err)
 		}
 		return report + quarantine

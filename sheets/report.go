@@ -1,4 +1,4 @@
-package ingest
+package sheets
 
 import (
 	"encoding/csv"

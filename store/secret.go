@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
-	"github.com/conatt/tipdash/store"
 )
 
 // fingerprint identifies a secret without revealing it.
@@ -24,22 +23,43 @@ func fingerprint(secret []byte) string {
 	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
+// Secret returns the key of person and case ids for a batch, checked
+// against the fingerprint the database recorded (see checkedSecret). A
+// dry run (dryRun) creates and records nothing; without a secret yet it
+// gets one that only compares ids inside its file.
+func (db *DB) Secret(ctx context.Context, dryRun, renew bool) ([]byte, error) {
+	if !dryRun {
+		return checkedSecret(ctx, db, renew)
+	}
+	secret, err := db.loadSecret(false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := verifySecret(ctx, db, secret, renew); err != nil {
+		return nil, err
+	}
+	if secret == nil {
+		secret = []byte("dry-run: ids are only compared inside the file")
+	}
+	return secret, nil
+}
+
 // checkedSecret returns the secret for a batch, after checking it against
 // the fingerprint the database recorded: a lost or changed secret would
 // add people already stored as new ones, so it stops ingest unless
 // renew (--new-secret) is given. The first secret of a database is
 // created and recorded here.
-func checkedSecret(ctx context.Context, st *store.DB, dbPath string, renew bool) ([]byte, error) {
-	secret, err := loadSecret(dbPath, false)
+func checkedSecret(ctx context.Context, st *DB, renew bool) ([]byte, error) {
+	secret, err := st.loadSecret(false)
 	if err != nil {
 		return nil, err
 	}
-	recorded, err := verifySecret(ctx, st, dbPath, secret, renew)
+	recorded, err := verifySecret(ctx, st, secret, renew)
 	if err != nil {
 		return nil, err
 	}
 	if secret == nil {
-		if secret, err = loadSecret(dbPath, true); err != nil {
+		if secret, err = st.loadSecret(true); err != nil {
 			return nil, err
 		}
 	}
@@ -55,7 +75,8 @@ func checkedSecret(ctx context.Context, st *store.DB, dbPath string, renew bool)
 // database used, unless renew; it returns the recorded fingerprint. A dry
 // run checks it too: with the wrong secret its report would call people
 // already stored new.
-func verifySecret(ctx context.Context, st *store.DB, dbPath string, secret []byte, renew bool) (string, error) {
+func verifySecret(ctx context.Context, st *DB, secret []byte, renew bool) (string, error) {
+	dbPath := st.path
 	recorded, found, err := st.SecretFingerprint(ctx)
 	if err != nil {
 		return "", err
@@ -88,11 +109,12 @@ func verifySecret(ctx context.Context, st *store.DB, dbPath string, secret []byt
 	return recorded, nil
 }
 
-// loadSecret returns the HMAC key for person and case ids: $TIPDASH_SECRET,
+// loadSecret returns the HMAC key for person and case ids: Options.Secret ($TIPDASH_SECRET),
 // else the file beside the database (DB.secret), created on first use with
 // 32 random bytes and mode 0600. create=false returns nil when there is none.
-func loadSecret(dbPath string, create bool) ([]byte, error) {
-	if s := os.Getenv("TIPDASH_SECRET"); s != "" {
+func (db *DB) loadSecret(create bool) ([]byte, error) {
+	dbPath := db.path
+	if s := db.envSecret; s != "" {
 		if len(s) < 16 {
 			return nil, errors.New("TIPDASH_SECRET debe tener al menos 16 caracteres / must be at least 16 characters")
 		}
@@ -124,7 +146,7 @@ func loadSecret(dbPath string, create bool) ([]byte, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return loadSecret(dbPath, false) // another process created it first
+		return db.loadSecret(false) // another process created it first
 	}
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)

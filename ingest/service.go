@@ -1,0 +1,69 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// Store is what a Service needs of the database: a Sink, and the key of
+// person and case ids.
+type Store interface {
+	Sink
+	// Secret returns the key for a batch, checked against the one the
+	// database used (renew accepts a new one); a dry run records nothing.
+	Secret(ctx context.Context, dryRun, renew bool) ([]byte, error)
+}
+
+// Service reads files into batches: schemas.IngestService.
+type Service struct {
+	// Store is the database; nil allows dry runs only (no database yet).
+	Store Store
+}
+
+var _ schemas.IngestService = Service{}
+
+// Ingest reads one file into a batch (or only reports on it, as a dry run).
+func (s Service) Ingest(ctx context.Context, req schemas.IngestRequest) (*schemas.BatchReport, error) {
+	if req.Profile == nil {
+		return nil, schemas.Invalid("no_profile", "falta el perfil de columnas", "no column profile given")
+	}
+	if _, err := schemas.ParseInstitution(req.Entity); err != nil {
+		return nil, err
+	}
+	opt := Options{Profile: req.Profile, Sheet: req.Sheet, DryRun: req.DryRun, Strict: req.Strict,
+		Entity: req.Entity, Uploader: req.Uploader, Progress: req.Progress, Name: req.Name}
+	var sink Sink = s.Store
+	switch {
+	case s.Store == nil && !req.DryRun:
+		return nil, errors.New("ingest: no database to store the batch in")
+	case s.Store == nil:
+		sink = dryRunSink{}
+		opt.Secret = []byte("dry-run: ids are only compared inside the file")
+	default:
+		secret, err := s.Store.Secret(ctx, req.DryRun, req.NewSecret)
+		if err != nil {
+			return nil, err
+		}
+		opt.Secret = secret
+		if req.DryRun {
+			sink = dryRunSink{s.Store}
+		}
+	}
+	return File(ctx, sink, req.Path, opt)
+}
+
+// dryRunSink answers "is this file stored?" and writes nothing.
+type dryRunSink struct{ stored Sink }
+
+func (s dryRunSink) BatchByHash(ctx context.Context, hash string) (int64, bool, error) {
+	if s.stored == nil {
+		return 0, false, nil
+	}
+	return s.stored.BatchByHash(ctx, hash)
+}
+
+func (dryRunSink) BeginBatch(context.Context, schemas.BatchMeta) (BatchWriter, error) {
+	return nil, errors.New("dry run writes nothing")
+}
