@@ -248,3 +248,27 @@ type AuditService interface {
 	// AuditLog reads entries, newest first.
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
+
+// Caller is the account a request of the server comes from, as its
+// authentication found it: pages and handlers read it from the context.
+type Caller struct {
+	User User
+	// CSRF is the token a form of a browser session must send back as the
+	// field "_csrf" (or the header X-CSRF-Token); "" for bearer tokens.
+	CSRF string
+	// Lang is the language the session chose: "es" (the default) or "en".
+	Lang string
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context that carries the caller.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller of ctx; false for an anonymous request.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
