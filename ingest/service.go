@@ -3,6 +3,9 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/conatt/tipdash/schemas"
 )
@@ -20,12 +23,18 @@ type Store interface {
 type Service struct {
 	// Store is the database; nil allows dry runs only (no database yet).
 	Store Store
+	// Audit, when set, records every upload with its result, for the
+	// actor of the context.
+	Audit schemas.AuditService
 }
 
 var _ schemas.IngestService = Service{}
 
 // Ingest reads one file into a batch (or only reports on it, as a dry run).
-func (s Service) Ingest(ctx context.Context, req schemas.IngestRequest) (*schemas.BatchReport, error) {
+func (s Service) Ingest(ctx context.Context, req schemas.IngestRequest) (rep *schemas.BatchReport, err error) {
+	if s.Audit != nil {
+		defer func() { s.record(ctx, req, rep, err) }()
+	}
 	if req.Profile == nil {
 		return nil, schemas.Invalid("no_profile", "falta el perfil de columnas", "no column profile given")
 	}
@@ -66,4 +75,33 @@ func (s dryRunSink) BatchByHash(ctx context.Context, hash string) (int64, bool, 
 
 func (dryRunSink) BeginBatch(context.Context, schemas.BatchMeta) (BatchWriter, error) {
 	return nil, errors.New("dry run writes nothing")
+}
+
+// record writes the upload to the audit log: the file's name is left out
+// (it may name a person), the batch and what became of it are kept.
+func (s Service) record(ctx context.Context, req schemas.IngestRequest, rep *schemas.BatchReport, err error) {
+	a, ok := schemas.ActorFrom(ctx)
+	if !ok || a.User == "" {
+		return
+	}
+	e := schemas.AuditEntry{User: a.User, Entity: a.Entity, From: a.From, Action: schemas.ActionBatchUpload, Result: schemas.ResultOK}
+	details := []string{"entity=" + req.Entity}
+	if req.DryRun {
+		details = append(details, "dry_run")
+	}
+	if rep != nil {
+		if rep.BatchID != 0 {
+			e.Target = strconv.FormatInt(rep.BatchID, 10)
+		}
+		details = append(details, "status="+rep.Status, fmt.Sprintf("rows=%d accepted=%d rejected=%d", rep.Rows, rep.Accepted, rep.Rejected))
+	}
+	var se *schemas.Error
+	switch {
+	case errors.As(err, &se):
+		e.Result = se.Code
+	case err != nil:
+		e.Result = "error"
+	}
+	e.Details = strings.Join(details, " ")
+	s.Audit.Record(context.WithoutCancel(ctx), e) // a database that cannot record this failed the upload already, or will the next change
 }

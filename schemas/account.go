@@ -158,6 +158,9 @@ type UserService interface {
 	UserByName(ctx context.Context, name string) (User, error)
 	// DisableUser stops an account: its password and tokens no longer work.
 	DisableUser(ctx context.Context, name string) error
+	// UpdateUser changes an account's role or institution, or enables it
+	// again; nil fields stay as they are.
+	UpdateUser(ctx context.Context, name string, c UserChange) (User, error)
 	// SetPassword replaces an account's password.
 	SetPassword(ctx context.Context, name, password string) error
 	// Authenticate checks a password; it fails with ErrBadCredentials.
@@ -168,6 +171,13 @@ type UserService interface {
 	// UserByToken finds the enabled account of a bearer token; it fails
 	// with ErrBadCredentials.
 	UserByToken(ctx context.Context, token string) (User, error)
+}
+
+// UserChange is what UpdateUser changes; nil fields stay.
+type UserChange struct {
+	Role    *UserRole
+	Entity  *Institution
+	Enabled *bool // true enables a disabled account; false disables it
 }
 
 // Actor is who asks for a change, for the audit log: an account, or the
@@ -201,9 +211,18 @@ const (
 	ActionUserDisable  AuditAction = "user.disable"
 	ActionUserPassword AuditAction = "user.password"
 	ActionUserToken    AuditAction = "user.token"
+	ActionUserUpdate   AuditAction = "user.update" // role, institution, enabled again
+
+	ActionBatchUpload    AuditAction = "batch.upload" // details say dry_run when nothing was stored
+	ActionBatchRollback  AuditAction = "batch.rollback"
+	ActionReleasePublish AuditAction = "release.publish"
+	ActionReleaseApprove AuditAction = "release.approve"
+	ActionExport         AuditAction = "export"
+	ActionAggregate      AuditAction = "aggregate" // an exact free query
 )
 
-var auditActions = []AuditAction{ActionLogin, ActionUserAdd, ActionUserDisable, ActionUserPassword, ActionUserToken}
+var auditActions = []AuditAction{ActionLogin, ActionUserAdd, ActionUserDisable, ActionUserPassword, ActionUserToken, ActionUserUpdate,
+	ActionBatchUpload, ActionBatchRollback, ActionReleasePublish, ActionReleaseApprove, ActionExport, ActionAggregate}
 
 // ParseAuditAction validates an action name.
 func ParseAuditAction(s string) (AuditAction, error) {

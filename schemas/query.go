@@ -310,3 +310,40 @@ func (t *Table) Reorder(by []Dim) {
 	}
 	t.By = slices.Clone(by)
 }
+
+// String writes the filter as ParseFilter reads it.
+func (f Filter) String() string {
+	if f.Dim == DimYear && len(f.Values) == 0 {
+		from, to := "", ""
+		if f.FromYear != 0 {
+			from = strconv.Itoa(f.FromYear)
+		}
+		if f.ToYear != 0 {
+			to = strconv.Itoa(f.ToYear)
+		}
+		return string(f.Dim) + "=" + from + ".." + to
+	}
+	return string(f.Dim) + "=" + strings.Join(f.Values, ",")
+}
+
+// String writes the query for the audit log: "victims by year,sex where
+// year=2019..2023".
+func (q Query) String() string {
+	s := string(q.Measure)
+	if len(q.By) > 0 {
+		by := make([]string, len(q.By))
+		for i, d := range q.By {
+			by[i] = string(d)
+		}
+		s += " by " + strings.Join(by, ",")
+	}
+	for i, f := range q.Where {
+		if i == 0 {
+			s += " where "
+		} else {
+			s += " and "
+		}
+		s += f.String()
+	}
+	return s
+}

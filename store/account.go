@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -129,6 +130,56 @@ func (db *DB) DisableUser(ctx context.Context, name string) (err error) {
 	})
 }
 
+// UpdateUser changes an account's role or institution, or enables or
+// disables it.
+func (db *DB) UpdateUser(ctx context.Context, name string, c schemas.UserChange) (_ schemas.User, err error) {
+	defer wrap(&err, "update user %s", name)
+	var details []string
+	if c.Role != nil {
+		if c.Role.IsZero() {
+			return schemas.User{}, schemas.Invalid("no_user_role", "falta el rol", "no role")
+		}
+		details = append(details, "role="+c.Role.String())
+	}
+	if c.Entity != nil {
+		details = append(details, "entity="+c.Entity.String())
+	}
+	if c.Enabled != nil {
+		details = append(details, fmt.Sprintf("enabled=%t", *c.Enabled))
+	}
+	err = db.audited(ctx, schemas.ActionUserUpdate, name, strings.Join(details, " "), func(tx *sql.Tx) error {
+		id, err := userID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if c.Role != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, c.Role.String(), id); err != nil {
+				return err
+			}
+		}
+		if c.Entity != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET entity = ? WHERE id = ?`, c.Entity.String(), id); err != nil {
+				return err
+			}
+		}
+		if c.Enabled != nil {
+			q := `UPDATE users SET disabled_at = NULL WHERE id = ?`
+			args := []any{id}
+			if !*c.Enabled {
+				q, args = `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, []any{time.Now().UTC(), id}
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return schemas.User{}, err
+	}
+	return db.UserByName(ctx, name)
+}
+
 // SetPassword replaces an account's password.
 func (db *DB) SetPassword(ctx context.Context, name, password string) (err error) {
 	defer wrap(&err, "set password of %s", name)
@@ -233,6 +284,23 @@ func auditEntry(ctx context.Context, action schemas.AuditAction, target, details
 	a, _ := schemas.ActorFrom(ctx)
 	return schemas.AuditEntry{Time: time.Now().UTC(), User: a.User, Entity: a.Entity, From: a.From,
 		Action: action, Target: target, Result: schemas.ResultOK, Details: details}
+}
+
+// recordDone writes an action to the audit log once it is done, with its
+// result: for the actor of ctx (the server's caller, or the command line),
+// when the database is open for writing (read-only commands of the local
+// command line, which holds the file, go unrecorded).
+func (db *DB) recordDone(ctx context.Context, action schemas.AuditAction, target, details string, err *error) {
+	if a, ok := schemas.ActorFrom(ctx); !ok || a.User == "" || db.readOnly {
+		return
+	}
+	e := auditEntry(ctx, action, target, details)
+	if *err != nil {
+		e.Result = resultCode(*err)
+	}
+	if aerr := insertAudit(context.WithoutCancel(ctx), db.sql, e); aerr != nil && *err == nil {
+		*err = aerr
+	}
 }
 
 // audited runs an account change in a transaction and records it in the

@@ -16,7 +16,14 @@ import (
 // exact counts leave tipdash. The protected tiers never count: they read
 // catalogue tables from releases (ReleaseTable), which PublishRelease
 // computes through this same path and the disclosure engine.
-func (db *DB) Aggregate(ctx context.Context, q schemas.Query) (*schemas.Table, error) {
+func (db *DB) Aggregate(ctx context.Context, q schemas.Query) (_ *schemas.Table, err error) {
+	defer db.recordDone(ctx, schemas.ActionAggregate, string(q.Measure), q.String(), &err)
+	return db.aggregate(ctx, q)
+}
+
+// aggregate counts exactly, unrecorded: the paths that record the action
+// themselves (exports) use it.
+func (db *DB) aggregate(ctx context.Context, q schemas.Query) (*schemas.Table, error) {
 	if err := q.Validate(schemas.TierAdmin); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}

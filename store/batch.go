@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -402,7 +403,8 @@ func batchStatus(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 // Rollback undoes a stored batch: its records go, and for every person it
 // had updated the version before it becomes current again. The batch row and
 // its quarantine stay, marked rolled_back, so the history is kept.
-func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) error {
+func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) (err error) {
+	defer db.recordDone(ctx, schemas.ActionBatchRollback, strconv.FormatInt(id, 10), "", &err)
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rollback batch %d: %w", id, err)

@@ -31,6 +31,7 @@ type DB struct {
 	keyMu          sync.Mutex // making a disclosure key
 	publishBudget  time.Duration
 	envSecret      string
+	readOnly       bool
 }
 
 // Options for Open.
@@ -98,7 +99,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget, envSecret: opt.Secret}
+	db := &DB{sql: sql.OpenDB(conn), path: path, protection: opt.Protection, conattApproval: opt.ConattApproval, publishBudget: opt.PublishBudget, envSecret: opt.Secret, readOnly: opt.ReadOnly}
 	if db.publishBudget <= 0 {
 		db.publishBudget = 90 * time.Second
 	}

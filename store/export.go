@@ -115,7 +115,7 @@ func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) 
 		return db.ReleaseTable(ctx, tier, release, id, nil)
 	})
 	if tier == schemas.TierAdmin {
-		src = func(_ string, q schemas.Query) (*schemas.Table, error) { return db.Aggregate(ctx, q) }
+		src = func(_ string, q schemas.Query) (*schemas.Table, error) { return db.aggregate(ctx, q) }
 	}
 	var rows [][]string
 	add := func(ind, dimension, category, sex, age, year, value string) {
@@ -264,13 +264,13 @@ func (db *DB) TableRows(ctx context.Context, tier schemas.Tier, release int64) (
 
 // Export writes a release's tables (or, at tier admin, the exact GLOTIP
 // questionnaire, titled confidential) as CSV, XLSX or Parquet.
-func (db *DB) Export(ctx context.Context, req schemas.ExportRequest, w io.Writer) (int, error) {
-	if err := req.Validate(); err != nil {
+func (db *DB) Export(ctx context.Context, req schemas.ExportRequest, w io.Writer) (_ int, err error) {
+	defer db.recordDone(ctx, schemas.ActionExport, string(req.Layout), fmt.Sprintf("tier=%s release=%d format=%s", req.Tier, req.Release, req.Format), &err)
+	if err = req.Validate(); err != nil {
 		return 0, err
 	}
 	var header []string
 	var rows [][]string
-	var err error
 	var titles []string
 	if req.Layout == schemas.LayoutGlotip {
 		header, rows, err = db.GlotipRows(ctx, req.Tier, req.Release)

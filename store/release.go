@@ -24,6 +24,13 @@ import (
 // with ConattApproval; a public release waits for ApproveRelease.
 func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string, now time.Time) (rep *schemas.ReleaseReport, err error) {
 	defer wrap(&err, "publish %s release", kind)
+	defer func() {
+		target := ""
+		if rep != nil {
+			target = strconv.FormatInt(rep.ID, 10)
+		}
+		db.recordDone(ctx, schemas.ActionReleasePublish, target, "kind="+string(kind), &err)
+	}()
 	if kind != schemas.TierConatt && kind != schemas.TierPublic {
 		return nil, schemas.Invalid("bad_release_kind", "una publicación es conatt o public, no %q", "a release is conatt or public, not %q", kind)
 	}
@@ -326,6 +333,7 @@ func (db *DB) ConattDue(ctx context.Context, now time.Time, period time.Duration
 // ApproveRelease makes draft release n the one its tier reads.
 func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) (err error) {
 	defer wrap(&err, "approve release %d", n)
+	defer db.recordDone(ctx, schemas.ActionReleaseApprove, strconv.FormatInt(n, 10), "", &err)
 	res, err := db.sql.ExecContext(ctx, `UPDATE releases SET status = ?, approved_at = ? WHERE id = ? AND status = ?`,
 		string(schemas.ReleaseApproved), now.UTC(), n, string(schemas.ReleaseDraft))
 	if err != nil {

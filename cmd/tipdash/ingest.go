@@ -114,6 +114,9 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if st != nil {
 		defer st.Close()
 		svc.Store = st
+		if !*dry {
+			svc.Audit = st
+		}
 	}
 
 	var stored, failed []string

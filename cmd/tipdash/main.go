@@ -93,6 +93,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	environment := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// What the command line changes is recorded in the audit log as the
+	// local login's doing.
+	ctx = schemas.WithActor(ctx, schemas.Actor{User: uploader(), From: "local"})
 	cmds := map[string]func(context.Context, *env, []string) error{
 		"ingest":   cmdIngest,
 		"query":    cmdQuery,
