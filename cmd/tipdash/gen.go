@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -22,7 +23,12 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	from := fs.Int("from", 2019, "primer año / first year")
 	to := fs.Int("to", 2025, "último año / last year")
 	out := fs.String("out", "", "archivo de salida / output file")
+	roles := fs.String("roles", "15:65:20", "peso de víctimas:migrantes objeto de tráfico:sospechosas; 2:95:3 se parece a Costa Rica / weights of victims:smuggled migrants:suspects; 2:95:3 is like Costa Rica")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	weights, err := parseRoles(*roles)
+	if err != nil {
 		return err
 	}
 	if *out == "" || *n < 0 {
@@ -44,7 +50,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = ingest.Generate(w, ingest.GenOptions{N: *n, Seed: *seed, Format: f, Delimiter: d, Encoding: *enc, FromYear: *from, ToYear: *to})
+	err = ingest.Generate(w, ingest.GenOptions{N: *n, Seed: *seed, Format: f, Delimiter: d, Encoding: *enc, FromYear: *from, ToYear: *to, Roles: weights})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
@@ -97,4 +103,26 @@ func cmdDims(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\n", c.Code, c.Label(*lang))
 	}
 	return tw.Flush()
+}
+
+// parseRoles reads "victims:smuggled:suspects" weights.
+func parseRoles(s string) ([3]int, error) {
+	var w [3]int
+	parts := strings.Split(s, ":")
+	bad := usageError{fmt.Sprintf("--roles %q: tres números como 2:95:3 / three numbers such as 2:95:3", s)}
+	if len(parts) != 3 {
+		return w, bad
+	}
+	sum := 0
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return w, bad
+		}
+		w[i], sum = n, sum+n
+	}
+	if sum == 0 {
+		return w, bad
+	}
+	return w, nil
 }

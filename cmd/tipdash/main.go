@@ -67,6 +67,7 @@ const usage = `tipdash: datos de casos de trata de personas y tráfico ilícito 
 
 uso / usage: tipdash COMMAND [flags]
 
+  serve     servir la API y el tablero / serve the API and the dashboard
   ingest    cargar hojas de casos (XLSX, CSV, JSON Lines) / load case sheets
   query     contar por dimensiones / count by dimensions
   tables    el catálogo de tablas protegidas / the catalogue of protected tables
@@ -97,6 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// local login's doing.
 	ctx = schemas.WithActor(ctx, schemas.Actor{User: uploader(), From: "local"})
 	cmds := map[string]func(context.Context, *env, []string) error{
+		"serve":    cmdServe,
 		"ingest":   cmdIngest,
 		"query":    cmdQuery,
 		"batches":  cmdBatches,
