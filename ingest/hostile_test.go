@@ -353,13 +353,24 @@ func TestCSVUnclosedQuote(t *testing.T) {
 	if sink.batches != 0 {
 		t.Error("a batch was stored")
 	}
+	// Near the end of the file a quote takes in fewer rows than the
+	// guard counts, but the file ends inside it: still unclosed, and the
+	// row it swallowed is not lost quietly.
+	tail := "ID persona,Rol,Fecha,Sexo,Notas\nP-1,víctima,15/03/2024,F,\"sin cerrar\nP-2,víctima,15/03/2024,M,\n"
+	path = writeFile(t, "final.csv", []byte(tail))
+	wantCode(t, Verify(path, opts(t, "eri")), "unclosed_quote")
+	_, err = File(context.Background(), sink, path, opts(t, "eri"))
+	if wantCode(t, err, "unclosed_quote"); err == nil || !strings.Contains(err.Error(), "row 2, column 5") {
+		t.Errorf("quote open at the end of the file: %v", err)
+	}
 	// Quotes as spreadsheets write them are fine: a cell over a few lines
 	// with commas inside, doubled quotes, a quote inside a cell, CRLF.
 	ok := "ID persona,Rol,Fecha,Sexo,Notas\r\n" +
 		"P-1,víctima,15/03/2024,F,\"primera línea, con coma\nsegunda, otra, más, comas, aquí\nfin\"\r\n" +
 		"P-2,\"víctima\",15/03/2024,F,\"dijo \"\"no\"\"\"\r\n" +
 		"P-3,víctima,15/03/2024,F,5\" de alto\r\n" +
-		"\"P-4\",víctima,15/03/2024,F,\"\"\r\n"
+		"\"P-4\",víctima,15/03/2024,F,\"\"\r\n" +
+		"P-5,víctima,15/03/2024,F,\"al final\""
 	path = writeFile(t, "multilinea.csv", []byte(ok))
 	if err := Verify(path, opts(t, "eri")); err != nil {
 		t.Errorf("verify: %v", err)
@@ -368,7 +379,7 @@ func TestCSVUnclosedQuote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAccounted(t, rep, 4, 0)
+	checkAccounted(t, rep, 5, 0)
 }
 
 func TestCSVMixedDelimiters(t *testing.T) {

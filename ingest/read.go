@@ -210,6 +210,12 @@ func (g *quoteGuard) Read(p []byte) (int, error) {
 	if g.err = g.scan(p[:n]); g.err != nil {
 		return 0, g.err
 	}
+	if err == io.EOF && g.inQuote && !g.afterQ {
+		// The file ends inside a quote: the cell, and any row it took in,
+		// would be read as something the sheet does not say.
+		g.err = g.unclosed()
+		return 0, g.err
+	}
 	return n, err
 }
 
