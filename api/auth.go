@@ -272,8 +272,9 @@ func (s *Server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// limiter counts failed sign-ins per account and per address: each key
-// may fail 10 times in a row, then once a minute.
+// limiter counts failed sign-ins (and bad tokens) per key: an account
+// may fail 10 times in a row, an address 50 (several people may share
+// one), then once a minute each.
 type limiter struct {
 	mu   sync.Mutex
 	keys map[string]*rate.Limiter
@@ -284,10 +285,14 @@ func newLimiter() *limiter {
 	return &limiter{keys: map[string]*rate.Limiter{}, seen: map[string]time.Time{}}
 }
 
-const (
-	failBurst = 10
-	failEvery = time.Minute
-)
+const failEvery = time.Minute
+
+func burst(key string) int {
+	if strings.HasPrefix(key, "ip:") {
+		return 50
+	}
+	return 10
+}
 
 func (l *limiter) get(key string) *rate.Limiter {
 	l.mu.Lock()
@@ -296,7 +301,7 @@ func (l *limiter) get(key string) *rate.Limiter {
 	if len(l.keys) > 100_000 {
 		// Forget keys idle long enough to have refilled.
 		for k, t := range l.seen {
-			if now.Sub(t) > failBurst*failEvery {
+			if now.Sub(t) > time.Duration(burst(k))*failEvery {
 				delete(l.keys, k)
 				delete(l.seen, k)
 			}
@@ -304,7 +309,7 @@ func (l *limiter) get(key string) *rate.Limiter {
 	}
 	lim, ok := l.keys[key]
 	if !ok {
-		lim = rate.NewLimiter(rate.Every(failEvery), failBurst)
+		lim = rate.NewLimiter(rate.Every(failEvery), burst(key))
 		l.keys[key] = lim
 	}
 	l.seen[key] = now

@@ -466,13 +466,19 @@ func (s *Server) export(c echo.Context) error {
 		return err
 	}
 	for i := range list {
-		if list[i].ID == n && visible(caller(c), list[i]) {
+		if list[i].ID == n {
 			rel = &list[i]
 		}
 	}
-	if rel == nil {
+	cl := caller(c)
+	switch {
+	case rel == nil || rel.Status != schemas.ReleaseApproved && cl.User.Role != schemas.RoleAdmin:
 		return &schemas.Error{Code: "no_release", Kind: schemas.ErrNotFound, Msg: schemas.Message{
-			ES: fmt.Sprintf("no hay publicación %d que pueda leer", n), EN: fmt.Sprintf("no release %d you may read", n)}}
+			ES: fmt.Sprintf("no hay publicación %d aprobada", n), EN: fmt.Sprintf("no approved release %d", n)}}
+	case !visible(cl, *rel):
+		return &schemas.Error{Code: "tier_forbidden", Kind: schemas.ErrForbidden, Msg: schemas.Message{
+			ES: fmt.Sprintf("el rol %s no puede leer publicaciones %s", cl.User.Role, rel.Kind),
+			EN: fmt.Sprintf("role %s may not read %s releases", cl.User.Role, rel.Kind)}}
 	}
 	req := schemas.ExportRequest{Layout: schemas.LayoutTables, Tier: rel.Kind, Release: n}
 	switch v := c.QueryParam("format"); v {

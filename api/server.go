@@ -8,6 +8,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,37 @@ func New(svc Services, opt Options) *Server {
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
 
+// Routes lists the API's routes as "METHOD /path/{param}", the dashboard's
+// pages left out: openapi.json describes exactly these.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.e.Routes() {
+		if r.Path == "/" || strings.HasSuffix(r.Path, "/*") || r.Method == echo.RouteNotFound || isPage(r.Path) {
+			continue
+		}
+		parts := strings.Split(r.Path, "/")
+		for i, p := range parts {
+			if strings.HasPrefix(p, ":") {
+				parts[i] = "{" + p[1:] + "}"
+			}
+		}
+		out = append(out, r.Method+" "+strings.Join(parts, "/"))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+var pages = []string{"/dashboard", "/upload", "/releases", "/public", "/static"}
+
+func isPage(path string) bool {
+	for _, p := range pages {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Registry holds the server's Prometheus metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
@@ -167,10 +199,10 @@ func (s *Server) routes() {
 		e.Add(r.method, v1+r.path, r.handler, s.allow(r.roles))
 	}
 	if s.opt.Pages != nil {
-		pages := echo.WrapHandler(s.opt.Pages)
-		for _, p := range []string{"/dashboard", "/upload", "/releases", "/public", "/static"} {
-			e.Any(p, pages)
-			e.Any(p+"/*", pages)
+		serve := echo.WrapHandler(s.opt.Pages)
+		for _, p := range pages {
+			e.Any(p, serve)
+			e.Any(p+"/*", serve)
 		}
 	}
 }
