@@ -2,7 +2,6 @@
 GO      ?= go
 BIN     ?= ./tipdash
 FUZZTIME ?= 30s
-DEMO    ?= demo
 
 .PHONY: all build test vet fuzz bench run generate golden clean
 
@@ -34,20 +33,11 @@ fuzz:
 bench: build
 	$(GO) run ./cmd/bench -tipdash $(BIN)
 
-# A demo database from synthetic data, and a few aggregates from it.
+# The server over a demo database (Costa Rica-like volumes, a conatt and an
+# approved public release, one account per role, passwords printed at
+# start), on $(TIPDASH_ADDR) (default 127.0.0.1:8080).
 run: build
-	@mkdir -p $(DEMO)
-	@rm -f $(DEMO)/tipdash.duckdb $(DEMO)/tipdash.duckdb.wal
-	$(BIN) gen --n 20000 --seed 1 --out $(DEMO)/casos_2019_2025.csv
-	$(BIN) gen --n 5000 --seed 2 --format xlsx --out $(DEMO)/casos_lote2.xlsx
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) ingest --entity oij --no-progress $(DEMO)/casos_2019_2025.csv | head -n 6
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) ingest --entity dgme --no-progress $(DEMO)/casos_lote2.xlsx | head -n 6
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure victims --by year,sex
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure smuggled_migrants --by border_post,sex --where year=2023
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --measure victims --by exploitation
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) release publish --kind conatt --note demo | tail -n 1
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) query --tier conatt --table victims_year_sex_age --where year=2023..2025
-	TIPDASH_DB=$(DEMO)/tipdash.duckdb $(BIN) batches list
+	$(BIN) serve --demo
 
 # Regenerate schemas/countries.json from CLDR (golang.org/x/text).
 generate:
@@ -58,4 +48,4 @@ golden:
 	$(GO) test ./ingest -run TestReportGolden -update
 
 clean:
-	rm -rf $(BIN) $(DEMO)
+	rm -rf $(BIN)
