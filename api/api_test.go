@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -842,5 +843,46 @@ func TestErrorsAndHeaders(t *testing.T) {
 	list, _ := f.db.AuditLog(context.Background(), schemas.AuditFilter{Action: schemas.ActionAggregate, Limit: 1})
 	if len(list) != 1 || list[0].From == "203.0.113.9" {
 		t.Errorf("audit From %+v: X-Forwarded-For was trusted", list)
+	}
+}
+
+// TestInternalErrorsSayOnlyTheRequestID: a failure inside the store (here,
+// a closed database) reaches the caller as "internal" with a request id,
+// never the driver's text.
+func TestInternalErrorsSayOnlyTheRequestID(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "closed.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	srv := api.New(api.Services{Users: db, Audit: db, Ingest: ingest.Service{Store: db, Audit: db}, Batches: db, Tables: db, Releases: db, Export: db},
+		api.Options{Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	db.Close()
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/tables", nil)
+	req.Header.Set("Authorization", "Bearer some-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e struct {
+		Error struct {
+			Code      string `json:"code"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	json.Unmarshal(b, &e)
+	if resp.StatusCode != 500 || e.Error.Code != "internal" || e.Error.RequestID == "" {
+		t.Fatalf("closed database: %d %s", resp.StatusCode, b)
+	}
+	if strings.Contains(strings.ToLower(string(b)), "database") || strings.Contains(string(b), "sql") {
+		t.Errorf("the caller saw the internal error: %s", b)
+	}
+	if n := strings.Count(logged.String(), e.Error.RequestID); n != 1 {
+		t.Errorf("the request id is logged %d times, want once: %s", n, logged.String())
 	}
 }

@@ -34,7 +34,15 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default: a temporary one, removed after)")
 	baselineCSV := flag.String("baseline-csv", "", "internal: load this CSV with DuckDB's read_csv")
 	baselineDB := flag.String("baseline-db", "", "internal: into this database")
+	apiOnly := flag.String("api", "", "only the HTTP API part, on this database (with a conatt release)")
 	flag.Parse()
+	if *apiOnly != "" {
+		if err := benchAPI(*apiOnly, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *baselineCSV != "" {
 		if err := duckdbLoad(*baselineCSV, *baselineDB); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -156,7 +164,10 @@ func bench(tipdash, dir string, rows, small, xlsxRows, runs int) error {
 	if err := benchQuery(dbs[rows], rows); err != nil {
 		return err
 	}
-	return benchReleases(tipdash, dir, dbs, []int{small, rows})
+	if err := benchReleases(tipdash, dir, dbs, []int{small, rows}); err != nil {
+		return err
+	}
+	return benchAPI(dbs[rows], rows)
 }
 
 // benchQuery times a 2-dimension aggregate through tipdash's aggregate path
