@@ -44,7 +44,9 @@ func startServer(t *testing.T, db string) (addr string, local *http.Client, stop
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, strings.NewReader(""), &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, strings.NewReader(""), &out, &errOut)
+	}()
 	re := regexp.MustCompile(`serving http://(\S+)`)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
