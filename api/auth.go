@@ -42,6 +42,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			// The owner's socket: the command line, trusted as it would be
 			// holding the database file itself.
 			caller, found = schemas.Caller{User: schemas.User{Name: login, Role: schemas.RoleAdmin}, Lang: "es"}, true
+			caller.User.Entity, _ = schemas.ParseInstitution("unknown")
 			ip = "local"
 			if l := r.Header.Get(headerLogin); l != "" && len(l) <= schemas.MaxUserName+4 {
 				caller.User.Name = "cli:" + l
@@ -93,7 +94,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if found {
 			ctx = schemas.WithCaller(ctx, caller)
-			ctx = schemas.WithActor(ctx, schemas.Actor{User: caller.User.Name, Entity: caller.User.Entity.String(), From: ip})
+			entity := caller.User.Entity.String()
+			if ip == "local" {
+				entity = "" // the command line belongs to no institution
+			}
+			ctx = schemas.WithActor(ctx, schemas.Actor{User: caller.User.Name, Entity: entity, From: ip})
 		} else {
 			ctx = schemas.WithActor(ctx, schemas.Actor{From: ip})
 		}
