@@ -886,3 +886,32 @@ func TestInternalErrorsSayOnlyTheRequestID(t *testing.T) {
 		t.Errorf("the request id is logged %d times, want once: %s", n, logged.String())
 	}
 }
+
+// TestIdleSessionsEnd: a session left alone longer than the idle timeout
+// is signed out; one in use stays.
+func TestIdleSessionsEnd(t *testing.T) {
+	f := newFixture(t, api.Options{InsecureCookies: true, IdleTimeout: 1500 * time.Millisecond})
+	c := f.browser()
+	csrf := loginForm(t, c, f.ts.URL)
+	if resp, _ := postForm(t, c, f.ts.URL+"/login", url.Values{"username": {"viewer"}, "password": {f.pass["viewer"]}, "_csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	me := func() int {
+		resp, err := c.Get(f.ts.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 3 {
+		time.Sleep(700 * time.Millisecond)
+		if code := me(); code != http.StatusOK {
+			t.Fatalf("a session in use ended: %d", code)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	if code := me(); code != http.StatusUnauthorized {
+		t.Errorf("after 2 idle seconds (timeout 1.5 s): %d, want 401", code)
+	}
+}
