@@ -478,6 +478,10 @@ func TestBrowserSession(t *testing.T) {
 			t.Errorf("logout with token %q: %d, want 403", tok, resp.StatusCode)
 		}
 	}
+	// Not from the URL: a token there ends up in logs.
+	if resp, _ := postForm(t, c, f.ts.URL+"/logout?_csrf="+url.QueryEscape(who.CSRF), url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("logout with the token in the query string: %d, want 403", resp.StatusCode)
+	}
 	if resp, _ := postForm(t, c, f.ts.URL+"/logout", url.Values{"_csrf": {who.CSRF}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("logout: %d, want 303", resp.StatusCode)
 	}
@@ -815,6 +819,11 @@ func TestErrorsAndHeaders(t *testing.T) {
 	code, b, _ = f.do("admin", "POST", "/api/v1/releases", strings.NewReader("{not json"), "application/json")
 	if code != 400 || strings.Contains(string(b), "invalid character") && !strings.Contains(string(b), "bad_json") {
 		t.Errorf("bad JSON: %d %s", code, b)
+	}
+	huge := `{"kind":"conatt","note":"` + strings.Repeat("a", 2<<20) + `"}`
+	code, b, _ = f.do("admin", "POST", "/api/v1/releases", strings.NewReader(huge), "application/json")
+	if code != 413 || errorCode(t, b) != "too_large" {
+		t.Errorf("a 2 MB JSON body: %d %.200s", code, b)
 	}
 	code, b = f.json("admin", "POST", "/api/v1/releases/999/approve", nil)
 	if code != 404 {

@@ -158,12 +158,13 @@ func (s *Server) csrfToken(c echo.Context) string {
 }
 
 // csrfValid compares the form field _csrf (or the header X-CSRF-Token)
-// with the session's token.
+// with the session's token. Never from the query string: a token in a URL
+// ends up in logs and browser history.
 func (s *Server) csrfValid(c echo.Context) bool {
 	want := s.sessions.GetString(c.Request().Context(), sessionCSRF)
 	got := c.Request().Header.Get("X-CSRF-Token")
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = c.Request().PostFormValue("_csrf")
 	}
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -86,9 +86,12 @@ func (s *Server) upload(c echo.Context) error {
 		return errTooLarge
 	}
 	cl := caller(c)
-	profile, err := schemas.BuiltinProfile(formOr(c, "profile", "eri"))
+	name := formOr(c, "profile", "eri")
+	profile, err := schemas.BuiltinProfile(name)
 	if err != nil {
-		return err
+		// The server reads its own profiles only, never a path.
+		names := strings.Join(schemas.BuiltinProfiles(), ", ")
+		return schemas.Invalid("unknown_profile", "perfil desconocido %q: use %s", "unknown profile %q: use %s", name, names)
 	}
 	if maps := c.Request().MultipartForm.Value["map"]; len(maps) > 0 {
 		m := map[string]string{}
@@ -116,13 +119,21 @@ func (s *Server) upload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := filepath.Base(fh.Filename)
-	path, cleanup, err := s.saveUpload(fh.Open, name)
+	// A few files are read at a time; the others wait their turn (each
+	// reading may use a few hundred MB).
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	fileName := filepath.Base(fh.Filename)
+	path, cleanup, err := s.saveUpload(fh.Open, fileName)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	rep, err := s.svc.Ingest.Ingest(r.Context(), schemas.IngestRequest{Path: path, Name: name, Profile: profile,
+	rep, err := s.svc.Ingest.Ingest(r.Context(), schemas.IngestRequest{Path: path, Name: fileName, Profile: profile,
 		Sheet: c.FormValue("sheet"), Entity: formOr(c, "entity", cl.User.Entity.String()), Uploader: cl.User.Name,
 		DryRun: dry, Strict: strict})
 	if err != nil {
@@ -415,10 +426,14 @@ func (s *Server) publish(c echo.Context) error {
 // bind reads a JSON body (or a form) into v.
 func bind(c echo.Context, v any) error {
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
-		dec := json.NewDecoder(io.LimitReader(c.Request().Body, 1<<20))
+		dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			return schemas.Invalid("bad_json", "cuerpo JSON no válido: %v", "invalid JSON body: %v", err)
+		var tooLarge *http.MaxBytesError
+		if err := dec.Decode(v); errors.As(err, &tooLarge) {
+			return errTooLarge
+		} else if err != nil {
+			return schemas.Invalid("bad_json", "el cuerpo no es el JSON que espera esta dirección (ver /api/v1/openapi.json)",
+				"the body is not the JSON this address expects (see /api/v1/openapi.json)")
 		}
 		return nil
 	}
