@@ -1,0 +1,341 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/sheets"
+)
+
+// filters are the dashboard's URL parameters. They only select rows of
+// published tables (years) and which charts are shown (measure): never a
+// new total.
+type filters struct {
+	From, To int
+	Measure  schemas.Measure // "" for all
+}
+
+func parseFilters(q url.Values) filters {
+	var f filters
+	f.From, _ = strconv.Atoi(q.Get("from"))
+	f.To, _ = strconv.Atoi(q.Get("to"))
+	if f.From != 0 && f.To != 0 && f.From > f.To {
+		f.From, f.To = f.To, f.From
+	}
+	if m, err := schemas.ParseMeasure(q.Get("measure")); err == nil {
+		f.Measure = m
+	}
+	return f
+}
+
+// where is the year filter for a table with a year column; nil otherwise.
+func (f filters) where(by []schemas.Dim) []schemas.Filter {
+	if (f.From == 0 && f.To == 0) || !slices.Contains(by, schemas.DimYear) {
+		return nil
+	}
+	return []schemas.Filter{{Dim: schemas.DimYear, FromYear: f.From, ToYear: f.To}}
+}
+
+// query is the filters as URL parameters, for the download links.
+func (f filters) query() string {
+	q := url.Values{}
+	if f.From != 0 {
+		q.Set("from", strconv.Itoa(f.From))
+	}
+	if f.To != 0 {
+		q.Set("to", strconv.Itoa(f.To))
+	}
+	if f.Measure != "" {
+		q.Set("measure", string(f.Measure))
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// view is what the dashboard and the public page render.
+type view struct {
+	Tier      schemas.Tier
+	Base      string // /dashboard or /public
+	Filters   filters
+	Years     []int
+	Measures  []schemas.Measure
+	Headline  []headline
+	Release   int64
+	Released  time.Time
+	LastBatch time.Time
+	Scripts   []string // the echarts library, under go-echarts' assets host
+	ShowBatch bool
+	NoRelease bool
+	Sections  []sectionView
+}
+
+type headline struct {
+	Label schemas.Message
+	Value string
+}
+
+type sectionView struct {
+	section
+	Charts []chartView
+}
+
+// tableReader reads a catalogue table at a tier: from the latest release
+// of a protected tier, or exactly (tier admin) with the same rows
+// selected afterwards, so that a filter never makes a new total there
+// either.
+func (s *server) table(ctx context.Context, tier schemas.Tier, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, error) {
+	if tier != schemas.TierAdmin {
+		return s.svc.Tables.ReleaseTable(ctx, tier, 0, spec.ID, where)
+	}
+	t, err := s.svc.Tables.Aggregate(ctx, spec.Query())
+	if err != nil {
+		return nil, err
+	}
+	t.ID = spec.ID
+	return t, t.Select(where)
+}
+
+// catalogueTier is the tier whose catalogue a reader's charts come from:
+// analysts and administrators see the conatt tables, exactly.
+func catalogueTier(t schemas.Tier) schemas.Tier {
+	if t == schemas.TierAdmin {
+		return schemas.TierConatt
+	}
+	return t
+}
+
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request, c schemas.Caller) {
+	s.charts(w, r, &c, c.User.Role.Tier(), "/dashboard")
+}
+
+func (s *server) public(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r, "")
+	if !s.opt.Public {
+		s.fail(w, r, lang, http.StatusNotFound, msgNotFound)
+		return
+	}
+	s.charts(w, r, nil, schemas.TierPublic, "/public")
+}
+
+// charts renders the dashboard of tier: the headline strip, then each
+// section's charts with their tables, notes and downloads.
+func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Caller, tier schemas.Tier, base string) {
+	ctx := r.Context()
+	lang := "es"
+	if c != nil {
+		lang = c.Lang
+	} else {
+		lang = langOf(r, "")
+	}
+	f := parseFilters(r.URL.Query())
+	v := view{Tier: tier, Base: base, Filters: f, Measures: schemas.Measures, ShowBatch: c != nil}
+	title := words["dash.title"]
+	if base == "/public" {
+		title = words["public.title"]
+	}
+
+	if err := s.headline(ctx, tier, lang, &v); err != nil {
+		if !errors.Is(err, schemas.ErrNotFound) {
+			s.failErr(w, r, lang, err)
+			return
+		}
+		v.NoRelease = true
+	}
+	if c != nil {
+		if bs, err := s.svc.Batches.Batches(ctx); err == nil {
+			for _, b := range bs {
+				if b.Status == schemas.BatchStored && b.Meta.Time.After(v.LastBatch) {
+					v.LastBatch = b.Meta.Time
+				}
+			}
+		}
+	}
+	cat := schemas.Tables()
+	for _, sec := range sections {
+		if v.NoRelease || (f.Measure != "" && sec.Measure != f.Measure) {
+			continue
+		}
+		sv := sectionView{section: sec}
+		for _, id := range sec.Tables {
+			spec, err := cat.Table(catalogueTier(tier), id)
+			if err != nil {
+				continue // not published at this tier (the public catalogue is smaller)
+			}
+			t, err := s.table(ctx, tier, spec, f.where(spec.By))
+			if err != nil {
+				s.failErr(w, r, lang, err)
+				return
+			}
+			cv, scripts := s.chartView(spec, t, lang, tier, base, f)
+			sv.Charts = append(sv.Charts, cv)
+			for _, js := range scripts {
+				if !slices.Contains(v.Scripts, js) {
+					v.Scripts = append(v.Scripts, js)
+				}
+			}
+		}
+		if len(sv.Charts) > 0 {
+			v.Sections = append(v.Sections, sv)
+		}
+	}
+	s.render(w, http.StatusOK, "dashboard", page{Lang: lang, Title: title, URL: r.URL, Caller: c, Data: v})
+}
+
+// headline fills the strip above the charts: victims in the latest year
+// and the one before (from the table by year), and smuggled migrants and
+// suspects over all years (the catalogue has no table of them by year
+// alone, and adding up cells is counting, which pages never do).
+func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v *view) error {
+	cat := schemas.Tables()
+	ct := catalogueTier(tier)
+	years := map[int]bool{}
+	for _, id := range []string{"victims_year", "smuggled_migrants_year_sex", "suspects_year_sex"} {
+		spec, err := cat.Table(ct, id)
+		if err != nil {
+			return err
+		}
+		t, err := s.table(ctx, tier, spec, nil)
+		if err != nil {
+			return err
+		}
+		v.Release, v.Released = t.Release, t.ReleasedAt
+		for _, r := range t.Rows {
+			if y, err := strconv.Atoi(r.Keys[0]); err == nil {
+				years[y] = true
+			}
+		}
+		if id != "victims_year" {
+			continue
+		}
+		rows := slices.Clone(t.Rows)
+		slices.SortFunc(rows, func(a, b schemas.Row) int { return strings.Compare(b.Keys[0], a.Keys[0]) })
+		for i := 0; i < 2 && i < len(rows); i++ {
+			v.Headline = append(v.Headline, headline{
+				Label: schemas.Message{ES: "Víctimas " + rows[i].Keys[0], EN: "Victims " + rows[i].Keys[0]},
+				Value: countText(lang, rows[i].Count),
+			})
+		}
+	}
+	for _, id := range []string{"smuggled_migrants_total", "suspects_total"} {
+		spec, err := cat.Table(ct, id)
+		if err != nil {
+			return err
+		}
+		t, err := s.table(ctx, tier, spec, nil)
+		if err != nil {
+			return err
+		}
+		value := "0"
+		if len(t.Rows) > 0 {
+			value = countText(lang, t.Rows[0].Count)
+		}
+		all := " (" + words["head.allyears"].ES + ")"
+		allEN := " (" + words["head.allyears"].EN + ")"
+		v.Headline = append(v.Headline, headline{Label: schemas.Message{ES: spec.TitleES + all, EN: spec.TitleEN + allEN}, Value: value})
+	}
+	for y := range years {
+		v.Years = append(v.Years, y)
+	}
+	slices.Sort(v.Years)
+	return nil
+}
+
+// countText is a published count as a reader sees it: the number, or
+// "hidden" where the release hides it.
+func countText(lang string, n *int) string {
+	if n == nil {
+		return word(lang, "chart.hidden")
+	}
+	return formatInt(lang, *n)
+}
+
+// chartView is one chart, its data table (hidden cells with the reason),
+// its notes and its download links.
+func (s *server) chartView(spec schemas.TableSpec, t *schemas.Table, lang string, tier schemas.Tier, base string, f filters) (chartView, []string) {
+	title := tr(lang, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
+	cv := chartView{Spec: spec, Title: title, Withheld: t.Withheld}
+	link := base + "/tables/" + spec.ID
+	cv.CSV, cv.XLSX = link+".csv"+f.query(), link+".xlsx"+f.query()
+	for _, d := range t.By {
+		cv.Head = append(cv.Head, dimLabel(d, lang))
+	}
+	hiddenWhy := word(lang, "chart.hiddennote")
+	if tier == schemas.TierPublic {
+		hiddenWhy = word(lang, "chart.hiddenpub")
+	}
+	for _, r := range t.Rows {
+		row := tableRow{Note: r.Note}
+		for i, k := range r.Keys {
+			row.Cells = append(row.Cells, codeLabel(t.By[i], k, lang))
+		}
+		if r.Count == nil {
+			row.Hidden, row.Count, row.Note = true, word(lang, "chart.hidden"), hiddenWhy
+		} else {
+			row.Count = formatInt(lang, *r.Count)
+		}
+		cv.Rows = append(cv.Rows, row)
+	}
+	if spec.NoteES != "" {
+		cv.Notes = append(cv.Notes, tr(lang, schemas.Message{ES: spec.NoteES, EN: spec.NoteEN}))
+	}
+	for _, d := range t.By {
+		if schemas.MustDim(d).Kind == schemas.KindMulti {
+			cv.Notes = append(cv.Notes, word(lang, "chart.multi"))
+		}
+	}
+	for _, n := range t.Notes {
+		cv.Notes = append(cv.Notes, tr(lang, n))
+	}
+	var scripts []string
+	if !t.Withheld && len(t.Rows) > 0 {
+		cv.Chart, scripts = newChart(spec, t, lang, title)
+	}
+	return cv, scripts
+}
+
+// download writes one chart's table exactly as shown (the same filters)
+// as CSV or XLSX.
+func (s *server) download(w http.ResponseWriter, r *http.Request, c schemas.Caller) {
+	s.writeTable(w, r, c.Lang, c.User.Role.Tier())
+}
+
+func (s *server) publicDownload(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r, "")
+	if !s.opt.Public {
+		s.fail(w, r, lang, http.StatusNotFound, msgNotFound)
+		return
+	}
+	s.writeTable(w, r, lang, schemas.TierPublic)
+}
+
+func (s *server) writeTable(w http.ResponseWriter, r *http.Request, lang string, tier schemas.Tier) {
+	file := r.PathValue("file")
+	id, ext, _ := strings.Cut(file, ".")
+	format, err := schemas.ParseFileFormat(ext)
+	if err != nil || (format != schemas.FormatCSV && format != schemas.FormatXLSX) {
+		s.fail(w, r, lang, http.StatusNotFound, msgNotFound)
+		return
+	}
+	spec, err := schemas.Tables().Table(catalogueTier(tier), id)
+	if err != nil {
+		s.failErr(w, r, lang, err)
+		return
+	}
+	t, err := s.table(r.Context(), tier, spec, parseFilters(r.URL.Query()).where(spec.By))
+	if err != nil {
+		s.failErr(w, r, lang, err)
+		return
+	}
+	w.Header().Set("Content-Type", format.ContentType())
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	sheets.WriteTable(w, format, t, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
+}
