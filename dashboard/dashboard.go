@@ -135,5 +135,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, lang string, statu
 // failErr renders the page of an error returned by a service: its own
 // bilingual message when it has one, and the status of its kind.
 func (s *server) failErr(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	if r.Context().Err() != nil {
+		return // the browser went away (a click led elsewhere): nobody reads the page
+	}
 	s.fail(w, r, lang, statusOf(err), messageOf(err))
 }

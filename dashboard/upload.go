@@ -160,8 +160,7 @@ func (s *server) newUploadView(r *http.Request, c schemas.Caller) *uploadView {
 
 func (s *server) showUpload(w http.ResponseWriter, r *http.Request, c schemas.Caller, status int, v *uploadView) {
 	if bs, err := s.svc.Batches.Batches(r.Context()); err == nil {
-		slices.Reverse(bs) // newest first
-		v.Batches = bs
+		v.Batches = bs // newest first
 	}
 	s.render(w, status, "upload", page{Lang: c.Lang, Title: words["up.title"], URL: r.URL, Caller: &c, Data: v})
 }
