@@ -56,15 +56,20 @@ func browser(t *testing.T) context.Context {
 	return tctx
 }
 
-// screenshot saves a full-page PNG: into $TIPDASH_SCREENSHOTS when set
-// (make screenshots writes docs/), else into the test's temp folder.
-func screenshot(t *testing.T, ctx context.Context, name string) {
+// screenshot saves a PNG of the window (css "") or of one element: into
+// $TIPDASH_SCREENSHOTS when set (make screenshots writes docs/), else into
+// the test's temp folder.
+func screenshot(t *testing.T, ctx context.Context, css, name string) {
 	t.Helper()
 	dir := os.Getenv("TIPDASH_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	shot := chromedp.CaptureScreenshot()
+	if css != "" {
+		shot = chromedp.Screenshot(chromedp.CSS(css))
+	}
+	buf, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +156,10 @@ func TestBrowserDashboard(t *testing.T) {
 		if h := text(t, ctx, "h1"); !strings.Contains(h, "Trata de personas") {
 			t.Errorf("Spanish heading: %q", h)
 		}
-		screenshot(t, ctx, "dashboard_es.png")
+		screenshot(t, ctx, "", "dashboard_es.png")
+		for _, sec := range []string{"#s1", "#s3", "#s4", "#s7"} {
+			screenshot(t, ctx, sec, "dashboard_section"+sec[2:]+"_es.png")
+		}
 
 		// To English through the switch, and back.
 		load(t, ctx, chromedp.Click(chromedp.ID("lang-switch")))
@@ -162,7 +170,7 @@ func TestBrowserDashboard(t *testing.T) {
 		if !contains(en, "Detected trafficking victims by year and sex") && !anyContains(en, "by year and sex") {
 			t.Errorf("English chart titles: %v", en)
 		}
-		screenshot(t, ctx, "dashboard_en.png")
+		screenshot(t, ctx, "", "dashboard_en.png")
 		// The session remembers English on a page without ?lang=.
 		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/dashboard"), chromedp.WaitReady(chromedp.CSS("#s9"))); err != nil {
 			t.Fatal(err)
@@ -273,7 +281,8 @@ func TestBrowserUpload(t *testing.T) {
 	} else if _, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#rejections tbody tr"))); err != nil {
 		t.Errorf("rejected rows without their table: %v", err)
 	}
-	screenshot(t, ctx, "upload_es.png")
+	screenshot(t, ctx, "#columns", "upload_columns_es.png")
+	screenshot(t, ctx, "#report", "upload_report_es.png")
 
 	load(t, ctx, chromedp.Click(chromedp.ID("store")))
 	if st := text(t, ctx, "#report-status"); st != "guardado" {

@@ -284,16 +284,21 @@ func (s *server) chartView(spec schemas.TableSpec, t *schemas.Table, lang string
 		}
 		cv.Rows = append(cv.Rows, row)
 	}
-	if spec.NoteES != "" {
-		cv.Notes = append(cv.Notes, tr(lang, schemas.Message{ES: spec.NoteES, EN: spec.NoteEN}))
-	}
-	for _, d := range t.By {
-		if schemas.MustDim(d).Kind == schemas.KindMulti {
-			cv.Notes = append(cv.Notes, word(lang, "chart.multi"))
+	// A release carries the catalogue's note of the table; an exact table
+	// does not, so it is added once.
+	note := func(n string) {
+		if n != "" && !slices.Contains(cv.Notes, n) {
+			cv.Notes = append(cv.Notes, n)
 		}
 	}
 	for _, n := range t.Notes {
-		cv.Notes = append(cv.Notes, tr(lang, n))
+		note(tr(lang, n))
+	}
+	note(tr(lang, schemas.Message{ES: spec.NoteES, EN: spec.NoteEN}))
+	for _, d := range t.By {
+		if schemas.MustDim(d).Kind == schemas.KindMulti {
+			note(word(lang, "chart.multi"))
+		}
 	}
 	var scripts []string
 	if !t.Withheld && len(t.Rows) > 0 {
