@@ -12,7 +12,7 @@ ECHARTS_SHA256  := 89f6b509a83b3694645a8ec0dc8808999bb96610eac9e718fbda4726bb694
 ECHARTS_JS      := dashboard/static/echarts.min.js
 NPM_REGISTRY    ?= https://registry.npmjs.org
 
-.PHONY: all build test vet fuzz bench run generate golden clean assets
+.PHONY: all build test vet fuzz bench run generate golden clean assets screenshots
 
 all: build
 
@@ -75,6 +75,11 @@ run: build
 # Regenerate schemas/countries.json from CLDR (golang.org/x/text).
 generate:
 	$(GO) generate ./schemas
+
+# The README's pictures of the dashboard and the upload page, taken by the
+# browser tests (chromium, headless) over generated data.
+screenshots: assets
+	TIPDASH_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run '^TestBrowser' ./dashboard
 
 # Rewrite the batch-report goldens in testdata/golden after a deliberate change.
 golden:

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
@@ -143,25 +144,14 @@ func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Calle
 		title = words["public.title"]
 	}
 
-	if err := s.headline(ctx, tier, lang, &v); err != nil {
-		if !errors.Is(err, schemas.ErrNotFound) {
-			s.failErr(w, r, lang, err)
-			return
-		}
-		v.NoRelease = true
-	}
-	if c != nil {
-		if bs, err := s.svc.Batches.Batches(ctx); err == nil {
-			for _, b := range bs {
-				if b.Status == schemas.BatchStored && b.Meta.Time.After(v.LastBatch) {
-					v.LastBatch = b.Meta.Time
-				}
-			}
-		}
-	}
+	// The headline and every chart read their tables at once: each is a
+	// lookup in the release (or an exact count), and a page waits for the
+	// slowest one instead of their sum.
+	var jobs []*chartJob
+	var secs []sectionView
 	cat := schemas.Tables()
 	for _, sec := range sections {
-		if v.NoRelease || (f.Measure != "" && sec.Measure != f.Measure) {
+		if f.Measure != "" && sec.Measure != f.Measure {
 			continue
 		}
 		sv := sectionView{section: sec}
@@ -170,24 +160,78 @@ func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Calle
 			if err != nil {
 				continue // not published at this tier (the public catalogue is smaller)
 			}
-			t, err := s.table(ctx, tier, spec, f.where(spec.By))
-			if err != nil {
-				s.failErr(w, r, lang, err)
-				return
+			jobs = append(jobs, &chartJob{section: len(secs), spec: spec})
+		}
+		secs = append(secs, sv)
+	}
+	var wg sync.WaitGroup
+	var headErr error
+	wg.Go(func() { headErr = s.headline(ctx, tier, lang, &v) })
+	if c != nil {
+		wg.Go(func() { v.LastBatch = s.lastBatch(ctx) })
+	}
+	for _, j := range jobs {
+		wg.Go(func() {
+			var t *schemas.Table
+			if t, j.err = s.table(ctx, tier, j.spec, f.where(j.spec.By)); j.err == nil {
+				j.view, j.scripts = s.chartView(j.spec, t, lang, tier, base, f)
 			}
-			cv, scripts := s.chartView(spec, t, lang, tier, base, f)
-			sv.Charts = append(sv.Charts, cv)
-			for _, js := range scripts {
-				if !slices.Contains(v.Scripts, js) {
-					v.Scripts = append(v.Scripts, js)
-				}
+		})
+	}
+	wg.Wait()
+	if headErr != nil {
+		if !errors.Is(headErr, schemas.ErrNotFound) {
+			s.failErr(w, r, lang, headErr)
+			return
+		}
+		v.NoRelease = true
+	}
+	for _, j := range jobs {
+		if v.NoRelease {
+			break
+		}
+		if j.err != nil {
+			s.failErr(w, r, lang, j.err)
+			return
+		}
+		secs[j.section].Charts = append(secs[j.section].Charts, j.view)
+		for _, js := range j.scripts {
+			if !slices.Contains(v.Scripts, js) {
+				v.Scripts = append(v.Scripts, js)
 			}
 		}
+	}
+	for _, sv := range secs {
 		if len(sv.Charts) > 0 {
 			v.Sections = append(v.Sections, sv)
 		}
 	}
 	s.render(w, http.StatusOK, "dashboard", page{Lang: lang, Title: title, URL: r.URL, Caller: c, Data: v})
+}
+
+// chartJob is one chart of a page, read and drawn on its own goroutine.
+type chartJob struct {
+	section int
+	spec    schemas.TableSpec
+	view    chartView
+	scripts []string
+	err     error
+}
+
+// lastBatch is the date of the latest stored batch (zero when none, or
+// when the list cannot be read: the strip then says "none").
+func (s *server) lastBatch(ctx context.Context) time.Time {
+	var last time.Time
+	bs, err := s.svc.Batches.Batches(ctx)
+	if err != nil {
+		return last
+	}
+	for _, b := range bs {
+		if b.Status == schemas.BatchStored && b.Meta.Time.After(last) {
+			last = b.Meta.Time
+		}
+	}
+	return last
 }
 
 // headline fills the strip above the charts: victims in the latest year
