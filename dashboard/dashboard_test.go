@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"io"
@@ -10,12 +11,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/conatt/tipdash/dashboard"
 	"github.com/conatt/tipdash/ingest"
@@ -250,7 +253,7 @@ func TestPagesReadTheTierOfTheRole(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("%s %s: %d %s", c.role, c.path, res.StatusCode, body)
 		}
-		if diff := cmp.Diff(c.want, body); diff != "" {
+		if diff := gocmp.Diff(c.want, body); diff != "" {
 			t.Errorf("%s %s (-want +got):\n%s", c.role, c.path, diff)
 		}
 	}
@@ -266,7 +269,7 @@ func TestPagesReadTheTierOfTheRole(t *testing.T) {
 		}
 	}
 	got, _ := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if diff := cmp.Diff(want, got); diff != "" || len(got) < 3 {
+	if diff := gocmp.Diff(want, got); diff != "" || len(got) < 3 {
 		t.Errorf("filtered download (-want +got):\n%s", diff)
 	}
 
@@ -309,5 +312,97 @@ func TestRenderTime(t *testing.T) {
 	t.Logf("dashboard page, %d records, conatt: best of 5 %v (all %v)", fixtureRows, best, times)
 	if best > time.Second {
 		t.Errorf("dashboard page took %v", best)
+	}
+}
+
+func post(t *testing.T, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	res, err := noRedirect.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// TestForms posts the administrators' and analysts' forms as a browser
+// would: with the session's CSRF token they act (and come back to their
+// page), without it the API refuses them; a service's refusal is shown
+// in the caller's language.
+func TestForms(t *testing.T) {
+	ctx := context.Background()
+	// Publishing is checked together with the earlier release, which costs
+	// tens of seconds over the shared fixture: the release forms work on a
+	// database of their own, with a few records.
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "forms.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	few := filepath.Join(t.TempDir(), "pocos.csv")
+	if err := writeGenerated(few, ingest.GenOptions{N: 30, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := schemas.BuiltinProfile("eri")
+	if _, err := (ingest.Service{Store: db}).Ingest(ctx, schemas.IngestRequest{Path: few, Profile: prof, Entity: "oij", Uploader: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	h := dashboard.New(dashboard.Services{Tables: db, Releases: db, Batches: db, Ingest: ingest.Service{Store: db}}, dashboard.Options{})
+	ts := httptest.NewServer(&session{role: schemas.RoleAdmin, next: h})
+	t.Cleanup(ts.Close)
+	before, _ := db.Releases(ctx)
+
+	if res, _ := post(t, ts.URL+"/releases/publish", url.Values{"note": {"sin token"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("publish without _csrf: %d", res.StatusCode)
+	}
+	res, body := post(t, ts.URL+"/releases/publish?lang=en", url.Values{"_csrf": {testCSRF}, "note": {" "}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "<p class=\"error\"") {
+		t.Errorf("publish without a note: %d\n%.400s", res.StatusCode, body)
+	}
+	res, _ = post(t, ts.URL+"/releases/publish", url.Values{"_csrf": {testCSRF}, "note": {"corte de prueba"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/releases?done=published" {
+		t.Errorf("publish: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	after, _ := db.Releases(ctx)
+	newest := slices.MaxFunc(after, func(a, b schemas.Release) int { return cmp.Compare(a.ID, b.ID) })
+	if len(after) != len(before)+1 || newest.Kind != schemas.TierConatt || newest.Note != "corte de prueba" {
+		t.Errorf("releases after publishing: %+v", after)
+	}
+
+	// The new release's report page, and its exact and protected sides.
+	n := strconv.FormatInt(newest.ID, 10)
+	_, body = get(t, ts.URL+"/releases/"+n+"?table=victims_year_sex&lang=es")
+	for _, want := range []string{"Informe de protección", "Exacta (actual)", "Protegida (publicación)", "victims_citizenship_sex"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("release page lacks %q", want)
+		}
+	}
+	// Approving an approved release is refused, in the caller's language.
+	res, body = post(t, ts.URL+"/releases/"+n+"/approve", url.Values{"_csrf": {testCSRF}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "ya estaba aprobada") {
+		t.Errorf("approving again: %d\n%.400s", res.StatusCode, body)
+	}
+
+	// Rolling a batch back from the upload page.
+	path := filepath.Join(t.TempDir(), "pequeño.csv")
+	if err := writeGenerated(path, ingest.GenOptions{N: 50, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (ingest.Service{Store: fixture(t)}).Ingest(ctx, schemas.IngestRequest{Path: path, Profile: prof, Entity: "pani", Uploader: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := serve(t, schemas.RoleAnalyst, false)
+	id := strconv.FormatInt(rep.BatchID, 10)
+	if res, body := get(t, as.URL+"/upload/batches/"+id+"/report.xlsx"); res.StatusCode != 200 || !strings.HasPrefix(body, "PK") {
+		t.Errorf("batch report download: %d", res.StatusCode)
+	}
+	res, _ = post(t, as.URL+"/upload/batches/"+id+"/rollback", url.Values{"_csrf": {testCSRF}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("rollback: %d", res.StatusCode)
+	}
+	if info, _, _ := fixture(t).Batch(ctx, rep.BatchID); info.Status != schemas.BatchRolledBack {
+		t.Errorf("batch %s after rollback: %s", id, info.Status)
 	}
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,7 +24,7 @@ func (s *server) releasesPage(w http.ResponseWriter, r *http.Request, c schemas.
 		s.failErr(w, r, c.Lang, err)
 		return
 	}
-	slices.Reverse(rels)
+	slices.SortFunc(rels, func(a, b schemas.Release) int { return cmp.Compare(b.ID, a.ID) }) // newest first
 	v := releasesView{Releases: rels}
 	switch r.URL.Query().Get("done") {
 	case "published":
