@@ -136,7 +136,7 @@ func text(t *testing.T, ctx context.Context, css string) string {
 func TestBrowserDashboard(t *testing.T) {
 	ctx := browser(t)
 	charts := 0
-	for _, role := range []schemas.UserRole{schemas.RoleViewer, schemas.RoleAnalyst, schemas.RoleResearcher} {
+	for _, role := range []schemas.UserRole{schemas.RoleViewer, schemas.RoleAnalyst, schemas.RoleAdmin, schemas.RoleResearcher} {
 		ts := serve(t, role, false)
 		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/dashboard"), chromedp.WaitReady(chromedp.CSS("#s9"))); err != nil {
 			t.Fatal(err)
@@ -150,6 +150,9 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		titles := drawn(t, ctx, n)
 		t.Logf("%s: %d charts drew", role, len(titles))
+		if role == schemas.RoleAdmin {
+			releases(t, ctx, ts.URL)
+		}
 		if role != schemas.RoleViewer {
 			continue
 		}
@@ -219,6 +222,21 @@ func TestBrowserDashboard(t *testing.T) {
 	if h := text(t, ctx, "h1"); !strings.HasPrefix(h, "Public data") {
 		t.Errorf("public heading: %q", h)
 	}
+}
+
+// releases opens the administrators' pages: the list, and the first
+// release's report with one table exact and protected side by side.
+func releases(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/releases"), chromedp.WaitReady(chromedp.ID("releases"))); err != nil {
+		t.Fatal(err)
+	}
+	load(t, ctx, chromedp.Click(chromedp.CSS(`#releases a[href^="/releases/1?"]`)))
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#side tbody tr").length`))
+	if err != nil || rows == 0 {
+		t.Errorf("release 1: %d rows side by side (%v)", rows, err)
+	}
+	screenshot(t, ctx, "", "releases_es.png")
 }
 
 func contains(xs []string, x string) bool {
