@@ -178,7 +178,11 @@ func newChart(spec schemas.TableSpec, t *schemas.Table, lang, title string) (tem
 	)
 	valueAxisLabel := &opts.AxisLabel{}
 	if pyramid {
-		valueAxisLabel.Formatter = opts.FuncOpts("function (v) { return Math.abs(v); }")
+		// Men are drawn as negative bars; people are never negative.
+		abs := opts.FuncOpts("function (v) { return typeof v === 'number' ? Math.abs(v) : v; }")
+		valueAxisLabel.Formatter = abs
+		bar.SetGlobalOptions(charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis",
+			AxisPointer: &opts.AxisPointer{Type: "shadow"}, ValueFormatter: abs}))
 	}
 	if horizontal {
 		bar.SetGlobalOptions(
