@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,19 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		if h := text(t, ctx, "h1"); !strings.Contains(h, "Trata de personas") {
 			t.Errorf("Spanish heading: %q", h)
+		}
+		// Nothing comes from outside the server (echarts included).
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(function (e) { return e.name; })`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range loaded {
+			if !strings.HasPrefix(u, ts.URL+"/") {
+				t.Errorf("the page loaded %s from outside the server", u)
+			}
+		}
+		if !slices.Contains(loaded, ts.URL+"/static/echarts.min.js") {
+			t.Errorf("echarts was not loaded from /static/: %v", loaded)
 		}
 		screenshot(t, ctx, "", "dashboard_es.png")
 		for _, sec := range []string{"#s1", "#s3", "#s4", "#s7"} {
