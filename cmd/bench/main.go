@@ -10,6 +10,8 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/conatt/tipdash/dashboard"
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/store"
 )
@@ -353,5 +356,27 @@ func benchLookup(path string) error {
 	l, c := median(look), median(count)
 	fmt.Printf("\n%-34s %10.2fms %10.2fms %8.2f\n", "read "+id+" (release vs count)", float64(l.wall.Microseconds())/1000,
 		float64(c.wall.Microseconds())/1000, l.wall.Seconds()/c.wall.Seconds())
+	return benchDashboard(db)
+}
+
+// benchDashboard times the server side of the dashboard page of a viewer
+// (every chart's table read from the release, charts and page rendered),
+// which must stay under 200 ms.
+func benchDashboard(db *store.DB) error {
+	h := dashboard.New(dashboard.Services{Tables: db, Releases: db, Batches: db}, dashboard.Options{})
+	ctx := schemas.WithCaller(context.Background(), schemas.Caller{User: schemas.User{Name: "bench", Role: schemas.RoleViewer}})
+	var ms []measure
+	for range 21 {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/dashboard", nil)
+		rec := httptest.NewRecorder()
+		t := time.Now()
+		h.ServeHTTP(rec, req)
+		ms = append(ms, measure{wall: time.Since(t)})
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("dashboard page: status %d", rec.Code)
+		}
+	}
+	m := median(ms)
+	fmt.Printf("%-34s %10.2fms (target: under 200 ms)\n", "dashboard page, viewer (server)", float64(m.wall.Microseconds())/1000)
 	return nil
 }
