@@ -2,13 +2,17 @@ package dashboard
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
@@ -313,6 +317,29 @@ func (s *server) render(w http.ResponseWriter, status int, name string, p page) 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", p.Lang)
+	w.Header().Set("Content-Security-Policy", contentPolicy(buf.Bytes()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// scriptTag opens a script element (go-echarts writes each chart's
+// options as an inline one).
+var scriptTag = regexp.MustCompile(`<script(?:\s[^>]*)?>`)
+
+// contentPolicy allows scripts from the server and exactly the inline
+// scripts of this page, by their hashes: nothing injected into a page can
+// run, and nothing loads from elsewhere.
+func contentPolicy(page []byte) string {
+	var hashes []string
+	for _, loc := range scriptTag.FindAllIndex(page, -1) {
+		body := page[loc[1]:]
+		end := bytes.Index(body, []byte("</script>"))
+		if end <= 0 {
+			continue // a script from a file (src=...), or no end
+		}
+		sum := sha256.Sum256(body[:end])
+		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	return "default-src 'self'; script-src 'self' " + strings.Join(hashes, " ") +
+		"; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/conatt/tipdash/api"
+	"github.com/conatt/tipdash/dashboard"
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/store"
@@ -31,7 +32,7 @@ var (
 	_ schemas.IngestService  = ingest.Service{}
 )
 
-const serveUsage = `serve [--db PATH] [--addr HOST:PORT] [--demo] [--insecure-cookies] [--max-upload MB]
+const serveUsage = `serve [--db PATH] [--addr HOST:PORT] [--demo] [--insecure-cookies] [--max-upload MB] [--public=false]
 
   Sirve la API (/api/v1), el inicio de sesión y el tablero. Mientras corre, es el único que escribe en la
   base de datos: las demás órdenes de tipdash pasan por él (por el socket PATH.sock, solo de su dueño).
@@ -51,6 +52,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	insecure := fs.Bool("insecure-cookies", os.Getenv("TIPDASH_INSECURE_COOKIES") == "true",
 		"cookie de sesión sin Secure, para HTTP sin TLS fuera de localhost / session cookie without Secure, for plain HTTP beyond localhost")
 	maxUpload := fs.Int64("max-upload", 200, "tamaño máximo de un archivo cargado, MB / largest upload, MB")
+	public := fs.Bool("public", true, "servir /public sin sesión (la última publicación public aprobada) / serve /public without sign-in (the latest approved public release)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -78,8 +80,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	srv := api.New(api.Services{Users: st, Audit: st, Ingest: ingest.Service{Store: st, Audit: st}, Batches: st,
-		Tables: st, Releases: st, Export: st}, api.Options{MaxUpload: *maxUpload << 20, InsecureCookies: *insecure, Logger: log})
+	ing := ingest.Service{Store: st, Audit: st}
+	pages := dashboard.New(dashboard.Services{Tables: st, Releases: st, Batches: st, Ingest: ing}, dashboard.Options{Public: *public})
+	srv := api.New(api.Services{Users: st, Audit: st, Ingest: ing, Batches: st, Tables: st, Releases: st, Export: st},
+		api.Options{MaxUpload: *maxUpload << 20, InsecureCookies: *insecure, Logger: log, Pages: pages})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

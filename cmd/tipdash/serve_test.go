@@ -36,10 +36,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServer runs "tipdash serve" in process on a free port and returns
+// serveForTest runs "tipdash serve" in process on a free port and returns
 // its address, the socket's client, and a stop that cancels it (as a
 // signal would) and returns run's error.
-func startServer(t *testing.T, db string) (addr string, local *http.Client, stop func() error) {
+func serveForTest(t *testing.T, db string, flags ...string) (addr string, local *http.Client, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
@@ -97,7 +97,7 @@ func TestServeFinishesUploadsOnShutdown(t *testing.T) {
 	if err := run(context.Background(), []string{"gen", "--n", "3000", "--out", csvPath}, nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	addr, local, stop := startServer(t, db)
+	addr, local, stop := serveForTest(t, db)
 	if st, err := os.Stat(socketPath(db)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("socket: %v, mode %v; want 0600", err, st.Mode().Perm())
 	}
