@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -144,18 +145,27 @@ func (db *DB) loadSecret(create bool) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return db.loadSecret(false) // another process created it first
+	// Written whole to a private file, then linked to its name: a process
+	// killed half-way leaves no empty secret behind, and of two processes
+	// making one at once, the first link wins.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
+	if err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("secret: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return db.loadSecret(false) // another process made it first
+	} else if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
 	return key, nil
