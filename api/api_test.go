@@ -639,6 +639,23 @@ func TestUploads(t *testing.T) {
 	if codes[0] != 201 || codes[1] != 201 || ids[0] == ids[1] || ids[0] == 0 {
 		t.Errorf("two uploads at once: %v, batches %v", codes, ids)
 	}
+	// The same file twice at once (a double click) is stored once.
+	twice := f.gen("twice.csv", 300, 13)
+	before, _ = f.db.Batches(context.Background())
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, ct := multipartFile(t, twice, nil)
+			codes[i], _, _ = f.do("analyst", "POST", "/api/v1/batches", body, ct)
+		}()
+	}
+	wg.Wait()
+	after, _ = f.db.Batches(context.Background())
+	slices.Sort(codes)
+	if len(after) != len(before)+1 || codes[1] != http.StatusCreated || (codes[0] != http.StatusOK && codes[0] != http.StatusConflict) {
+		t.Errorf("the same file twice at once: %v, batches %d -> %d; want it stored once", codes, len(before), len(after))
+	}
 	// An analyst rolls back only its own batches.
 	if c, _, _ := f.do("analyst", "DELETE", fmt.Sprintf("/api/v1/batches/%d", rep.BatchID), nil, ""); c != http.StatusForbidden {
 		t.Errorf("analyst rolls back the admin's batch: %d, want 403", c)

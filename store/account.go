@@ -125,9 +125,18 @@ func (db *DB) DisableUser(ctx context.Context, name string) (err error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, time.Now().UTC(), id)
-		return err
+		return disable(ctx, tx, id)
 	})
+}
+
+// disable stops an account and deletes its tokens: enabled again later,
+// it needs new ones.
+func disable(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, time.Now().UTC(), id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, id)
+	return err
 }
 
 // UpdateUser changes an account's role or institution, or enables or
@@ -162,13 +171,14 @@ func (db *DB) UpdateUser(ctx context.Context, name string, c schemas.UserChange)
 				return err
 			}
 		}
-		if c.Enabled != nil {
-			q := `UPDATE users SET disabled_at = NULL WHERE id = ?`
-			args := []any{id}
-			if !*c.Enabled {
-				q, args = `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, []any{time.Now().UTC(), id}
+		switch {
+		case c.Enabled == nil:
+		case *c.Enabled:
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ?`, id); err != nil {
+				return err
 			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		default:
+			if err := disable(ctx, tx, id); err != nil {
 				return err
 			}
 		}

@@ -204,6 +204,17 @@ func TestTokens(t *testing.T) {
 	if _, err := db.NewToken(asAdmin, "rosa"); !errors.Is(err, schemas.ErrRefused) {
 		t.Errorf("a token for a disabled account: %v, want refused", err)
 	}
+	// Enabled again, the account needs new tokens: the old one stays dead.
+	yes := true
+	if _, err := db.UpdateUser(asAdmin, "rosa", schemas.UserChange{Enabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UserByToken(ctx, token); !errors.Is(err, schemas.ErrBadCredentials) {
+		t.Errorf("enabled again, the account's old token works: %v", err)
+	}
+	if u, err := db.UserByName(ctx, "rosa"); err != nil || u.Disabled {
+		t.Errorf("enabled again: %+v %v", u, err)
+	}
 	log, _ := db.AuditLog(ctx, schemas.AuditFilter{Action: schemas.ActionUserToken})
 	if len(log) != 3 || log[2].Result != schemas.ResultOK || log[1].Result != "no_user" || log[0].Result != "user_disabled" {
 		t.Errorf("token audit: %+v", log)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,6 +46,7 @@ type Batch struct {
 	quarantine  *duckdb.Appender
 	row         []driver.Value
 	done        bool
+	commitMu    *sync.Mutex // the database's
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
@@ -53,7 +55,7 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (schemas.B
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30)}
+	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30), commitMu: &db.commitMu}
 	b.freeAtStart, _ = freeSpace(filepath.Dir(db.path))
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		conn.Close()
@@ -227,6 +229,21 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	if err := b.closeAppenders(); err != nil {
 		return fail(err)
 	}
+	// The same file sent twice at once passed the check before its rows
+	// were read, both times; it is checked again here, one commit at a time.
+	b.commitMu.Lock()
+	defer b.commitMu.Unlock()
+	var other int64
+	err := b.conn.QueryRowContext(ctx, `SELECT id FROM batches WHERE file_hash = ? AND status = 'stored' AND id <> ? LIMIT 1`, rep.Meta.Hash, b.id).Scan(&other)
+	switch {
+	case err == nil:
+		b.Abort()
+		return 0, 0, &schemas.Error{Code: "duplicate_file", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			ES: fmt.Sprintf("el mismo archivo se guardó como lote %d mientras se leía este: no se guardó dos veces", other),
+			EN: fmt.Sprintf("the same file was stored as batch %d while this one was being read: it was not stored twice", other)}}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fail(err)
+	}
 	var earlier bool
 	lo, hi := recordID(b.id, 0), recordID(b.id, 1<<32-1)
 	if err := b.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_versions WHERE id < ? AND person_key IS NOT NULL)`, lo).Scan(&earlier); err != nil {
@@ -249,7 +266,7 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := b.conn.ExecContext(ctx, `UPDATE batches SET status = 'stored', file_hash = ?, rows_read = ?, accepted = ?,
+	if _, err = b.conn.ExecContext(ctx, `UPDATE batches SET status = 'stored', file_hash = ?, rows_read = ?, accepted = ?,
 		warned = ?, rejected = ?, updated = ?, report = ? WHERE id = ?`,
 		rep.Meta.Hash, rep.Rows, rep.Accepted, rep.Warned, rep.Rejected, updated, string(js), b.id); err != nil {
 		return fail(err)

@@ -29,6 +29,7 @@ type DB struct {
 	// conattApproval makes conatt releases wait for ApproveRelease.
 	conattApproval bool
 	keyMu          sync.Mutex // making a disclosure key
+	commitMu       sync.Mutex // one batch commits at a time: the check for the same file and the commit are one step
 	publishBudget  time.Duration
 	envSecret      string
 	readOnly       bool
