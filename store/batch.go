@@ -528,7 +528,7 @@ func Compact(ctx context.Context, path string) (err error) {
 			err = fmt.Errorf("compact %s: %w", path, err)
 		}
 	}()
-	if pid, locked := lockHolder(path); locked {
+	if pid, locked := lockHolder(path, false); locked {
 		return lockedError(path, pid)
 	}
 	tmp := path + ".compact"
