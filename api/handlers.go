@@ -490,8 +490,7 @@ func (s *Server) export(c echo.Context) error {
 		return schemas.Invalid("bad_format", "format=%s: use glotip, csv, xlsx o parquet", "format=%s: use glotip, csv, xlsx or parquet", v)
 	}
 	return attachment(c, req.Format, fmt.Sprintf("tipdash-%s-%d-%s", rel.Kind, n, req.Layout), func(w io.Writer) error {
-		_, err := s.svc.Export.Export(ctx, req, w)
-		return err
+		return s.exportRows(c, req, w)
 	})
 }
 
@@ -499,10 +498,17 @@ func (s *Server) export(c echo.Context) error {
 // administrators: XLSX, titled confidential, audited.
 func (s *Server) exactGlotip(c echo.Context) error {
 	req := schemas.ExportRequest{Layout: schemas.LayoutGlotip, Tier: schemas.TierAdmin, Format: schemas.FormatXLSX}
-	return attachment(c, req.Format, "tipdash-glotip-CONFIDENCIAL", func(w io.Writer) error {
-		_, err := s.svc.Export.Export(c.Request().Context(), req, w)
-		return err
-	})
+	return attachment(c, req.Format, "tipdash-glotip-CONFIDENCIAL", func(w io.Writer) error { return s.exportRows(c, req, w) })
+}
+
+// exportRows writes an export and says how many rows it holds in the
+// header X-Tipdash-Rows (the command line prints it).
+func (s *Server) exportRows(c echo.Context, req schemas.ExportRequest, w io.Writer) error {
+	n, err := s.svc.Export.Export(c.Request().Context(), req, w)
+	if err == nil {
+		c.Response().Header().Set("X-Tipdash-Rows", strconv.Itoa(n))
+	}
+	return err
 }
 
 // aggregates is the exact free query of administrators and analysts:
