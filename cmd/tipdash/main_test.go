@@ -27,7 +27,8 @@ import (
 )
 
 // TestMain lets the test binary be tipdash itself (TIPDASH_AS_MAIN), or a
-// process that holds a database open (TIPDASH_TEST_HOLD), for the tests
+// process that holds a database open (TIPDASH_TEST_HOLD; read-only with
+// TIPDASH_TEST_HOLD_READONLY=1), for the tests
 // that need a second process.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if path := os.Getenv("TIPDASH_TEST_HOLD"); path != "" {
-		db, err := store.Open(context.Background(), path, store.Options{})
+		db, err := store.Open(context.Background(), path, store.Options{ReadOnly: os.Getenv("TIPDASH_TEST_HOLD_READONLY") == "1"})
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
