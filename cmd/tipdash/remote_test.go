@@ -96,11 +96,11 @@ func TestThroughServer(t *testing.T) {
 	path := os.Getenv("TIPDASH_DB")
 	direct := filepath.Join(dir, "direct.duckdb")
 	csvFile, xlsxFile := filepath.Join(dir, "enero.csv"), filepath.Join(dir, "febrero.xlsx")
-	mustRun(t, "gen", "--n", "1500", "--seed", "1", "--out", csvFile)
-	mustRun(t, "gen", "--n", "1500", "--seed", "2", "--out", xlsxFile)
+	mustRun(t, "gen", "--n", "800", "--seed", "1", "--out", csvFile)
+	mustRun(t, "gen", "--n", "800", "--seed", "2", "--out", xlsxFile)
 	more := []string{filepath.Join(dir, "marzo.csv"), filepath.Join(dir, "abril.csv")}
 	for i, f := range more {
-		mustRun(t, "gen", "--n", "800", "--seed", strconv.Itoa(10+i), "--out", f)
+		mustRun(t, "gen", "--n", "400", "--seed", strconv.Itoa(10+i), "--out", f)
 	}
 
 	// The same files into a database with no server, for the outputs to match.
@@ -188,6 +188,15 @@ func TestThroughServer(t *testing.T) {
 			t.Errorf("no %s entry by %s in the audit log:\n%s", a, login, mustRun(t, "audit"))
 		}
 	}
+	q := tipdash(t, "query", "--tier", "public", "--measure", "victims", "--by", "year")
+	x := tipdash(t, "export", "--format", "csv", "--tier", "public", "--out", filepath.Join(dir, "public.csv"))
+	if q.code != 1 || x.code != 1 || !strings.Contains(q.stderr, "there is no approved public release") || x.stderr != q.stderr {
+		t.Errorf("tier public before any public release: query exit %d, export exit %d\n%s%s", q.code, x.code, q.stderr, x.stderr)
+	}
+	public := lastLine(t, mustRun(t, "release", "publish", "--kind", "public", "--note", "para aprobar / to approve"))
+	if out := mustRun(t, "release", "approve", strconv.FormatInt(public, 10)); !strings.Contains(out, "approved: its tier reads it now") {
+		t.Errorf("release approve: %s", out)
+	}
 	until := time.Now().UTC().Format(time.RFC3339Nano)
 
 	// What every read command prints through the server is what it
@@ -212,6 +221,10 @@ func TestThroughServer(t *testing.T) {
 		{"export", "--format", "glotip", "--release", "1", "--out", "EXPORT.xlsx"},
 		{"export", "--format", "glotip", "--tier", "admin", "--out", "EXPORT.xlsx"},
 		{"export", "--format", "csv", "--tier", "public", "--out", "EXPORT.csv"},
+		{"batches", "show", "99"},
+		{"release", "show", "99"},
+		{"query", "--tier", "conatt", "--table", "no_such_table"},
+		{"export", "--format", "csv", "--release", "7", "--out", "EXPORT.csv"},
 	}
 	type answer struct {
 		result
@@ -229,7 +242,9 @@ func TestThroughServer(t *testing.T) {
 				}
 			}
 			r := tipdash(t, args...)
-			r.stdout = strings.ReplaceAll(r.stdout, file, "FILE")
+			if file != "" {
+				r.stdout = strings.ReplaceAll(r.stdout, file, "FILE")
+			}
 			a := answer{result: r}
 			if file != "" && !strings.HasSuffix(file, ".xlsx") {
 				a.file, _ = os.ReadFile(file)
@@ -249,11 +264,15 @@ func TestThroughServer(t *testing.T) {
 			t.Errorf("tipdash %s: through the server exit %d, from the file exit %d\n%s",
 				strings.Join(args, " "), via[i].code, fromFile[i].code, cmp.Diff(fromFile[i].stdout, via[i].stdout))
 		}
-		switch noRelease := strings.Contains(strings.Join(args, " "), "--tier public"); {
-		case noRelease && (via[i].code != 1 || via[i].stderr != fromFile[i].stderr):
-			t.Errorf("tipdash %s, with no public release: through the server %q, from the file %q", strings.Join(args, " "), via[i].stderr, fromFile[i].stderr)
-		case !noRelease && (via[i].code != 0 || via[i].stdout == ""):
-			t.Errorf("tipdash %s through the server: exit %d\n%s", strings.Join(args, " "), via[i].code, via[i].stderr)
+		line := strings.Join(args, " ")
+		fails := strings.Contains(line, "99") || strings.Contains(line, "no_such") || strings.Contains(line, "--release 7")
+		switch {
+		case via[i].stderr != fromFile[i].stderr:
+			t.Errorf("tipdash %s: stderr through the server %q, from the file %q", line, via[i].stderr, fromFile[i].stderr)
+		case fails && via[i].code != 1:
+			t.Errorf("tipdash %s through the server: exit %d, want 1", line, via[i].code)
+		case !fails && (via[i].code != 0 || via[i].stdout == ""):
+			t.Errorf("tipdash %s through the server: exit %d\n%s", line, via[i].code, via[i].stderr)
 		}
 	}
 }
