@@ -98,10 +98,17 @@ func apiError(resp *http.Response) error {
 			Code      string `json:"code"`
 			MessageES string `json:"message_es"`
 			MessageEN string `json:"message_en"`
+			RequestID string `json:"request_id"`
 		} `json:"error"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil || body.Error.Code == "" {
-		return fmt.Errorf("tipdash serve: %s", resp.Status)
+		return &schemas.Error{Code: "server_error", Msg: schemas.Message{
+			ES: "el servidor (tipdash serve) respondió " + resp.Status, EN: "the server (tipdash serve) answered " + resp.Status}}
+	}
+	if resp.StatusCode >= 500 && body.Error.RequestID != "" {
+		// The server logged the error under this number: its log says what happened.
+		body.Error.MessageES += " (petición " + body.Error.RequestID + ")"
+		body.Error.MessageEN += " (request " + body.Error.RequestID + ")"
 	}
 	var kind error
 	switch resp.StatusCode {
