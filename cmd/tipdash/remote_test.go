@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -121,6 +122,22 @@ func TestThroughServer(t *testing.T) {
 	sameReport(t, "xlsx", wantXLSX, ingestJSON(t, "--map", "Sexo=sex", xlsxFile))
 	sameReport(t, "dry run", wantDry, ingestJSON(t, "--dry-run", "--strict", csvFile))
 
+	// The report lists the first 1000 rejections; --report gets them all
+	// from the stored batch.
+	var b strings.Builder
+	b.WriteString("ID persona,Rol,Fecha de referencia\n")
+	for i := range 1100 {
+		fmt.Fprintf(&b, "P%d,,01/02/2024\n", i)
+	}
+	bad := writeCSV(t, dir, "malas.csv", b.String())
+	mustRun(t, "ingest", "--db", direct, "--report", filepath.Join(dir, "direct-malas.csv"), bad)
+	mustRun(t, "ingest", "--report", filepath.Join(dir, "via-malas.csv"), bad)
+	wantCSV, _ = os.ReadFile(filepath.Join(dir, "direct-malas.csv"))
+	gotCSV, _ = os.ReadFile(filepath.Join(dir, "via-malas.csv"))
+	if n := bytes.Count(wantCSV, []byte("\n")); n < 1100 || !bytes.Equal(wantCSV, gotCSV) {
+		t.Errorf("--report of 1100 rejections through the server: %d bytes, want the direct %d (%d lines)", len(gotCSV), len(wantCSV), n)
+	}
+
 	// Two uploads at once are both stored.
 	var wg sync.WaitGroup
 	reps := make([]result, len(more))
@@ -142,13 +159,13 @@ func TestThroughServer(t *testing.T) {
 		}
 		ids[rep.BatchID] = true
 	}
-	if !ids[3] || !ids[4] {
-		t.Errorf("two uploads at once: batches %v, want 3 and 4", ids)
+	if !ids[4] || !ids[5] {
+		t.Errorf("two uploads at once: batches %v, want 4 and 5", ids)
 	}
-	if out := mustRun(t, "batches", "rollback", "4"); !strings.Contains(out, "lote 4 revertido / batch 4 rolled back") {
+	if out := mustRun(t, "batches", "rollback", "5"); !strings.Contains(out, "lote 5 revertido / batch 5 rolled back") {
 		t.Errorf("rollback: %s", out)
 	}
-	wantRefused(t, tipdash(t, "batches", "purge", "4"), "el servidor en marcha", "the running server")
+	wantRefused(t, tipdash(t, "batches", "purge", "5"), "el servidor en marcha", "the running server")
 	wantRefused(t, tipdash(t, "ingest", "--profile", filepath.Join(dir, "p.json"), csvFile), "solo conoce sus perfiles", "its own profiles only")
 
 	rel := lastLine(t, mustRun(t, "release", "publish", "--kind", "conatt", "--note", "por el servidor / through the server"))
