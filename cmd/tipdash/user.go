@@ -143,9 +143,7 @@ func readPassword(stdin io.Reader, fromStdin bool) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func writeUsers(ctx context.Context, w io.Writer, users interface {
-	Users(context.Context) ([]schemas.User, error)
-}, asJSON bool) error {
+func writeUsers(ctx context.Context, w io.Writer, users services, asJSON bool) error {
 	list, err := users.Users(ctx)
 	if err != nil {
 		return err
@@ -217,9 +215,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return writeAudit(ctx, e.stdout, st, f, *asJSON)
 }
 
-func writeAudit(ctx context.Context, w io.Writer, audit interface {
-	AuditLog(context.Context, schemas.AuditFilter) ([]schemas.AuditEntry, error)
-}, f schemas.AuditFilter, asJSON bool) error {
+func writeAudit(ctx context.Context, w io.Writer, audit services, f schemas.AuditFilter, asJSON bool) error {
 	log, err := audit.AuditLog(ctx, f)
 	if err != nil {
 		return err
