@@ -86,7 +86,7 @@ func (s *Server) upload(c echo.Context) error {
 		return errTooLarge
 	}
 	cl := caller(c)
-	profile, err := schemas.BuiltinProfile(formOr(c, "profile", "eri"))
+	profile, err := uploadProfile(c)
 	if err != nil {
 		return err
 	}
@@ -133,6 +133,25 @@ func (s *Server) upload(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, rep)
+}
+
+// uploadProfile is a built-in profile named by profile (default eri), or
+// a profile file sent as profile_file, read as "tipdash ingest --profile
+// FILE.json" reads one.
+func uploadProfile(c echo.Context) (*schemas.Profile, error) {
+	fh, err := c.FormFile("profile_file")
+	if errors.Is(err, http.ErrMissingFile) {
+		return schemas.BuiltinProfile(formOr(c, "profile", "eri"))
+	}
+	if err != nil {
+		return nil, schemas.Invalid("bad_profile", "no se puede leer el perfil enviado", "cannot read the profile sent")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return schemas.ReadProfile(io.LimitReader(f, 1<<20))
 }
 
 func formOr(c echo.Context, name, def string) string {

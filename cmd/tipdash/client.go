@@ -189,11 +189,11 @@ func (c *client) Rollback(ctx context.Context, id int64, _ time.Time) error {
 	return resp.Body.Close()
 }
 
-// upload is the ingest service of a running server. The server knows
-// its built-in profiles by name and takes the column mapping as lines.
+// upload is the ingest service of a running server. A built-in profile
+// is sent by name, a profile file as a file; the column mapping as lines.
 type upload struct {
 	c       *client
-	profile string
+	profile string   // a built-in profile's name or a profile file
 	mapping []string // "Header=field"
 }
 
@@ -233,13 +233,29 @@ func (u upload) Ingest(ctx context.Context, req schemas.IngestRequest) (*schemas
 }
 
 func writeUploadForm(mw *multipart.Writer, u upload, req schemas.IngestRequest, file io.Reader) error {
-	fields := [][2]string{{"profile", u.profile}, {"entity", req.Entity}, {"sheet", req.Sheet},
+	fields := [][2]string{{"entity", req.Entity}, {"sheet", req.Sheet},
 		{"dry_run", strconv.FormatBool(req.DryRun)}, {"strict", strconv.FormatBool(req.Strict)}}
+	if !profileFile(u.profile) {
+		fields = append(fields, [2]string{"profile", u.profile})
+	}
 	for _, m := range u.mapping {
 		fields = append(fields, [2]string{"map", m})
 	}
 	for _, f := range fields {
 		if err := mw.WriteField(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	if profileFile(u.profile) {
+		b, err := os.ReadFile(u.profile)
+		if err != nil {
+			return err
+		}
+		w, err := mw.CreateFormFile("profile_file", filepath.Base(u.profile))
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
@@ -480,11 +496,6 @@ var (
 			"($TIPDASH_SECRET o el archivo del secreto junto a la base de datos); un secreto nuevo se acepta con una carga sin servidor en marcha",
 		EN: "--new-secret does not go through the server: the id secret is the server process's " +
 			"($TIPDASH_SECRET or the secret file beside the database); a new secret is accepted by an ingest with no server running"}}
-	errRemoteProfileFile = &schemas.Error{Code: "remote_profile_file", Kind: schemas.ErrRefused, Msg: schemas.Message{
-		ES: "con el servidor en marcha, la carga pasa por él, que solo conoce sus perfiles (eri, ctdc): " +
-			"use --profile eri|ctdc con --map \"Encabezado=campo\" para las columnas que su archivo de perfil cambiaba",
-		EN: "with the server running, ingest goes through it, and it knows its own profiles only (eri, ctdc): " +
-			"use --profile eri|ctdc with --map \"Header=field\" for the columns your profile file changed"}}
 	errRemotePurge = &schemas.Error{Code: "remote_purge", Kind: schemas.ErrRefused, Msg: schemas.Message{
 		ES: "purgar borra para siempre la cuarentena de un lote y reescribe el archivo de la base de datos para que lo borrado " +
 			"no quede en sus bloques libres; reescribirlo exige tenerlo en exclusiva, y el servidor en marcha lo tiene abierto. " +

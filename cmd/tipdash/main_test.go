@@ -594,8 +594,10 @@ func TestManyRejections(t *testing.T) {
 }
 
 // TestUserProfile: the profile example of the README works as documented.
-func TestUserProfile(t *testing.T) {
-	dir := workspace(t)
+// readmeProfile writes the README's example profile (pani.json) and a
+// file in its layout (pani.csv).
+func readmeProfile(t *testing.T, dir string) (profile, file string) {
+	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -605,11 +607,17 @@ func TestUserProfile(t *testing.T) {
 	if start < 0 || end < 0 {
 		t.Fatal("no JSON profile example in the README")
 	}
-	prof := filepath.Join(dir, "pani.json")
-	os.WriteFile(prof, readme[start+8:start+8+end], 0o600)
-	f := filepath.Join(dir, "pani.csv")
-	os.WriteFile(f, []byte("Expediente PANI,Condición,Fecha de ingreso,Sexo,Edad cumplida,Oficina local,Nombre del niño\n"+
+	profile = filepath.Join(dir, "pani.json")
+	os.WriteFile(profile, readme[start+8:start+8+end], 0o600)
+	file = filepath.Join(dir, "pani.csv")
+	os.WriteFile(file, []byte("Expediente PANI,Condición,Fecha de ingreso,Sexo,Edad cumplida,Oficina local,Nombre del niño\n"+
 		"P-1,víctima,03/04/2024,F,14,OL Upala,Ana\nP-2,víctima,05/04/2024,M,N/D,OL Limón Norte,Luis\n"), 0o600)
+	return profile, file
+}
+
+func TestUserProfile(t *testing.T) {
+	dir := workspace(t)
+	prof, f := readmeProfile(t, dir)
 	rep := ingestJSON(t, "--profile", prof, f)
 	if rep.Accepted != 2 || len(rep.DroppedColumns()) != 1 {
 		t.Errorf("accepted %d, dropped %v", rep.Accepted, rep.DroppedColumns())
