@@ -116,6 +116,16 @@ func (s *Server) upload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Accepting a new person-id secret (the old one lost) cuts every later
+	// batch off from the people stored before: an administrator's decision.
+	newSecret, err := boolForm(c, "new_secret")
+	if err != nil {
+		return err
+	}
+	if newSecret && cl.User.Role != schemas.RoleAdmin {
+		return &schemas.Error{Code: "new_secret_admin", Kind: schemas.ErrForbidden, Msg: schemas.Message{
+			ES: "solo un administrador puede aceptar un secreto nuevo", EN: "only an administrator may accept a new secret"}}
+	}
 	name := filepath.Base(fh.Filename)
 	path, cleanup, err := s.saveUpload(fh.Open, name)
 	if err != nil {
@@ -124,7 +134,7 @@ func (s *Server) upload(c echo.Context) error {
 	defer cleanup()
 	rep, err := s.svc.Ingest.Ingest(r.Context(), schemas.IngestRequest{Path: path, Name: name, Profile: profile,
 		Sheet: c.FormValue("sheet"), Entity: formOr(c, "entity", cl.User.Entity.String()), Uploader: cl.User.Name,
-		DryRun: dry, Strict: strict})
+		DryRun: dry, Strict: strict, NewSecret: newSecret})
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func (u upload) Ingest(ctx context.Context, req schemas.IngestRequest) (*schemas
 
 func writeUploadForm(mw *multipart.Writer, u upload, req schemas.IngestRequest, file io.Reader) error {
 	fields := [][2]string{{"entity", req.Entity}, {"sheet", req.Sheet},
-		{"dry_run", strconv.FormatBool(req.DryRun)}, {"strict", strconv.FormatBool(req.Strict)}}
+		{"dry_run", strconv.FormatBool(req.DryRun)}, {"strict", strconv.FormatBool(req.Strict)}, {"new_secret", strconv.FormatBool(req.NewSecret)}}
 	if !profileFile(u.profile) {
 		fields = append(fields, [2]string{"profile", u.profile})
 	}
@@ -491,11 +491,6 @@ func (c *client) AuditLog(ctx context.Context, f schemas.AuditFilter) ([]schemas
 
 // What the command line does that the server does not.
 var (
-	errRemoteNewSecret = &schemas.Error{Code: "remote_new_secret", Kind: schemas.ErrRefused, Msg: schemas.Message{
-		ES: "--new-secret no pasa por el servidor: el secreto de los identificadores es el del proceso del servidor " +
-			"($TIPDASH_SECRET o el archivo del secreto junto a la base de datos); un secreto nuevo se acepta con una carga sin servidor en marcha",
-		EN: "--new-secret does not go through the server: the id secret is the server process's " +
-			"($TIPDASH_SECRET or the secret file beside the database); a new secret is accepted by an ingest with no server running"}}
 	errRemotePurge = &schemas.Error{Code: "remote_purge", Kind: schemas.ErrRefused, Msg: schemas.Message{
 		ES: "purgar borra para siempre la cuarentena de un lote y reescribe el archivo de la base de datos para que lo borrado " +
 			"no quede en sus bloques libres; reescribirlo exige tenerlo en exclusiva, y el servidor en marcha lo tiene abierto. " +

@@ -62,9 +62,6 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		return usageError{"--report admite un solo archivo de entrada / --report takes a single input file"}
 	}
 	srv := serverFor(ctx, *db)
-	if srv != nil && *newSecret {
-		return errRemoteNewSecret
-	}
 	profile, err := loadProfile(*profileName)
 	if err != nil {
 		return err

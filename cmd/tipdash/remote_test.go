@@ -343,3 +343,22 @@ func TestReadersAtOnce(t *testing.T) {
 		t.Errorf("ingest beside a reader: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestNewSecretThroughServer: a lost secret stops uploads through the
+// server as it stops them without one, and "--new-secret" starts anew
+// through it.
+func TestNewSecretThroughServer(t *testing.T) {
+	dir := workspace(t)
+	path := os.Getenv("TIPDASH_DB")
+	mustRun(t, "ingest", writeCSV(t, dir, "a.csv", "ID persona,Rol,Fecha\nX-1,víctima,01/02/2024\n"))
+	os.Remove(path + ".secret")
+	startServer(t, path)
+	c := writeCSV(t, dir, "c.csv", "ID persona,Rol,Fecha\nX-1,víctima,01/04/2024\n")
+	wantRefused(t, tipdash(t, "ingest", c), "falta el secreto", "secret of database", "--new-secret")
+	if rep := ingestJSON(t, "--new-secret", c); rep.Status != schemas.BatchStored || rep.Updated != 0 {
+		t.Errorf("--new-secret through the server: %s, %d updated", rep.Status, rep.Updated)
+	}
+	if rep := ingestJSON(t, writeCSV(t, dir, "d.csv", "ID persona,Rol,Fecha\nX-1,víctima,01/05/2024\n")); rep.Updated != 1 {
+		t.Errorf("after the new secret: %d updated, want 1", rep.Updated)
+	}
+}
