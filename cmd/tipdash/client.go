@@ -24,10 +24,10 @@ import (
 
 // While "tipdash serve" runs it is the database's one writer (DuckDB
 // allows one): the command line then asks it over the Unix socket beside
-// the database, which only their owner can open and on which every request
-// acts as an administrator named after the local login. client speaks the
-// API there and answers as the store would, so that each command renders
-// the same output either way.
+// the database, which only the owner can open and on which every
+// request acts as an administrator named after the local login. client
+// speaks the API there and answers as the store would, so that each
+// command renders the same output either way.
 type client struct {
 	hc    *http.Client
 	login string // the local login, recorded in the audit log as cli:LOGIN
