@@ -40,9 +40,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		found := false
 		if login, ok := ctx.Value(localKey{}).(string); ok {
 			// The owner's socket: the command line, trusted as it would be
-			// holding the database file itself.
-			caller, found = schemas.Caller{User: schemas.User{Name: login, Role: schemas.RoleAdmin}, Lang: "es"}, true
-			caller.User.Entity, _ = schemas.ParseInstitution("unknown")
+			// holding the database file itself. It belongs to no
+			// institution (the zero Institution is oij's).
+			caller, found = schemas.Caller{User: schemas.User{Name: login, Role: schemas.RoleAdmin, Entity: schemas.InstitutionUnknown}, Lang: "es"}, true
 			ip = "local"
 			if l := r.Header.Get(headerLogin); l != "" && len(l) <= schemas.MaxUserName+4 {
 				caller.User.Name = "cli:" + l

@@ -86,12 +86,9 @@ func (s *Server) upload(c echo.Context) error {
 		return errTooLarge
 	}
 	cl := caller(c)
-	name := formOr(c, "profile", "eri")
-	profile, err := schemas.BuiltinProfile(name)
+	profile, err := uploadProfile(c)
 	if err != nil {
-		// The server reads its own profiles only, never a path.
-		names := strings.Join(schemas.BuiltinProfiles(), ", ")
-		return schemas.Invalid("unknown_profile", "perfil desconocido %q: use %s", "unknown profile %q: use %s", name, names)
+		return err
 	}
 	if maps := c.Request().MultipartForm.Value["map"]; len(maps) > 0 {
 		m := map[string]string{}
@@ -119,6 +116,16 @@ func (s *Server) upload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Accepting a new person-id secret (the old one lost) cuts every later
+	// batch off from the people stored before: an administrator's decision.
+	newSecret, err := boolForm(c, "new_secret")
+	if err != nil {
+		return err
+	}
+	if newSecret && cl.User.Role != schemas.RoleAdmin {
+		return &schemas.Error{Code: "new_secret_admin", Kind: schemas.ErrForbidden, Msg: schemas.Message{
+			ES: "solo un administrador puede aceptar un secreto nuevo", EN: "only an administrator may accept a new secret"}}
+	}
 	// A few files are read at a time; the others wait their turn (each
 	// reading may use a few hundred MB).
 	select {
@@ -135,7 +142,7 @@ func (s *Server) upload(c echo.Context) error {
 	defer cleanup()
 	rep, err := s.svc.Ingest.Ingest(r.Context(), schemas.IngestRequest{Path: path, Name: fileName, Profile: profile,
 		Sheet: c.FormValue("sheet"), Entity: formOr(c, "entity", cl.User.Entity.String()), Uploader: cl.User.Name,
-		DryRun: dry, Strict: strict})
+		DryRun: dry, Strict: strict, NewSecret: newSecret})
 	if err != nil {
 		return err
 	}
@@ -144,6 +151,32 @@ func (s *Server) upload(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, rep)
+}
+
+// uploadProfile is a built-in profile named by profile (default eri), or
+// a profile file sent as profile_file, read as "tipdash ingest --profile
+// FILE.json" reads one.
+func uploadProfile(c echo.Context) (*schemas.Profile, error) {
+	fh, err := c.FormFile("profile_file")
+	if errors.Is(err, http.ErrMissingFile) {
+		name := formOr(c, "profile", "eri")
+		p, err := schemas.BuiltinProfile(name)
+		if err != nil {
+			// A profile by name is one of the server's own, never a path.
+			return nil, schemas.Invalid("unknown_profile", "perfil desconocido %q: use %s, o envíe el archivo del perfil (profile_file)",
+				"unknown profile %q: use %s, or send the profile's file (profile_file)", name, strings.Join(schemas.BuiltinProfiles(), ", "))
+		}
+		return p, nil
+	}
+	if err != nil {
+		return nil, schemas.Invalid("bad_profile", "no se puede leer el perfil enviado", "cannot read the profile sent")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return schemas.ReadProfile(io.LimitReader(f, 1<<20))
 }
 
 func formOr(c echo.Context, name, def string) string {
@@ -511,8 +544,7 @@ func (s *Server) export(c echo.Context) error {
 		return schemas.Invalid("bad_format", "format=%s: use glotip, csv, xlsx o parquet", "format=%s: use glotip, csv, xlsx or parquet", v)
 	}
 	return attachment(c, req.Format, fmt.Sprintf("tipdash-%s-%d-%s", rel.Kind, n, req.Layout), func(w io.Writer) error {
-		_, err := s.svc.Export.Export(ctx, req, w)
-		return err
+		return s.exportRows(c, req, w)
 	})
 }
 
@@ -520,10 +552,17 @@ func (s *Server) export(c echo.Context) error {
 // administrators: XLSX, titled confidential, audited.
 func (s *Server) exactGlotip(c echo.Context) error {
 	req := schemas.ExportRequest{Layout: schemas.LayoutGlotip, Tier: schemas.TierAdmin, Format: schemas.FormatXLSX}
-	return attachment(c, req.Format, "tipdash-glotip-CONFIDENCIAL", func(w io.Writer) error {
-		_, err := s.svc.Export.Export(c.Request().Context(), req, w)
-		return err
-	})
+	return attachment(c, req.Format, "tipdash-glotip-CONFIDENCIAL", func(w io.Writer) error { return s.exportRows(c, req, w) })
+}
+
+// exportRows writes an export and says how many rows it holds in the
+// header X-Tipdash-Rows (the command line prints it).
+func (s *Server) exportRows(c echo.Context, req schemas.ExportRequest, w io.Writer) error {
+	n, err := s.svc.Export.Export(c.Request().Context(), req, w)
+	if err == nil {
+		c.Response().Header().Set("X-Tipdash-Rows", strconv.Itoa(n))
+	}
+	return err
 }
 
 // aggregates is the exact free query of administrators and analysts:

@@ -374,7 +374,7 @@ func (db *DB) Batch(ctx context.Context, id int64) (schemas.BatchInfo, *schemas.
 		&info.Meta.Entity, &info.Meta.Uploader, &info.Meta.Time, &info.Status, &info.Rows, &info.Accepted,
 		&info.Rejected, &info.Updated, &rolled, &js)
 	if errors.Is(err, sql.ErrNoRows) {
-		return info, nil, fmt.Errorf("batch %d: %w", id, schemas.ErrNotFound)
+		return info, nil, noBatch(id)
 	}
 	if err != nil {
 		return info, nil, fmt.Errorf("batch %d: %w", id, err)
@@ -412,9 +412,14 @@ func batchStatus(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM batches WHERE id = ?`, id).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) || status == "loading" {
-		return "", schemas.ErrNotFound
+		return "", noBatch(id)
 	}
 	return status, err
+}
+
+func noBatch(id int64) error {
+	return &schemas.Error{Code: "no_batch", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+		ES: fmt.Sprintf("no existe el lote %d", id), EN: fmt.Sprintf("there is no batch %d", id)}}
 }
 
 // Rollback undoes a stored batch: its records go, and for every person it
@@ -545,7 +550,7 @@ func Compact(ctx context.Context, path string) (err error) {
 			err = fmt.Errorf("compact %s: %w", path, err)
 		}
 	}()
-	if pid, locked := lockHolder(path); locked {
+	if pid, locked := lockHolder(path, false); locked {
 		return lockedError(path, pid)
 	}
 	tmp := path + ".compact"

@@ -73,7 +73,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 	}
 	if path != "" {
-		if pid, locked := lockHolder(path); locked {
+		if pid, locked := lockHolder(path, opt.ReadOnly); locked {
 			return nil, lockedError(path, pid)
 		}
 	}
@@ -95,7 +95,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	conn, err := duckdb.NewConnector(path+"?"+q.Encode(), nil)
 	if err != nil {
-		if pid, locked := lockHolder(path); path != "" && locked {
+		if pid, locked := lockHolder(path, opt.ReadOnly); path != "" && locked {
 			return nil, lockedError(path, pid)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -147,14 +147,20 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 }
 
 // lockHolder asks the kernel whether another process holds a lock on the
-// database file, as DuckDB does when it opens a file for writing.
-func lockHolder(path string) (int, bool) {
+// database file that keeps us out, as DuckDB does when it opens a file:
+// a writer takes an exclusive lock, readers share one, so a reader
+// (readOnly) is kept out by a writer only.
+func lockHolder(path string, readOnly bool) (int, bool) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return 0, false
 	}
 	defer f.Close()
-	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	var want int16 = syscall.F_WRLCK
+	if readOnly {
+		want = syscall.F_RDLCK
+	}
+	lk := syscall.Flock_t{Type: want, Whence: 0, Start: 0, Len: 0}
 	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
 		return 0, false
 	}

@@ -43,14 +43,40 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	switch sub {
-	case "list":
-		st, err := openExisting(ctx, *db)
+	if sub == "purge" {
+		if serverFor(ctx, *db) != nil {
+			return errRemotePurge
+		}
+		if err := mustExist(*db); err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, *db, store.Options{})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		list, err := st.Batches(ctx)
+		if err := st.Purge(ctx, id, time.Now()); err != nil {
+			return err
+		}
+		st.Close()
+		if err := store.Compact(ctx, *db); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "lote %d: cuarentena e informe borrados / batch %d: quarantine and report deleted\n", id, id)
+		return nil
+	}
+	open := openExisting
+	if sub == "rollback" {
+		open = openWriter
+	}
+	svc, done, err := connect(ctx, *db, open)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch sub {
+	case "list":
+		list, err := svc.Batches(ctx)
 		if err != nil {
 			return err
 		}
@@ -66,12 +92,7 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 		}
 		return tw.Flush()
 	case "show":
-		st, err := openExisting(ctx, *db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		_, rep, err := st.Batch(ctx, id)
+		_, rep, err := svc.Batch(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -86,31 +107,11 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 			return enc.Encode(rep)
 		}
 		return sheets.WriteText(e.stdout, rep)
-	case "rollback", "purge":
-		if err := mustExist(*db); err != nil {
-			return err
-		}
-		st, err := store.Open(ctx, *db, store.Options{})
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if sub == "purge" {
-			if err := st.Purge(ctx, id, time.Now()); err != nil {
-				return err
-			}
-			st.Close()
-			if err := store.Compact(ctx, *db); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "lote %d: cuarentena e informe borrados / batch %d: quarantine and report deleted\n", id, id)
-			return nil
-		}
-		if err := st.Rollback(ctx, id, time.Now()); err != nil {
+	case "rollback":
+		if err := svc.Rollback(ctx, id, time.Now()); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "lote %d revertido / batch %d rolled back\n", id, id)
-		return nil
 	}
 	return nil
 }

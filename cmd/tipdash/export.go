@@ -47,11 +47,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err := req.Validate(); err != nil {
 		return usageError{err.Error()} // a flag that may not be given with the others
 	}
-	st, err := openExisting(ctx, *db)
+	st, done, err := connect(ctx, *db, openExisting)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	// Written beside the target and renamed: a failed export leaves no half file.
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".tipdash-export-*")
 	if err != nil {

@@ -21,8 +21,13 @@ import (
 	"github.com/conatt/tipdash/store"
 )
 
+// profileFile says whether --profile names a file rather than a built-in profile.
+func profileFile(name string) bool {
+	return strings.HasSuffix(strings.ToLower(name), ".json") || strings.ContainsRune(name, os.PathSeparator)
+}
+
 func loadProfile(name string) (*schemas.Profile, error) {
-	if strings.HasSuffix(strings.ToLower(name), ".json") || strings.ContainsRune(name, os.PathSeparator) {
+	if profileFile(name) {
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, schemas.Invalid("no_profile", "no se puede abrir el perfil %s: %v", "cannot open profile %s: %v", name, err)
@@ -56,6 +61,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if *reportPath != "" && fs.NArg() > 1 {
 		return usageError{"--report admite un solo archivo de entrada / --report takes a single input file"}
 	}
+	srv := serverFor(ctx, *db)
 	profile, err := loadProfile(*profileName)
 	if err != nil {
 		return err
@@ -93,30 +99,40 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		defer func() { cleanup(!reportWritten) }()
 	}
 
-	var st *store.DB
-	if *dry {
-		ro, err := openExisting(ctx, *db)
-		if err != nil && !errors.Is(err, schemas.ErrNotFound) {
-			return err
-		}
-		st = ro
+	// With a server running, every file goes through it; else through
+	// the store, opened read-only for a dry run.
+	var svc schemas.IngestService
+	var batches schemas.BatchService
+	if srv != nil {
+		svc, batches = upload{c: srv, profile: *profileName, mapping: *mapping}, srv
+		defer srv.hc.CloseIdleConnections()
 	} else {
-		opt, err := protection()
-		if err != nil {
-			return err
+		var st *store.DB
+		if *dry {
+			ro, err := openExisting(ctx, *db)
+			if err != nil && !errors.Is(err, schemas.ErrNotFound) {
+				return err
+			}
+			st = ro
+		} else {
+			opt, err := protection()
+			if err != nil {
+				return err
+			}
+			opt.MemoryLimit = "48MB"
+			if st, err = store.Open(ctx, *db, opt); err != nil {
+				return err
+			}
 		}
-		opt.MemoryLimit = "48MB"
-		if st, err = store.Open(ctx, *db, opt); err != nil {
-			return err
+		direct := ingest.Service{}
+		if st != nil {
+			defer st.Close()
+			direct.Store, batches = st, st
+			if !*dry {
+				direct.Audit = st
+			}
 		}
-	}
-	svc := ingest.Service{}
-	if st != nil {
-		defer st.Close()
-		svc.Store = st
-		if !*dry {
-			svc.Audit = st
-		}
+		svc = direct
 	}
 
 	var stored, failed []string
@@ -150,7 +166,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 			full := rep
 			if rep.RejectionsOmitted > 0 && rep.BatchID != 0 {
 				// The report lists the first rejections; the file gets them all.
-				if _, full, err = st.Batch(ctx, rep.BatchID); err != nil {
+				if _, full, err = batches.Batch(ctx, rep.BatchID); err != nil {
 					return err
 				}
 				full.Meta = rep.Meta

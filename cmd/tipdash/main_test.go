@@ -27,7 +27,8 @@ import (
 )
 
 // TestMain lets the test binary be tipdash itself (TIPDASH_AS_MAIN), or a
-// process that holds a database open (TIPDASH_TEST_HOLD), for the tests
+// process that holds a database open (TIPDASH_TEST_HOLD; read-only with
+// TIPDASH_TEST_HOLD_READONLY=1), for the tests
 // that need a second process.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if path := os.Getenv("TIPDASH_TEST_HOLD"); path != "" {
-		db, err := store.Open(context.Background(), path, store.Options{})
+		db, err := store.Open(context.Background(), path, store.Options{ReadOnly: os.Getenv("TIPDASH_TEST_HOLD_READONLY") == "1"})
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
@@ -593,8 +594,10 @@ func TestManyRejections(t *testing.T) {
 }
 
 // TestUserProfile: the profile example of the README works as documented.
-func TestUserProfile(t *testing.T) {
-	dir := workspace(t)
+// readmeProfile writes the README's example profile (pani.json) and a
+// file in its layout (pani.csv).
+func readmeProfile(t *testing.T, dir string) (profile, file string) {
+	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -604,11 +607,17 @@ func TestUserProfile(t *testing.T) {
 	if start < 0 || end < 0 {
 		t.Fatal("no JSON profile example in the README")
 	}
-	prof := filepath.Join(dir, "pani.json")
-	os.WriteFile(prof, readme[start+8:start+8+end], 0o600)
-	f := filepath.Join(dir, "pani.csv")
-	os.WriteFile(f, []byte("Expediente PANI,Condición,Fecha de ingreso,Sexo,Edad cumplida,Oficina local,Nombre del niño\n"+
+	profile = filepath.Join(dir, "pani.json")
+	os.WriteFile(profile, readme[start+8:start+8+end], 0o600)
+	file = filepath.Join(dir, "pani.csv")
+	os.WriteFile(file, []byte("Expediente PANI,Condición,Fecha de ingreso,Sexo,Edad cumplida,Oficina local,Nombre del niño\n"+
 		"P-1,víctima,03/04/2024,F,14,OL Upala,Ana\nP-2,víctima,05/04/2024,M,N/D,OL Limón Norte,Luis\n"), 0o600)
+	return profile, file
+}
+
+func TestUserProfile(t *testing.T) {
+	dir := workspace(t)
+	prof, f := readmeProfile(t, dir)
 	rep := ingestJSON(t, "--profile", prof, f)
 	if rep.Accepted != 2 || len(rep.DroppedColumns()) != 1 {
 		t.Errorf("accepted %d, dropped %v", rep.Accepted, rep.DroppedColumns())

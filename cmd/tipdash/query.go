@@ -85,11 +85,11 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 		}
 		id = spec.ID
 	}
-	st, err := openExisting(ctx, *db)
+	st, done, err := connect(ctx, *db, openExisting)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	var t *schemas.Table
 	if tier == schemas.TierAdmin {
 		if t, err = st.Aggregate(ctx, q); err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/conatt/tipdash/schemas"
-	"github.com/conatt/tipdash/store"
 )
 
 const releaseUsage = `release publish|list|show|approve [--db PATH] ...
@@ -48,99 +47,116 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	switch sub {
-	case "publish", "approve":
-		if err := mustExist(*db); err != nil {
+	kind := schemas.TierConatt
+	if sub == "publish" {
+		if kind, err = schemas.ParseTier(*kindName); err != nil {
 			return err
 		}
-		opt, err := protection()
-		if err != nil {
-			return err
+		if *scheduled && kind != schemas.TierConatt {
+			return usageError{"--scheduled es para --kind conatt; una publicación public la decide un administrador / --scheduled is for --kind conatt; a public release is an administrator's decision"}
 		}
-		kind := schemas.TierConatt
-		if sub == "publish" {
-			if kind, err = schemas.ParseTier(*kindName); err != nil {
-				return err
-			}
-		}
-		st, err := store.Open(ctx, *db, opt)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if sub == "approve" {
-			if err := st.ApproveRelease(ctx, n, time.Now()); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "publicación %d aprobada: su nivel la lee ahora / release %d approved: its tier reads it now\n", n, n)
+	}
+	if sub == "publish" && *scheduled {
+		if serverFor(ctx, *db) != nil {
+			// The server has its own scheduler: a timer's release
+			// would be a second one.
+			fmt.Fprintln(e.stdout, "el servidor en marcha publica él mismo las publicaciones conatt programadas (TIPDASH_CONATT_EVERY del servidor): nada que hacer / "+
+				"the running server makes the scheduled conatt releases itself (the server's TIPDASH_CONATT_EVERY): nothing to do")
 			return nil
 		}
-		if *scheduled {
-			if kind != schemas.TierConatt {
-				return usageError{"--scheduled es para --kind conatt; una publicación public la decide un administrador / --scheduled is for --kind conatt; a public release is an administrator's decision"}
-			}
-			every, err := time.ParseDuration(envOr("TIPDASH_CONATT_EVERY", "720h"))
-			if err != nil || every <= 0 {
-				return usageError{"TIPDASH_CONATT_EVERY: una duración como 720h / a duration such as 720h"}
-			}
-			due, next, err := st.ConattDue(ctx, time.Now(), every)
-			if err != nil {
-				return err
-			}
-			if !due {
-				fmt.Fprintf(e.stdout, "no toca todavía: la próxima publicación conatt será después de %s / not due: the next conatt release is after %s\n",
-					next.Format("2006-01-02 15:04"), next.Format("2006-01-02 15:04"))
-				return nil
-			}
-			if *note == "" {
-				*note = "publicación programada / scheduled release " + time.Now().Format("2006-01-02")
-			}
+		return publishScheduled(ctx, e, *db, *note)
+	}
+	open := openExisting
+	if sub == "publish" || sub == "approve" {
+		open = openWriter
+	}
+	st, done, err := connect(ctx, *db, open)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch sub {
+	case "approve":
+		if err := st.ApproveRelease(ctx, n, time.Now()); err != nil {
+			return err
 		}
+		fmt.Fprintf(e.stdout, "publicación %d aprobada: su nivel la lee ahora / release %d approved: its tier reads it now\n", n, n)
+		return nil
+	case "publish":
 		rep, err := st.PublishRelease(ctx, kind, *note, time.Now())
 		if err != nil {
 			return err
 		}
-		printReleaseReport(e, rep)
-		if rep.Status == schemas.ReleaseDraft {
-			fmt.Fprintf(e.stdout, "\nrevise el informe y apruebe con / read the report and approve with: tipdash release approve %d\n", rep.ID)
-		}
-		fmt.Fprintf(e.stdout, "%d\n", rep.ID)
+		printPublished(e, rep)
 		return nil
-	case "list", "show":
-		st, err := openExisting(ctx, *db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if sub == "show" {
-			rep, err := st.ReleaseReport(ctx, n)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			}
-			printReleaseReport(e, rep)
-			return nil
-		}
-		list, err := st.Releases(ctx)
+	case "show":
+		rep, err := st.ReleaseReport(ctx, n)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(list)
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
 		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "publicación\tnivel\testado\tfecha\tnota")
-		fmt.Fprintln(tw, "release\ttier\tstatus\tdate\tnote")
-		for _, r := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Status, r.CreatedAt.Format("2006-01-02 15:04"), r.Note)
-		}
-		return tw.Flush()
+		printReleaseReport(e, rep)
+		return nil
 	}
-	return usageError{fmt.Sprintf("subcomando desconocido %q / unknown subcommand", sub)}
+	list, err := st.Releases(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(list)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "publicación\tnivel\testado\tfecha\tnota")
+	fmt.Fprintln(tw, "release\ttier\tstatus\tdate\tnote")
+	for _, r := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Status, r.CreatedAt.Format("2006-01-02 15:04"), r.Note)
+	}
+	return tw.Flush()
+}
+
+// publishScheduled publishes a conatt release when none was made in
+// TIPDASH_CONATT_EVERY, for cron or a timer when no server runs.
+func publishScheduled(ctx context.Context, e *env, db, note string) error {
+	every, err := time.ParseDuration(envOr("TIPDASH_CONATT_EVERY", "720h"))
+	if err != nil || every <= 0 {
+		return usageError{"TIPDASH_CONATT_EVERY: una duración como 720h / a duration such as 720h"}
+	}
+	st, err := openWriter(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	due, next, err := st.ConattDue(ctx, time.Now(), every)
+	if err != nil {
+		return err
+	}
+	if !due {
+		fmt.Fprintf(e.stdout, "no toca todavía: la próxima publicación conatt será después de %s / not due: the next conatt release is after %s\n",
+			next.Format("2006-01-02 15:04"), next.Format("2006-01-02 15:04"))
+		return nil
+	}
+	if note == "" {
+		note = "publicación programada / scheduled release " + time.Now().Format("2006-01-02")
+	}
+	rep, err := st.PublishRelease(ctx, schemas.TierConatt, note, time.Now())
+	if err != nil {
+		return err
+	}
+	printPublished(e, rep)
+	return nil
+}
+
+// printPublished prints a new release's report and, last, its number.
+func printPublished(e *env, rep *schemas.ReleaseReport) {
+	printReleaseReport(e, rep)
+	if rep.Status == schemas.ReleaseDraft {
+		fmt.Fprintf(e.stdout, "\nrevise el informe y apruebe con / read the report and approve with: tipdash release approve %d\n", rep.ID)
+	}
+	fmt.Fprintf(e.stdout, "%d\n", rep.ID)
 }
 
 // printReleaseReport prints a release's disclosure report: per table, the cells

@@ -82,8 +82,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	ing := ingest.Service{Store: st, Audit: st}
 	pages := dashboard.New(dashboard.Services{Tables: st, Releases: st, Batches: st, Ingest: ing}, dashboard.Options{Public: *public})
-	srv := api.New(api.Services{Users: st, Audit: st, Ingest: ing, Batches: st, Tables: st, Releases: st, Export: st},
-		api.Options{MaxUpload: *maxUpload << 20, InsecureCookies: *insecure, Logger: log, Pages: pages})
+	services := api.Services{Users: st, Audit: st, Ingest: ing, Batches: st, Tables: st, Releases: st, Export: st}
+	srv := api.New(services, api.Options{MaxUpload: *maxUpload << 20, InsecureCookies: *insecure, Logger: log, Pages: pages})
+	// The owner's socket takes any file "tipdash ingest" would take
+	// without a server: --max-upload guards the network, not the owner.
+	local := api.New(services, api.Options{MaxUpload: 1 << 40, Logger: log})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -98,7 +101,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	servers := []*http.Server{
 		{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Minute,
 			WriteTimeout: 15 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
-		{Handler: srv.Local(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
+		{Handler: local.Local(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	fmt.Fprintf(e.stdout, "tipdash: sirviendo / serving http://%s (base de datos / database %s)\n", ln.Addr(), path)
 	errc := make(chan error, 2)

@@ -57,11 +57,11 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if sub == "list" {
-		st, err := openExisting(ctx, *db)
+		st, done, err := connect(ctx, *db, openExisting)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		return writeUsers(ctx, e.stdout, st, *asJSON)
 	}
 	if fs.NArg() != 2 {
@@ -84,21 +84,22 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if sub != "add" {
-		if err := mustExist(*db); err != nil {
-			return err
+	open := openWriter
+	if sub == "add" {
+		// The first account may be made before any data.
+		open = func(ctx context.Context, db string) (*store.DB, error) {
+			opt, err := protection()
+			if err != nil {
+				return nil, err
+			}
+			return store.Open(ctx, db, opt)
 		}
 	}
-	opt, err := protection()
+	st, done, err := connect(ctx, *db, open)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, *db, opt)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ctx = schemas.WithActor(ctx, schemas.Actor{User: uploader(), From: "local"})
+	defer done()
 	switch sub {
 	case "add":
 		if u, err = st.AddUser(ctx, u, password); err != nil {
@@ -142,7 +143,7 @@ func readPassword(stdin io.Reader, fromStdin bool) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func writeUsers(ctx context.Context, w io.Writer, users schemas.UserService, asJSON bool) error {
+func writeUsers(ctx context.Context, w io.Writer, users services, asJSON bool) error {
 	list, err := users.Users(ctx)
 	if err != nil {
 		return err
@@ -206,15 +207,15 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if f.Until, err = parseWhen(*until, now); err != nil {
 		return err
 	}
-	st, err := openExisting(ctx, *db)
+	st, done, err := connect(ctx, *db, openExisting)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	return writeAudit(ctx, e.stdout, st, f, *asJSON)
 }
 
-func writeAudit(ctx context.Context, w io.Writer, audit schemas.AuditService, f schemas.AuditFilter, asJSON bool) error {
+func writeAudit(ctx context.Context, w io.Writer, audit services, f schemas.AuditFilter, asJSON bool) error {
 	log, err := audit.AuditLog(ctx, f)
 	if err != nil {
 		return err
