@@ -47,6 +47,7 @@ type Batch struct {
 	row         []driver.Value
 	done        bool
 	commitMu    *sync.Mutex // the database's
+	committed   *sql.DB     // the database outside this batch's transaction
 }
 
 // BeginBatch starts a batch: a transaction, a row in batches, and appenders.
@@ -55,7 +56,7 @@ func (db *DB) BeginBatch(ctx context.Context, meta schemas.BatchMeta) (schemas.B
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30), commitMu: &db.commitMu}
+	b := &Batch{path: db.path, conn: conn, row: make([]driver.Value, 30), commitMu: &db.commitMu, committed: db.sql}
 	b.freeAtStart, _ = freeSpace(filepath.Dir(db.path))
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		conn.Close()
@@ -230,11 +231,13 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 		return fail(err)
 	}
 	// The same file sent twice at once passed the check before its rows
-	// were read, both times; it is checked again here, one commit at a time.
+	// were read, both times; it is checked again here, one commit at a
+	// time, outside the transaction (whose snapshot predates the other's
+	// commit).
 	b.commitMu.Lock()
 	defer b.commitMu.Unlock()
 	var other int64
-	err := b.conn.QueryRowContext(ctx, `SELECT id FROM batches WHERE file_hash = ? AND status = 'stored' AND id <> ? LIMIT 1`, rep.Meta.Hash, b.id).Scan(&other)
+	err := b.committed.QueryRowContext(ctx, `SELECT id FROM batches WHERE file_hash = ? AND status = 'stored' AND id <> ? LIMIT 1`, rep.Meta.Hash, b.id).Scan(&other)
 	switch {
 	case err == nil:
 		b.Abort()
