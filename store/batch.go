@@ -239,12 +239,12 @@ func (b *Batch) Commit(ctx context.Context, rep *schemas.BatchReport) (int64, in
 	var other int64
 	err := b.committed.QueryRowContext(ctx, `SELECT id FROM batches WHERE file_hash = ? AND status = 'stored' AND id <> ? LIMIT 1`, rep.Meta.Hash, b.id).Scan(&other)
 	switch {
-	case err == nil:
+	case err == nil && rep.Meta.Hash != "":
 		b.Abort()
 		return 0, 0, &schemas.Error{Code: "duplicate_file", Kind: schemas.ErrConflict, Msg: schemas.Message{
 			ES: fmt.Sprintf("el mismo archivo se guardó como lote %d mientras se leía este: no se guardó dos veces", other),
 			EN: fmt.Sprintf("the same file was stored as batch %d while this one was being read: it was not stored twice", other)}}
-	case !errors.Is(err, sql.ErrNoRows):
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return fail(err)
 	}
 	var earlier bool

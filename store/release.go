@@ -106,8 +106,14 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if !rep.ApprovedAt.IsZero() {
 		approved = rep.ApprovedAt
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js)); err != nil {
+	var checkedWith int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM releases WHERE kind = ? AND status = ? AND id <> ?`,
+		string(kind), string(schemas.ReleaseApproved), rep.ID).Scan(&checkedWith); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), checkedWith); err != nil {
 		return nil, err
 	}
 	return rep, tx.Commit()
@@ -334,9 +340,31 @@ func (db *DB) ConattDue(ctx context.Context, now time.Time, period time.Duration
 func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) (err error) {
 	defer wrap(&err, "approve release %d", n)
 	defer db.recordDone(ctx, schemas.ActionReleaseApprove, strconv.FormatInt(n, 10), "", &err)
-	res, err := db.sql.ExecContext(ctx, `UPDATE releases SET status = ?, approved_at = ? WHERE id = ? AND status = ?`,
+	// A draft was checked together with the latest approved release of its
+	// tier at the time; approved after another one, readers would hold two
+	// releases never checked together.
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var checkedWith, latest int64
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(r.checked_with, 0), coalesce((SELECT max(a.id) FROM releases a WHERE a.kind = r.kind AND a.status = ?), 0)
+		FROM releases r WHERE r.id = ? AND r.status = ?`, string(schemas.ReleaseApproved), n, string(schemas.ReleaseDraft)).Scan(&checkedWith, &latest)
+	switch {
+	case err == nil && latest != checkedWith:
+		return &schemas.Error{Code: "release_stale", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			ES: fmt.Sprintf("la publicación %d se comprobó junto a la %d, pero desde entonces se aprobó la %d: publique de nuevo para que se compruebe con ella", n, checkedWith, latest),
+			EN: fmt.Sprintf("release %d was checked together with release %d, but release %d has been approved since: publish again so that it is checked with that one", n, checkedWith, latest)}}
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE releases SET status = ?, approved_at = ? WHERE id = ? AND status = ?`,
 		string(schemas.ReleaseApproved), now.UTC(), n, string(schemas.ReleaseDraft))
 	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if k, _ := res.RowsAffected(); k == 0 {

@@ -388,13 +388,29 @@ func TestConattApprovalAndConcurrentPublishes(t *testing.T) {
 		t.Errorf("release ids %v: want distinct", ids)
 	}
 	// Both conatt releases count the same people: the same cells.
-	a, b := releaseTablesAfterApproval(t, db, reps[0].ID), releaseTablesAfterApproval(t, db, reps[1].ID)
-	for id := range a {
-		a[id].Release, b[id].Release = 0, 0
-		a[id].ReleasedAt, b[id].ReleasedAt = time.Time{}, time.Time{}
+	releaseTablesAfterApproval(t, db, reps[0].ID)
+	cells := func(n int64) map[string]string {
+		rows, err := db.sql.Query(`SELECT table_id, cells FROM release_tables WHERE release = ?`, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var id, js string
+			rows.Scan(&id, &js)
+			out[id] = js
+		}
+		return out
 	}
-	if diff := cmp.Diff(a, b); diff != "" {
+	if diff := cmp.Diff(cells(reps[0].ID), cells(reps[1].ID)); diff != "" {
 		t.Errorf("two conatt releases of the same records differ (-first +second):\n%s", diff)
+	}
+	// The second was checked with no earlier release, and the first is
+	// approved now: approving it too would leave two unchecked together.
+	var se *schemas.Error
+	if err := db.ApproveRelease(ctx, reps[1].ID, time.Now()); !errors.As(err, &se) || se.Code != "release_stale" {
+		t.Errorf("approving the second concurrent draft: %v, want release_stale", err)
 	}
 }
 
@@ -453,5 +469,34 @@ func TestConattUNODCCase(t *testing.T) {
 	}
 	if _, err := Open(ctx, "", Options{Protection: map[schemas.Tier]disclosure.Rules{schemas.TierConatt: {Threshold: 3}}}); !errors.Is(err, schemas.ErrRefused) {
 		t.Errorf("a looser threshold was accepted: %v", err)
+	}
+}
+
+// TestApproveOnlyWhatWasCheckedTogether: a draft is approved only while
+// the release it was checked with is still the latest approved of its
+// tier; an older draft approved after a newer release would leave readers
+// two releases never checked together.
+func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "a.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ingestGenerated(t, db, 400, 1)
+	older := publish(t, db, schemas.TierPublic, "older draft")
+	newer := publish(t, db, schemas.TierPublic, "newer draft")
+	if err := db.ApproveRelease(ctx, newer.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	err = db.ApproveRelease(ctx, older.ID, time.Now())
+	var se *schemas.Error
+	if !errors.As(err, &se) || se.Code != "release_stale" || !errors.Is(err, schemas.ErrConflict) {
+		t.Fatalf("approving the older draft after the newer release: %v, want release_stale", err)
+	}
+	// Published again, it is checked with the approved one and may be approved.
+	again := publish(t, db, schemas.TierPublic, "again")
+	if err := db.ApproveRelease(ctx, again.ID, time.Now()); err != nil {
+		t.Errorf("a draft checked with the latest approved release: %v", err)
 	}
 }
