@@ -941,3 +941,22 @@ func TestIdleSessionsEnd(t *testing.T) {
 		t.Errorf("after 2 idle seconds (timeout 1.5 s): %d, want 401", code)
 	}
 }
+
+// TestSignInOverPlainHTTP: a browser keeps no Secure cookie over plain
+// HTTP beyond localhost, so its form's session is lost: the answer says
+// HTTPS (or --insecure-cookies) is needed, not "reload the page".
+func TestSignInOverPlainHTTP(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	req, _ := http.NewRequest("POST", f.ts.URL+"/login", strings.NewReader(url.Values{"username": {"viewer"}, "password": {f.pass["viewer"]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Host = "tipdash.conatt.example:8080"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || errorCode(t, b) != "needs_https" {
+		t.Errorf("sign-in over plain HTTP to %s: %d %s", req.Host, resp.StatusCode, b)
+	}
+}

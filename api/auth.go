@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,6 +139,19 @@ func (s *Server) allow(roles []schemas.UserRole) echo.MiddlewareFunc {
 	}
 }
 
+var errPlainHTTP = &schemas.Error{Code: "needs_https", Kind: schemas.ErrForbidden, Msg: schemas.Message{
+	ES: "el inicio de sesión necesita HTTPS (o que el servidor corra con --insecure-cookies en una red de confianza)",
+	EN: "signing in needs HTTPS (or the server run with --insecure-cookies on a trusted network)"}}
+
+// loopback says whether a Host header names this machine.
+func loopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
 var errSignIn = &schemas.Error{Code: "unauthenticated", Kind: schemas.ErrUnauthenticated, Msg: schemas.Message{
 	ES: "inicie sesión o envíe «Authorization: Bearer TOKEN»", EN: "sign in or send \"Authorization: Bearer TOKEN\""}}
 
@@ -216,6 +230,11 @@ func safeNext(next string) string {
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	if !s.csrfValid(c) {
+		if c.Request().TLS == nil && !s.opt.InsecureCookies && !loopback(c.Request().Host) {
+			// The browser keeps no Secure cookie over plain HTTP: the form's
+			// session was never kept.
+			return errPlainHTTP
+		}
 		return errCSRF
 	}
 	name := strings.TrimSpace(c.FormValue("username"))

@@ -440,8 +440,8 @@ func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) (err error)
 		return fmt.Errorf("rollback batch %d: %w", id, err)
 	}
 	if status != schemas.BatchStored {
-		return fmt.Errorf("rollback batch %d: %w", id, schemas.Invalid("not_stored",
-			"el lote %d ya fue revertido", "batch %d was already rolled back", id))
+		return fmt.Errorf("rollback batch %d: %w", id, &schemas.Error{Code: "not_stored", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			ES: fmt.Sprintf("el lote %d ya fue revertido", id), EN: fmt.Sprintf("batch %d was already rolled back", id)}})
 	}
 	for _, q := range []string{
 		`CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL`,
