@@ -43,8 +43,8 @@ type releaseView struct {
 	Table   string
 	Compare []compareRow
 	Head    []string
-	// Unreadable says why the protected side is missing (a draft cannot
-	// be read until it is approved).
+	// Unreadable says why the protected side is missing (a table the
+	// release predates, say).
 	Unreadable *schemas.Message
 }
 
@@ -83,7 +83,7 @@ func (s *server) releasePage(w http.ResponseWriter, r *http.Request, c schemas.C
 			s.failErr(w, r, c.Lang, err)
 			return
 		}
-		protected, err := s.svc.Tables.ReleaseTable(ctx, rep.Kind, n, spec.ID, nil)
+		protected, err := s.svc.Releases.DraftTable(ctx, n, spec.ID)
 		if err != nil {
 			v.Unreadable = ptr(messageOf(err))
 		}

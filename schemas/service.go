@@ -62,6 +62,9 @@ type ReleaseService interface {
 	Releases(ctx context.Context) ([]Release, error)
 	// ReleaseReport is a release's disclosure report (exact: admin only).
 	ReleaseReport(ctx context.Context, n int64) (*ReleaseReport, error)
+	// DraftTable reads a table of release n as it would be served, draft
+	// or not: for the administrator who decides whether to approve it.
+	DraftTable(ctx context.Context, n int64, id string) (*Table, error)
 	// ConattDue says whether a scheduled conatt release is due, and when
 	// the next one is.
 	ConattDue(ctx context.Context, now time.Time, every time.Duration) (bool, time.Time, error)

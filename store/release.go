@@ -483,9 +483,29 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err != nil {
 		return nil, err
 	}
-	t = &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
+	return db.releaseTable(ctx, rel, spec, where)
+}
+
+// DraftTable reads a table of release n, approved or not, as its tier
+// would be served it: for the administrator deciding on a draft.
+func (db *DB) DraftTable(ctx context.Context, n int64, id string) (t *schemas.Table, err error) {
+	defer wrap(&err, "draft table %s", id)
+	rel, err := db.Release(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := schemas.Tables().Table(rel.Kind, id)
+	if err != nil {
+		return nil, err
+	}
+	return db.releaseTable(ctx, rel, spec, nil)
+}
+
+func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, error) {
+	id, tier := spec.ID, rel.Kind
+	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
 	var notes, cells string
-	err = db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells)
+	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
 			"release %d has no table %s (it predates it)", rel.ID, id)

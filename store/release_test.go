@@ -486,6 +486,13 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 	ingestGenerated(t, db, 400, 1)
 	older := publish(t, db, schemas.TierPublic, "older draft")
 	newer := publish(t, db, schemas.TierPublic, "newer draft")
+	// A draft is not served, but its administrator reads it to decide.
+	if _, err := db.ReleaseTable(ctx, schemas.TierPublic, newer.ID, "victims_year_sex", nil); !errors.Is(err, schemas.ErrRefused) {
+		t.Errorf("a draft served: %v", err)
+	}
+	if tb, err := db.DraftTable(ctx, newer.ID, "victims_year_sex"); err != nil || len(tb.Rows) == 0 || tb.Tier != schemas.TierPublic {
+		t.Errorf("the draft's table for its administrator: %v %+v", err, tb)
+	}
 	if err := db.ApproveRelease(ctx, newer.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
