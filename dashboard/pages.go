@@ -234,15 +234,14 @@ func (s *server) lastBatch(ctx context.Context) time.Time {
 	return last
 }
 
-// headline fills the strip above the charts: victims in the latest year
-// and the one before (from the table by year), and smuggled migrants and
-// suspects over all years (the catalogue has no table of them by year
-// alone, and adding up cells is counting, which pages never do).
+// headline fills the strip above the charts: victims, smuggled migrants
+// and suspects in the latest year and the one before, each from the
+// catalogue's table of its measure by year.
 func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v *view) error {
 	cat := schemas.Tables()
 	ct := catalogueTier(tier)
 	years := map[int]bool{}
-	for _, id := range []string{"victims_year", "smuggled_migrants_year_sex", "suspects_year_sex"} {
+	for _, id := range []string{"victims_year", "smuggled_migrants_year", "suspects_year"} {
 		spec, err := cat.Table(ct, id)
 		if err != nil {
 			return err
@@ -257,40 +256,27 @@ func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v
 				years[y] = true
 			}
 		}
-		if id != "victims_year" {
-			continue
-		}
 		rows := slices.Clone(t.Rows)
 		slices.SortFunc(rows, func(a, b schemas.Row) int { return strings.Compare(b.Keys[0], a.Keys[0]) })
+		label := headLabels[id]
 		for i := 0; i < 2 && i < len(rows); i++ {
 			v.Headline = append(v.Headline, headline{
-				Label: schemas.Message{ES: "Víctimas " + rows[i].Keys[0], EN: "Victims " + rows[i].Keys[0]},
+				Label: schemas.Message{ES: label.ES + " " + rows[i].Keys[0], EN: label.EN + " " + rows[i].Keys[0]},
 				Value: countText(lang, rows[i].Count),
 			})
 		}
-	}
-	for _, id := range []string{"smuggled_migrants_total", "suspects_total"} {
-		spec, err := cat.Table(ct, id)
-		if err != nil {
-			return err
-		}
-		t, err := s.table(ctx, tier, spec, nil)
-		if err != nil {
-			return err
-		}
-		value := "0"
-		if len(t.Rows) > 0 {
-			value = countText(lang, t.Rows[0].Count)
-		}
-		all := " (" + words["head.allyears"].ES + ")"
-		allEN := " (" + words["head.allyears"].EN + ")"
-		v.Headline = append(v.Headline, headline{Label: schemas.Message{ES: spec.TitleES + all, EN: spec.TitleEN + allEN}, Value: value})
 	}
 	for y := range years {
 		v.Years = append(v.Years, y)
 	}
 	slices.Sort(v.Years)
 	return nil
+}
+
+var headLabels = map[string]schemas.Message{
+	"victims_year":           {ES: "Víctimas", EN: "Victims"},
+	"smuggled_migrants_year": {ES: "Migrantes objeto de tráfico", EN: "Smuggled migrants"},
+	"suspects_year":          {ES: "Personas sospechosas", EN: "Suspects"},
 }
 
 // countText is a published count as a reader sees it: the number, or

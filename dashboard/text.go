@@ -75,7 +75,6 @@ var words = map[string]schemas.Message{
 	"head.release":              {ES: "Publicación", EN: "Release"},
 	"head.exact":                {ES: "Registros actuales", EN: "Current records"},
 	"head.batch":                {ES: "Último lote cargado", EN: "Latest batch uploaded"},
-	"head.allyears":             {ES: "todos los años", EN: "all years"},
 	"head.none":                 {ES: "ninguno", EN: "none"},
 	"norelease":                 {ES: "Todavía no hay una publicación aprobada de este nivel: las tablas aparecerán cuando un administrador publique una.", EN: "There is no approved release of this tier yet: the tables will appear when an administrator publishes one."},
 	"filter.legend":             {ES: "Filtros (solo eligen filas de las tablas publicadas)", EN: "Filters (they only select rows of the published tables)"},
