@@ -502,6 +502,20 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			}
 		}
 	}
+	// Today's counts are the earlier release's plus the few people added
+	// since: a cell shown now that the earlier release hid gives its
+	// earlier count away within those few, and the engine would have to
+	// hide others, one solve each, to cover it. Hiding again what the
+	// earlier release hid keeps the two releases one pattern.
+	for _, t := range live {
+		for _, e := range t.earlierHidden {
+			if cl := t.index[e.keys]; cl != nil && !cl.hidden {
+				cl.hidden = true
+				lp.setBound(cl.row, cellBound(cl, r))
+				delete(byRow, cl.row)
+			}
+		}
+	}
 	withhold := func(t *table) {
 		t.withheld = true
 		for _, x := range t.cells {
@@ -556,6 +570,12 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 	}
 	for _, tg := range targets {
+		// The cells hidden for this target, and what was proven before
+		// them: a target that needs more hidden cells than its own table
+		// has costs more than the table, and withholding the table instead
+		// frees them again.
+		var picks []*cell
+		var provenBefore []bool
 		for !tg.proven && !tg.t.withheld {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -591,7 +611,29 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 					}
 				}
 			}
+			if pick != nil && !tg.earlier && len(picks) >= len(tg.t.cells) {
+				// Shown again, the cells hidden for this target only narrow
+				// the program back to where every target proven before them
+				// was proven; the withheld table only widens it.
+				for _, c := range picks {
+					c.hidden = false
+					lp.setBound(c.row, cellBound(c, r))
+					byRow[c.row] = c
+				}
+				for i, o := range targets {
+					o.proven = provenBefore[i]
+				}
+				withhold(tg.t)
+				break
+			}
 			if pick != nil {
+				if picks == nil {
+					provenBefore = make([]bool, len(targets))
+					for i, o := range targets {
+						provenBefore[i] = o.proven
+					}
+				}
+				picks = append(picks, pick)
 				pick.hidden = true
 				lp.setBound(pick.row, cellBound(pick, r))
 				delete(byRow, pick.row)
