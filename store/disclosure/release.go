@@ -486,9 +486,21 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
 	lp := buildProgram(dims, cliques, edges, nvars, r, earlier)
-	if _, ok := lp.maximize(nil); !ok && earlier != nil {
-		lp.free()
-		lp = buildProgram(dims, cliques, edges, nvars, r, nil)
+	if earlier != nil {
+		feasible, decided := lp.feasible()
+		if !decided {
+			// Not knowing whether the attacker's system holds, the engine
+			// cannot tell which one to check: fail closed.
+			lp.free()
+			for _, t := range live {
+				t.withhold()
+			}
+			return nil
+		}
+		if !feasible {
+			lp.free()
+			lp = buildProgram(dims, cliques, edges, nvars, r, nil)
+		}
 	}
 	defer lp.free()
 	// Every primary cell must be able to hold the threshold or more; while
@@ -573,9 +585,14 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		// The cells hidden for this target, and what was proven before
 		// them: a target that needs more hidden cells than its own table
 		// has costs more than the table, and withholding the table instead
-		// frees them again.
+		// frees them again. So does one whose largest value has not risen
+		// over the last stallLimit cells hidden for it: many shown cells
+		// bind it at once (a cell of people added since the earlier
+		// release, which every margin holding them bounds), each costing a
+		// solve and most of them hidden for nothing.
 		var picks []*cell
 		var provenBefore []bool
+		lastBest, stalled := math.Inf(-1), 0
 		for !tg.proven && !tg.t.withheld {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -611,7 +628,12 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 					}
 				}
 			}
-			if pick != nil && !tg.earlier && len(picks) >= len(tg.t.cells) {
+			if ok && best > lastBest+1e-6 {
+				lastBest, stalled = best, 0
+			} else {
+				stalled++
+			}
+			if pick != nil && !tg.earlier && (len(picks) >= len(tg.t.cells) || stalled > stallLimit) {
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
@@ -654,6 +676,12 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	}
 	return nil
 }
+
+// stallLimit is how many cells may be hidden for one target without its
+// largest value rising before its table is withheld instead. The first
+// release of a population needs at most 9 cells for one target in
+// make bench's populations, most of them raising it.
+const stallLimit = 5
 
 // cellBound is what the attacker knows of a cell's people: its number when
 // shown (give or take the rounding at tier public, and never below the
@@ -1039,6 +1067,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			if len(cells) == 0 {
 				continue // not in the earlier release
 			}
+
 			for j := range c.atoms {
 				for _, k := range t.cellsOf(dims, mapThen(c, j)) {
 					if e := cells[k]; e != nil {
