@@ -562,23 +562,39 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 	}
 	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
-	// One solution that pushes every such cell up at once proves most of
-	// them; the rest are solved one by one.
-	var all []int
-	seen := map[int]bool{}
-	for _, tg := range targets {
-		for _, c := range tg.cols {
-			if !seen[c] {
-				seen[c] = true
-				all = append(all, c)
+	// One solution that pushes every unproven cell up at once proves many
+	// of them; again over those left, while that proves more. The rest are
+	// solved one by one.
+	for {
+		var cols []int
+		seen := map[int]bool{}
+		left := 0
+		for _, tg := range targets {
+			if tg.proven {
+				continue
+			}
+			left++
+			for _, c := range tg.cols {
+				if !seen[c] {
+					seen[c] = true
+					cols = append(cols, c)
+				}
 			}
 		}
-	}
-	if len(targets) > 1 {
-		if _, ok := lp.maximize(all); ok {
-			for _, o := range targets {
-				o.proven = holds(o.cols)
+		if left < 2 {
+			break
+		}
+		if _, ok := lp.maximize(cols); !ok {
+			break
+		}
+		more := false
+		for _, o := range targets {
+			if !o.proven && holds(o.cols) {
+				o.proven, more = true, true
 			}
+		}
+		if !more {
+			break
 		}
 	}
 	for _, tg := range targets {
