@@ -20,6 +20,9 @@ type person struct {
 	sex, age              string // sex: female male other unknown; age: child adult unknown
 	forms                 []string
 	citizenship, exploitn string // country of citizenship and of exploitation
+	// shownAs is citizenship as a release shows it, when it folded; the
+	// dimensions derived from citizenship still follow the person's own.
+	shownAs string
 }
 
 var (
@@ -77,6 +80,9 @@ func (p person) value(d schemas.Dim) []string {
 	case schemas.DimExploitationMain:
 		return []string{p.main()}
 	case schemas.DimCitizenship:
+		if p.shownAs != "" {
+			return []string{p.shownAs}
+		}
 		return []string{p.citizenship}
 	case schemas.DimFlow:
 		return []string{p.flow()}
@@ -218,8 +224,8 @@ func codeText(d schemas.Dim, i int) string {
 	return schemas.MustDim(d).Codes[i].Code
 }
 
-// universe is every combination of the people's own fields: the
-// attacker's variables.
+// universe is every combination of the people's own fields (the test's
+// nationalities and any other a person has): the attacker's variables.
 func universe(people []person) []person {
 	var sets [][]string
 	for mask := 1; mask < 1<<len(testForms); mask++ {
@@ -233,15 +239,19 @@ func universe(people []person) []person {
 	}
 	sets = append(sets, []string{"unknown"})
 	years := map[int]bool{}
+	cits := slices.Clone(testCits)
 	for _, p := range people {
 		years[p.year] = true
+		if !slices.Contains(cits, p.citizenship) {
+			cits = append(cits, p.citizenship)
+		}
 	}
 	var out []person
 	for y := range years {
 		for _, s := range testSexes {
 			for _, a := range testAges {
 				for _, f := range sets {
-					for _, c := range testCits {
+					for _, c := range cits {
 						for _, e := range testExploi {
 							out = append(out, person{year: y, sex: s, age: a, forms: f, citizenship: c, exploitn: e})
 						}

@@ -1,0 +1,133 @@
+package disclosure
+
+import (
+	"context"
+
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// foldPopulation is a population in which only citizenship folds: every
+// sex, age and form of exploitation is common, while one nationality has
+// fewer people than the fold threshold over all years and the others
+// only a few more.
+func foldPopulation(seed uint64, perYear int, cits []string, weights ...float64) []person {
+	r := rand.New(rand.NewPCG(seed, 3))
+	var out []person
+	for y := 2019; y < 2026; y++ {
+		for range perYear {
+			p := person{year: y,
+				sex:         pick(r, []string{"female", "male"}, .6),
+				age:         pick(r, []string{"child", "adult"}, .4),
+				citizenship: pick(r, cits, weights...),
+				exploitn:    "CRI",
+				forms:       []string{pick(r, []string{"sexual", "forced_labour"}, .6)},
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// published lists the codes of a dimension that a release shows as
+// themselves: any cell's key in a table by that dimension.
+func publishedCodes(pub []Published, d schemas.Dim) []string {
+	var out []string
+	for i, tb := range pub {
+		if tb.Withheld {
+			continue
+		}
+		col := slices.Index(testTables[i].By, d)
+		if col < 0 {
+			continue
+		}
+		for _, c := range tb.Cells {
+			if code := codeText(d, c.Keys[col]); !slices.Contains(out, code) {
+				out = append(out, code)
+			}
+		}
+	}
+	return out
+}
+
+// asPublished reads a person's citizenship as the release publishes it:
+// itself when the release shows it, else the category it folded into.
+func asPublished(p person, shown []string) person {
+	switch {
+	case slices.Contains(shown, p.citizenship):
+	case slices.Contains(shown, "other"):
+		p.shownAs = "other"
+	default:
+		p.shownAs = "UNK"
+	}
+	return p
+}
+
+// foldRows adds the folding rule as the attacker knows it: a nationality
+// the release shows as itself holds at least r.Fold of its people (the
+// columns colsOf(j) of combination j).
+func foldRows(lp *program, vars []person, colsOf func(int) []int, shown []string, r Rules) {
+	for _, code := range shown {
+		if code == "other" || code == "UNK" {
+			continue
+		}
+		var cols []int
+		for j, v := range vars {
+			if v.shownAs == "" && v.citizenship == code {
+				cols = append(cols, colsOf(j)...)
+			}
+		}
+		lp.addRow(cols, ones(len(cols)), atLeast(float64(r.Fold)))
+	}
+}
+
+// TestFoldingRuleDoesNotPin: an attacker who knows that a nationality shown
+// as itself has at least the fold threshold of people in the release (the
+// engine's rule, which its notes state) pins no hidden count. Each release
+// folds one nationality and shows the others as themselves; without the
+// rule in the engine's program, the attacker pins a hidden count of each.
+func TestFoldingRuleDoesNotPin(t *testing.T) {
+	for _, c := range []struct {
+		tier    schemas.Tier
+		perYear int
+		weights []float64
+		seed    uint64
+	}{
+		{schemas.TierConatt, 5, []float64{.55, .2, .15, .02}, 1},
+		{schemas.TierPublic, 12, []float64{.7, .1, .1, .05}, 2},
+	} {
+		t.Run(string(c.tier), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(c.tier)
+			people := foldPopulation(c.seed, c.perYear, []string{"CRI", "NIC", "VEN", "COL", "UNK"}, c.weights...)
+			pub, err := ProtectRelease(context.Background(), problemOf(people, c.seed), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shown := publishedCodes(pub, schemas.DimCitizenship)
+			if slices.Contains(shown, "COL") || !slices.Contains(shown, "NIC") {
+				t.Fatalf("citizenship shown as %v: want COL folded and NIC shown, or the test shows nothing", shown)
+			}
+			vars := universe(people)
+			for j := range vars {
+				vars[j] = asPublished(vars[j], shown)
+			}
+			seen := make([]person, len(people))
+			for i, p := range people {
+				seen[i] = asPublished(p, shown)
+			}
+			lp := newProgram(len(vars))
+			defer lp.free()
+			colsOf := func(j int) []int { return []int{j} }
+			members, cells := equations(lp, colsOf, vars, pub, r)
+			foldRows(lp, vars, colsOf, shown, r)
+			if found := pinned(lp, seen, members, cells, r, ""); len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d by the folding rule:\n%s", len(found), r.Threshold, strings.Join(found, "\n"))
+			}
+		})
+	}
+}
