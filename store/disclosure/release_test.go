@@ -349,10 +349,12 @@ func attack(t *testing.T, people []person, pub []Published, r Rules) []string {
 }
 
 // TestNoHiddenCellCanBeWorkedOut publishes linked tables of synthetic
-// populations of about 7, 25 and 60 victims a year at both tiers and lets
-// an independent attacker solve for every hidden small count.
+// populations of about 7, 25, 60 and 300 victims a year at both tiers and
+// lets an independent attacker solve for every hidden small count. At 300
+// a year small counts are few and scattered among large shown ones, which
+// the smaller populations do not try.
 func TestNoHiddenCellCanBeWorkedOut(t *testing.T) {
-	for _, perYear := range []int{7, 25, 60} {
+	for _, perYear := range []int{7, 25, 60, 300} {
 		for seed := uint64(1); seed <= 3; seed++ {
 			for _, tier := range []schemas.Tier{schemas.TierConatt, schemas.TierPublic} {
 				t.Run(fmt.Sprintf("%d_a_year/seed_%d/%s", perYear, seed, tier), func(t *testing.T) {
@@ -368,10 +370,31 @@ func TestNoHiddenCellCanBeWorkedOut(t *testing.T) {
 						t.Errorf("%d hidden counts pinned below %d:\n%s", len(pinned), r.Threshold, strings.Join(pinned, "\n"))
 					}
 					checkPublished(t, people, pub, r)
+					if smallHidden(people, pub, r) == 0 {
+						t.Error("no hidden count of 1 to k-1: the attacker had nothing to try")
+					}
 				})
 			}
 		}
 	}
+}
+
+// smallHidden counts the hidden cells whose true count is 1..k-1.
+func smallHidden(people []person, pub []Published, r Rules) int {
+	exact := truth(people)
+	n := 0
+	for i, tb := range pub {
+		for _, c := range tb.Cells {
+			codes := make([]string, len(c.Keys))
+			for j, k := range c.Keys {
+				codes[j] = codeText(testTables[i].By[j], k)
+			}
+			if v := exact[tb.ID+cellKey(testTables[i].By, codes)]; c.Hidden && v > 0 && v < r.Threshold {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // checkPublished checks what every published cell says against the truth:
