@@ -131,3 +131,109 @@ func TestFoldingRuleDoesNotPin(t *testing.T) {
 		})
 	}
 }
+
+// foldAttack is the attacker of two releases who knows the folding rule:
+// each combination holds its people then (column j) and those added since
+// (column n+j); a nationality shown as itself had at least the threshold
+// in the release that shows it, and one shown now that the earlier release
+// folded had fewer than the threshold then.
+func foldAttack(before, after []person, first, second []Published, r Rules) []string {
+	vars := universe(after)
+	n := len(vars)
+	shownThen := publishedCodes(first, schemas.DimCitizenship)
+	shownNow := publishedCodes(second, schemas.DimCitizenship)
+	asThen, asNow := make([]person, n), make([]person, n)
+	for j, v := range vars {
+		asThen[j], asNow[j] = asPublished(v, shownThen), asPublished(v, shownNow)
+	}
+	lp := newProgram(2 * n)
+	defer lp.free()
+	then := func(j int) []int { return []int{j} }
+	now := func(j int) []int { return []int{j, n + j} }
+	m1, p1 := equations(lp, then, asThen, first, r)
+	m2, p2 := equations(lp, now, asNow, second, r)
+	foldRows(lp, asThen, then, shownThen, r)
+	foldRows(lp, asNow, now, shownNow, r)
+	for _, code := range shownNow {
+		if code == "other" || code == "UNK" || slices.Contains(shownThen, code) {
+			continue
+		}
+		var cols []int
+		for j, v := range vars {
+			if v.citizenship == code {
+				cols = append(cols, j)
+			}
+		}
+		lp.addRow(cols, ones(len(cols)), between(0, float64(r.Fold-1)))
+	}
+	seenThen, seenNow := make([]person, len(before)), make([]person, len(after))
+	for i, p := range before {
+		seenThen[i] = asPublished(p, shownThen)
+	}
+	for i, p := range after {
+		seenNow[i] = asPublished(p, shownNow)
+	}
+	return append(pinned(lp, seenThen, m1, p1, r, "first: "), pinned(lp, seenNow, m2, p2, r, "second: ")...)
+}
+
+// unfold adds people of nationality cit until it has at least r.Fold.
+func unfold(people []person, cit string, r Rules, seed uint64) []person {
+	have := 0
+	for _, p := range people {
+		if p.citizenship == cit {
+			have++
+		}
+	}
+	out := slices.Clone(people)
+	for _, p := range foldPopulation(seed+50, 2, []string{cit}) {
+		if have >= r.Fold {
+			break
+		}
+		out = append(out, p)
+		have++
+	}
+	return out
+}
+
+// TestFoldingRuleAcrossReleases: a nationality folded in one release
+// reaches the threshold by the next. An attacker who holds both and knows
+// the rule reads it as fewer than the threshold then, and pins no hidden
+// count of either release; without that bound in the engine's program, it
+// pins one at each tier.
+func TestFoldingRuleAcrossReleases(t *testing.T) {
+	for _, c := range []struct {
+		tier    schemas.Tier
+		weights []float64
+	}{
+		{schemas.TierConatt, []float64{.55, .2, .15, .02}},
+		{schemas.TierPublic, []float64{.4, .3, .2, .02}},
+	} {
+		t.Run(string(c.tier), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(c.tier)
+			before := foldPopulation(1, 5, []string{"CRI", "NIC", "VEN", "COL", "UNK"}, c.weights...)
+			after := unfold(before, "COL", r, 1)
+			first, err := ProtectRelease(context.Background(), problemOf(before, 1), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shown := publishedCodes(first, schemas.DimCitizenship); slices.Contains(shown, "COL") || len(shown) == 0 {
+				t.Fatalf("the first release shows citizenship as %v: want COL folded, or the test shows nothing", shown)
+			}
+			p := problemOf(after, 1)
+			p.Earlier = map[string][]PubCell{}
+			for _, tb := range first {
+				if !tb.Withheld {
+					p.Earlier[tb.ID] = tb.Cells
+				}
+			}
+			second, err := ProtectRelease(context.Background(), p, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found := foldAttack(before, after, first, second, r); len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d:\n%s", len(found), r.Threshold, strings.Join(found, "\n"))
+			}
+		})
+	}
+}
