@@ -486,7 +486,8 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
 	lp := buildProgram(dims, cliques, edges, nvars, r, earlier)
-	if earlier != nil {
+	linked := earlier != nil
+	if linked {
 		feasible, decided := lp.feasible()
 		if !decided {
 			// Not knowing whether the attacker's system holds, the engine
@@ -498,6 +499,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			return nil
 		}
 		if !feasible {
+			linked = false
 			lp.free()
 			lp = buildProgram(dims, cliques, edges, nvars, r, nil)
 		}
@@ -601,11 +603,12 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		// The cells hidden for this target, and what was proven before
 		// them: a target that needs more hidden cells than its own table
 		// has costs more than the table, and withholding the table instead
-		// frees them again. So does one whose largest value has not risen
-		// over the last stallLimit cells hidden for it: many shown cells
-		// bind it at once (a cell of people added since the earlier
-		// release, which every margin holding them bounds), each costing a
-		// solve and most of them hidden for nothing.
+		// frees them again. Checked with an earlier release, so does one
+		// whose largest value has not risen over the last stallLimit cells
+		// hidden for it: many shown cells bind it at once (a cell of people
+		// added since the earlier release, which every margin holding them
+		// bounds), each costing a solve and most of them hidden for
+		// nothing. A release checked alone raises such a count in the end.
 		var picks []*cell
 		var provenBefore []bool
 		lastBest, stalled := math.Inf(-1), 0
@@ -649,7 +652,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			} else {
 				stalled++
 			}
-			if pick != nil && !tg.earlier && (len(picks) >= len(tg.t.cells) || stalled > stallLimit) {
+			if pick != nil && !tg.earlier && (len(picks) >= len(tg.t.cells) || linked && stalled > stallLimit) {
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
@@ -693,10 +696,9 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	return nil
 }
 
-// stallLimit is how many cells may be hidden for one target without its
-// largest value rising before its table is withheld instead. The first
-// release of a population needs at most 9 cells for one target in
-// make bench's populations, most of them raising it.
+// stallLimit is how many cells may be hidden for one target of a release
+// checked with an earlier one without its largest value rising before its
+// table is withheld instead.
 const stallLimit = 5
 
 // cellBound is what the attacker knows of a cell's people: its number when
