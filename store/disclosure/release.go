@@ -601,14 +601,15 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	}
 	for _, tg := range targets {
 		// The cells hidden for this target, and what was proven before
-		// them: a target that needs more hidden cells than its own table
-		// has costs more than the table, and withholding the table instead
-		// frees them again. Checked with an earlier release, so does one
-		// whose largest value has not risen over the last stallLimit cells
-		// hidden for it: many shown cells bind it at once (a cell of people
-		// added since the earlier release, which every margin holding them
-		// bounds), each costing a solve and most of them hidden for
-		// nothing. A release checked alone raises such a count in the end.
+		// them. Checked with an earlier release, a target that needs more
+		// hidden cells than its own table has, or whose largest value has
+		// not risen over the last stallLimit cells hidden for it, withholds
+		// its table instead and frees them again: many shown cells bind it
+		// at once (a cell of people added since the earlier release, which
+		// every margin holding them bounds), each costing a solve and most
+		// of them hidden for nothing. A release checked alone raises such a
+		// count in the end, and keeps its table (UNODC's Costa Rica 2021:
+		// hiding the one man hides the women too, and more elsewhere).
 		var picks []*cell
 		var provenBefore []bool
 		lastBest, stalled := math.Inf(-1), 0
@@ -652,7 +653,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			} else {
 				stalled++
 			}
-			if pick != nil && !tg.earlier && (len(picks) >= len(tg.t.cells) || linked && stalled > stallLimit) {
+			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit) {
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
