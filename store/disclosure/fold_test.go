@@ -199,28 +199,35 @@ func unfold(people []person, cit string, r Rules, seed uint64) []person {
 // reaches the threshold by the next. An attacker who holds both and knows
 // the rule reads it as fewer than the threshold then, and pins no hidden
 // count of either release; without that bound in the engine's program, it
-// pins one at each tier.
+// pins one at each tier. In the third case other shrinks below the
+// threshold as the nationality leaves it: merged into unknown, the rest
+// of other would be read as unknown then, and the attacker pinned a cell
+// of other in the earlier release.
 func TestFoldingRuleAcrossReleases(t *testing.T) {
 	for _, c := range []struct {
+		name    string
 		tier    schemas.Tier
+		perYear int
 		weights []float64
+		seed    uint64
 	}{
-		{schemas.TierConatt, []float64{.55, .2, .15, .02}},
-		{schemas.TierPublic, []float64{.4, .3, .2, .02}},
+		{"conatt", schemas.TierConatt, 5, []float64{.55, .2, .15, .02}, 1},
+		{"public", schemas.TierPublic, 5, []float64{.4, .3, .2, .02}, 1},
+		{"public_other_shrinks", schemas.TierPublic, 8, []float64{.55, .2, .15, .02}, 1},
 	} {
-		t.Run(string(c.tier), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := Minimum(c.tier)
-			before := foldPopulation(1, 5, []string{"CRI", "NIC", "VEN", "COL", "UNK"}, c.weights...)
-			after := unfold(before, "COL", r, 1)
-			first, err := ProtectRelease(context.Background(), problemOf(before, 1), r)
+			before := foldPopulation(c.seed, c.perYear, []string{"CRI", "NIC", "VEN", "COL", "UNK"}, c.weights...)
+			after := unfold(before, "COL", r, c.seed)
+			first, err := ProtectRelease(context.Background(), problemOf(before, c.seed), r)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if shown := publishedCodes(first, schemas.DimCitizenship); slices.Contains(shown, "COL") || len(shown) == 0 {
 				t.Fatalf("the first release shows citizenship as %v: want COL folded, or the test shows nothing", shown)
 			}
-			p := problemOf(after, 1)
+			p := problemOf(after, c.seed)
 			p.Earlier = map[string][]PubCell{}
 			for _, tb := range first {
 				if !tb.Withheld {

@@ -299,7 +299,13 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 				otherTotal += n
 			}
 		}
-		if otherTotal > 0 && otherTotal < min && unknown >= 0 {
+		// Other stays itself, however small, where the earlier release
+		// showed it: an attacker holding both reads the people who were
+		// other then as other now, which the engine's program of the two
+		// releases can only follow while they are. (Merged into unknown,
+		// they would be read as unknown then too, and a nationality
+		// leaving other could pin the other cells of the earlier release.)
+		if otherTotal > 0 && otherTotal < min && unknown >= 0 && !earlierShows(p, d, other) {
 			for code, to := range m {
 				if to == other {
 					m[code] = unknown
@@ -346,6 +352,23 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		out = append(out, Atom{Codes: codes, Count: a.Count, Key: a.Key})
 	}
 	return out, folded
+}
+
+// earlierShows reports whether the earlier release showed code of d in a
+// table.
+func earlierShows(p Problem, d schemas.Dim, code int) bool {
+	for _, s := range p.Tables {
+		i := slices.Index(s.By, d)
+		if i < 0 {
+			continue
+		}
+		for _, c := range p.Earlier[s.ID] {
+			if c.Keys[i] == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // groupOf names the set of dimensions a dimension belongs to: dimensions of
