@@ -134,6 +134,25 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 	return float64(C.glp_get_obj_val(lp.p)), true
 }
 
+// feasible reports whether the program has a solution; decided is false
+// when GLPK could not tell (a time or iteration limit, a numerical failure).
+func (lp *program) feasible() (ok, decided bool) {
+	for _, j := range lp.obj {
+		C.glp_set_obj_coef(lp.p, C.int(j+1), 0)
+	}
+	lp.obj = lp.obj[:0]
+	if rc := C.solve(lp.p, 20000, 2000000); rc != 0 {
+		return false, false
+	}
+	switch C.glp_get_status(lp.p) {
+	case C.GLP_OPT:
+		return true, true
+	case C.GLP_NOFEAS:
+		return false, true
+	}
+	return false, false
+}
+
 // sum is the sum of the columns cols in the last solution.
 func (lp *program) sum(cols []int) float64 {
 	v := 0.0

@@ -299,7 +299,13 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 				otherTotal += n
 			}
 		}
-		if otherTotal > 0 && otherTotal < min && unknown >= 0 {
+		// Other stays itself, however small, where the earlier release
+		// showed it: an attacker holding both reads the people who were
+		// other then as other now, which the engine's program of the two
+		// releases can only follow while they are. (Merged into unknown,
+		// they would be read as unknown then too, and a nationality
+		// leaving other could pin the other cells of the earlier release.)
+		if otherTotal > 0 && otherTotal < min && unknown >= 0 && !earlierShows(p, d, other) {
 			for code, to := range m {
 				if to == other {
 					m[code] = unknown
@@ -346,6 +352,23 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		out = append(out, Atom{Codes: codes, Count: a.Count, Key: a.Key})
 	}
 	return out, folded
+}
+
+// earlierShows reports whether the earlier release showed code of d in a
+// table.
+func earlierShows(p Problem, d schemas.Dim, code int) bool {
+	for _, s := range p.Tables {
+		i := slices.Index(s.By, d)
+		if i < 0 {
+			continue
+		}
+		for _, c := range p.Earlier[s.ID] {
+			if c.Keys[i] == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // groupOf names the set of dimensions a dimension belongs to: dimensions of
@@ -486,9 +509,23 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
 	lp := buildProgram(dims, cliques, edges, nvars, r, earlier)
-	if _, ok := lp.maximize(nil); !ok && earlier != nil {
-		lp.free()
-		lp = buildProgram(dims, cliques, edges, nvars, r, nil)
+	linked := earlier != nil
+	if linked {
+		feasible, decided := lp.feasible()
+		if !decided {
+			// Not knowing whether the attacker's system holds, the engine
+			// cannot tell which one to check: fail closed.
+			lp.free()
+			for _, t := range live {
+				t.withhold()
+			}
+			return nil
+		}
+		if !feasible {
+			linked = false
+			lp.free()
+			lp = buildProgram(dims, cliques, edges, nvars, r, nil)
+		}
 	}
 	defer lp.free()
 	// Every primary cell must be able to hold the threshold or more; while
@@ -499,6 +536,20 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		for _, cl := range t.cells {
 			if !cl.hidden {
 				byRow[cl.row] = cl
+			}
+		}
+	}
+	// Today's counts are the earlier release's plus the few people added
+	// since: a cell shown now that the earlier release hid gives its
+	// earlier count away within those few, and the engine would have to
+	// hide others, one solve each, to cover it. Hiding again what the
+	// earlier release hid keeps the two releases one pattern.
+	for _, t := range live {
+		for _, e := range t.earlierHidden {
+			if cl := t.index[e.keys]; cl != nil && !cl.hidden {
+				cl.hidden = true
+				lp.setBound(cl.row, cellBound(cl, r))
+				delete(byRow, cl.row)
 			}
 		}
 	}
@@ -536,26 +587,55 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 	}
 	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
-	// One solution that pushes every such cell up at once proves most of
-	// them; the rest are solved one by one.
-	var all []int
-	seen := map[int]bool{}
-	for _, tg := range targets {
-		for _, c := range tg.cols {
-			if !seen[c] {
-				seen[c] = true
-				all = append(all, c)
+	// One solution that pushes every unproven cell up at once proves many
+	// of them; again over those left, while that proves more. The rest are
+	// solved one by one.
+	for {
+		var cols []int
+		seen := map[int]bool{}
+		left := 0
+		for _, tg := range targets {
+			if tg.proven {
+				continue
+			}
+			left++
+			for _, c := range tg.cols {
+				if !seen[c] {
+					seen[c] = true
+					cols = append(cols, c)
+				}
 			}
 		}
-	}
-	if len(targets) > 1 {
-		if _, ok := lp.maximize(all); ok {
-			for _, o := range targets {
-				o.proven = holds(o.cols)
+		if left < 2 {
+			break
+		}
+		if _, ok := lp.maximize(cols); !ok {
+			break
+		}
+		more := false
+		for _, o := range targets {
+			if !o.proven && holds(o.cols) {
+				o.proven, more = true, true
 			}
+		}
+		if !more {
+			break
 		}
 	}
 	for _, tg := range targets {
+		// The cells hidden for this target, and what was proven before
+		// them. Checked with an earlier release, a target that needs more
+		// hidden cells than its own table has, or whose largest value has
+		// not risen over the last stallLimit cells hidden for it, withholds
+		// its table instead and frees them again: many shown cells bind it
+		// at once (a cell of people added since the earlier release, which
+		// every margin holding them bounds), each costing a solve and most
+		// of them hidden for nothing. A release checked alone raises such a
+		// count in the end, and keeps its table (UNODC's Costa Rica 2021:
+		// hiding the one man hides the women too, and more elsewhere).
+		var picks []*cell
+		var provenBefore []bool
+		lastBest, stalled := math.Inf(-1), 0
 		for !tg.proven && !tg.t.withheld {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -591,7 +671,34 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 					}
 				}
 			}
+			if ok && best > lastBest+1e-6 {
+				lastBest, stalled = best, 0
+			} else {
+				stalled++
+			}
+			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit) {
+				// Shown again, the cells hidden for this target only narrow
+				// the program back to where every target proven before them
+				// was proven; the withheld table only widens it.
+				for _, c := range picks {
+					c.hidden = false
+					lp.setBound(c.row, cellBound(c, r))
+					byRow[c.row] = c
+				}
+				for i, o := range targets {
+					o.proven = provenBefore[i]
+				}
+				withhold(tg.t)
+				break
+			}
 			if pick != nil {
+				if picks == nil {
+					provenBefore = make([]bool, len(targets))
+					for i, o := range targets {
+						provenBefore[i] = o.proven
+					}
+				}
+				picks = append(picks, pick)
 				pick.hidden = true
 				lp.setBound(pick.row, cellBound(pick, r))
 				delete(byRow, pick.row)
@@ -612,6 +719,11 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	}
 	return nil
 }
+
+// stallLimit is how many cells may be hidden for one target of a release
+// checked with an earlier one without its largest value rising before its
+// table is withheld instead.
+const stallLimit = 5
 
 // cellBound is what the attacker knows of a cell's people: its number when
 // shown (give or take the rounding at tier public, and never below the
@@ -997,6 +1109,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			if len(cells) == 0 {
 				continue // not in the earlier release
 			}
+
 			for j := range c.atoms {
 				for _, k := range t.cellsOf(dims, mapThen(c, j)) {
 					if e := cells[k]; e != nil {
