@@ -573,14 +573,8 @@ func (s *Server) aggregates(c echo.Context) error {
 		return err
 	}
 	q := schemas.Query{Measure: m}
-	if by := c.QueryParam("by"); by != "" {
-		for _, d := range strings.Split(by, ",") {
-			dim, err := schemas.ParseDim(strings.TrimSpace(d))
-			if err != nil {
-				return err
-			}
-			q.By = append(q.By, dim)
-		}
+	if q.By, err = schemas.ParseDims(c.QueryParam("by")); err != nil {
+		return err
 	}
 	if q.Where, err = filters(c); err != nil {
 		return err

@@ -347,3 +347,20 @@ func (q Query) String() string {
 	}
 	return s
 }
+
+// ParseDims reads a comma-separated list of dimensions ("year,sex"), as
+// --by and by= give it; "" is none.
+func ParseDims(by string) ([]Dim, error) {
+	var out []Dim
+	if by == "" {
+		return out, nil
+	}
+	for _, d := range strings.Split(by, ",") {
+		dim, err := ParseDim(strings.TrimSpace(d))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dim)
+	}
+	return out, nil
+}

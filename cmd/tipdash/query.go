@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/sheets"
@@ -54,7 +53,7 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return usageError{"--format: csv o json / csv or json"}
 	}
-	dims, err := parseDims(*by)
+	dims, err := schemas.ParseDims(*by)
 	if err != nil {
 		return err
 	}
@@ -112,22 +111,6 @@ func cmdQuery(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "nota: %s\nnote: %s\n", n.ES, n.EN)
 	}
 	return writeTableCSV(e, t)
-}
-
-// parseDims reads a --by list.
-func parseDims(by string) ([]schemas.Dim, error) {
-	var out []schemas.Dim
-	if by == "" {
-		return out, nil
-	}
-	for _, d := range strings.Split(by, ",") {
-		dim, err := schemas.ParseDim(strings.TrimSpace(d))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, dim)
-	}
-	return out, nil
 }
 
 // writeTableCSV prints the dimension keys in the order given, then count and
