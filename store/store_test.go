@@ -162,8 +162,8 @@ func TestVersionsAndRollback(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"presumed": 1, "unknown": 1}, count(t, db, victimsBy(schemas.DimStatus))); diff != "" {
 		t.Errorf("after rollback (-want +got):\n%s", diff)
 	}
-	if err := db.Rollback(ctx, rep2.BatchID, time.Now()); !errors.Is(err, schemas.ErrInvalid) {
-		t.Errorf("second rollback: %v, want ErrInvalid", err)
+	if err := db.Rollback(ctx, rep2.BatchID, time.Now()); !errors.Is(err, schemas.ErrConflict) {
+		t.Errorf("second rollback: %v, want ErrConflict (409)", err)
 	}
 	if err := db.Rollback(ctx, 99, time.Now()); !errors.Is(err, schemas.ErrNotFound) {
 		t.Errorf("rollback of no batch: %v, want ErrNotFound", err)
