@@ -42,8 +42,14 @@ func TestDashboardThroughTheServer(t *testing.T) {
 			t.Fatalf("%v: %v", args, err)
 		}
 	}
-	if err := run(ctx, []string{"user", "add", "vera", "--db", db, "--role", "viewer", "--entity", "oij", "--password-stdin"},
-		strings.NewReader("viewer password 123\n"), io.Discard, io.Discard); err != nil {
+	for _, u := range [][2]string{{"vera", "viewer"}, {"ana", "analyst"}} {
+		if err := run(ctx, []string{"user", "add", u[0], "--db", db, "--role", u[1], "--entity", "oij", "--password-stdin"},
+			strings.NewReader(u[1]+" password 123\n"), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xlsxPath := filepath.Join(dir, "casos_abril.xlsx")
+	if err := run(ctx, []string{"gen", "--n", "200", "--seed", "9", "--out", xlsxPath}, nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	addr, _, _ := serveForTest(t, db, "--insecure-cookies")
@@ -119,5 +125,33 @@ func TestDashboardThroughTheServer(t *testing.T) {
 	url, _ = chromedp.Run(bctx, chromedp.Location())
 	if !strings.Contains(url, "/login") {
 		t.Errorf("after signing out, /dashboard is %q", url)
+	}
+
+	// An analyst checks and stores an XLSX on the upload page: a multipart
+	// form whose CSRF token the server checks.
+	load(chromedp.Navigate(base + "/login?next=/upload"))
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#username"), "ana"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "analyst password 123")); err != nil {
+		t.Fatal(err)
+	}
+	load(chromedp.Submit(chromedp.CSS("#password")))
+	if err := chromedp.Do(bctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{xlsxPath})); err != nil {
+		t.Fatal(err)
+	}
+	load(chromedp.Click(chromedp.ID("check")))
+	status := func() string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#report-status")))
+		if err != nil {
+			t.Fatalf("no report on the page: %v", err)
+		}
+		return strings.TrimSpace(s)
+	}
+	if st := status(); st != "revisado, sin guardar" {
+		t.Errorf("after checking the file: %q", st)
+	}
+	load(chromedp.Click(chromedp.ID("store")))
+	if st := status(); st != "guardado" {
+		t.Errorf("after storing the file: %q", st)
 	}
 }
