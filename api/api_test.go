@@ -853,6 +853,13 @@ func TestErrorsAndHeaders(t *testing.T) {
 	if code, _, _ := f.do("", "GET", "/healthz", nil, ""); code != 200 {
 		t.Errorf("healthz: %d", code)
 	}
+	// HEAD is GET without the body, with the same access rules.
+	if code, b, h := f.do("viewer", "HEAD", "/api/v1/tables/victims_year", nil, ""); code != 200 || len(b) != 0 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Errorf("HEAD as a viewer: %d, %d bytes, %q", code, len(b), h.Get("Content-Type"))
+	}
+	if code, _, _ := f.do("", "HEAD", "/api/v1/tables/victims_year", nil, ""); code != 401 {
+		t.Errorf("HEAD without an account: %d, want 401", code)
+	}
 	code, b, _ = f.do("admin", "GET", "/metrics", nil, "")
 	if code != 200 || !strings.Contains(string(b), "tipdash_http_requests_total") {
 		t.Errorf("metrics: %d %.200s", code, b)

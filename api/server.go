@@ -96,6 +96,7 @@ func New(svc Services, opt Options) *Server {
 	// anyone's to write.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(headAsGet)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic", slog.Any("error", err), slog.String("stack", string(stack)))
@@ -213,6 +214,22 @@ func (s *Server) routes() {
 		}
 	}
 }
+
+// headAsGet answers HEAD as the GET of the same address, without its body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodHead {
+			c.Request().Method = http.MethodGet
+			c.Response().Writer = headWriter{c.Response().Writer}
+		}
+		return next(c)
+	}
+}
+
+// headWriter drops a response's body and keeps its headers.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // unsafe methods change something: a browser session must prove them with
 // its CSRF token.
