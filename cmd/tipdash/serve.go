@@ -144,6 +144,11 @@ func socketPath(db string) string { return db + ".sock" }
 // answers on is not.
 func listenSocket(db string) (net.Listener, error) {
 	p := socketPath(db)
+	if abs, err := filepath.Abs(p); err == nil && len(abs) > 100 {
+		// sockaddr_un holds about 104 bytes of path.
+		return nil, fmt.Errorf("la ruta del socket %s es demasiado larga para el sistema (más de 100 caracteres): use una base de datos en una carpeta de ruta más corta / "+
+			"the socket path %s is too long for the system (over 100 characters): use a database in a folder with a shorter path", abs, abs)
+	}
 	if c, err := net.DialTimeout("unix", p, time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("otro servidor ya sirve %s / another server already serves %s", db, db)
