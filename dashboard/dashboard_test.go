@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -401,5 +402,24 @@ func TestForms(t *testing.T) {
 	}
 	if info, _, _ := fixture(t).Batch(ctx, rep.BatchID); info.Status != schemas.BatchRolledBack {
 		t.Errorf("batch %s after rollback: %s", id, info.Status)
+	}
+}
+
+// TestNoInlineEventHandlers: the server's content policy runs no inline
+// event handler (onclick=, onsubmit=...), so a page must not rely on one.
+func TestNoInlineEventHandlers(t *testing.T) {
+	files, err := filepath.Glob("templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("templates: %v %v", files, err)
+	}
+	handler := regexp.MustCompile(`\son[a-z]+\s*=`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := handler.Find(b); m != nil {
+			t.Errorf("%s has an inline event handler %q: the content policy blocks it; use a script file", f, m)
+		}
 	}
 }
