@@ -1226,8 +1226,6 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold)))
 		}
 	}
-	// The categories the variables hold, for the folding of the others.
-	held := foldedCodes(dims, cliques, Rules{Fold: 1}, ownCodes)
 	for _, v := range views {
 		upto := last - v.back
 		// An earlier release folded by its rule: a category it did not
@@ -1243,7 +1241,10 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 						lp.foldBound(dims, cliques, col, code, mapThen, nvars, upto, atLeast(float64(v.rules.Fold)))
 					}
 				}
-				for _, code := range held[col] {
+				// (Only for the categories this release shows: an attacker
+				// does not know which others exist, so cannot bound "other"
+				// by them.)
+				for _, code := range present[col] {
 					if !slices.Contains(codes, code) {
 						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, between(0, float64(v.rules.Fold-1)))
 					}
