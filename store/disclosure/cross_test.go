@@ -3,6 +3,7 @@ package disclosure
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +81,91 @@ func TestConattAndPublicTogetherDoNotPin(t *testing.T) {
 				checkPublished(t, people, public, rp)
 			})
 		}
+	}
+}
+
+// A public release publishes fewer tables than the conatt one: those it
+// lacks enter its check as shadow tables, carrying the conatt release's
+// cells. The reader of both pins nothing.
+func TestCrossTierShadowTables(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			people := population(seed, 60)
+			rc, rp := Minimum(schemas.TierConatt), Minimum(schemas.TierPublic)
+			rc.Fold, rp.Fold = 0, 0
+			conatt, err := ProtectRelease(context.Background(), problemOf(people, seed), rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := problemOf(people, seed)
+			p.Tables = slices.Clone(p.Tables)
+			for i := range p.Tables {
+				if id := p.Tables[i].ID; id == "year_citizenship" || id == "year_exploitation_main" {
+					p.Tables[i].Shadow = true
+				}
+			}
+			p.Others = []Other{{Tables: tablesOf(conatt), Rules: rc}}
+			public, err := ProtectRelease(context.Background(), p, rp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(public) != len(testTables)-2 {
+				t.Fatalf("%d tables published, want the %d that are not shadows", len(public), len(testTables)-2)
+			}
+			for _, tb := range public {
+				if tb.ID == "year_citizenship" || tb.ID == "year_exploitation_main" {
+					t.Errorf("shadow table %s published", tb.ID)
+				}
+			}
+			if found := crossAttack(people, conatt, public, rc, rp); len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d by reading both releases:\n%s", len(found), rc.Threshold, strings.Join(found, "\n"))
+			}
+		})
+	}
+}
+
+// A conatt release is checked with the latest conatt and the latest public
+// release, both of earlier records: an attacker who holds all three and
+// assumes people were only added since pins nothing in any of them.
+func TestConattCheckedWithEarlierConattAndPublic(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			before := population(seed, 25)
+			conatt, public, rc, rp := crossProtect(t, before, seed)
+			after := append(slices.Clone(before), population(seed+100, 2)[:3]...)
+			p := problemOf(after, seed)
+			p.Others = []Other{{Tables: tablesOf(conatt), Rules: rc, Back: 1}, {Tables: tablesOf(public), Rules: rp, Back: 1}}
+			next, err := ProtectRelease(context.Background(), p, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars := universe(after)
+			lp := newProgram(2 * len(vars))
+			defer lp.free()
+			then := func(j int) []int { return []int{j} }
+			now := func(j int) []int { return []int{j, len(vars) + j} }
+			m1, p1 := equations(lp, then, vars, conatt, rc)
+			m2, p2 := equations(lp, then, vars, public, rp)
+			m3, p3 := equations(lp, now, vars, next, rc)
+			k := Rules{Threshold: rc.Threshold}
+			found := append(pinned(lp, before, m1, p1, k, "conatt then: "), pinned(lp, before, m2, p2, k, "public then: ")...)
+			found = append(found, pinned(lp, after, m3, p3, k, "conatt now: ")...)
+			if len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d:\n%s", len(found), rc.Threshold, strings.Join(found, "\n"))
+			}
+			shown := 0
+			for _, tb := range next {
+				for _, c := range tb.Cells {
+					if !c.Hidden {
+						shown++
+					}
+				}
+			}
+			if shown == 0 {
+				t.Error("nothing shown: the check withheld everything")
+			}
+		})
 	}
 }
