@@ -1251,6 +1251,20 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				}
 			}
 		}
+		// And this release folded by its rule: a category that release
+		// shows and this one does not has fewer than r.Fold people now.
+		if r.Fold > 0 {
+			for _, col := range sortedCols(then) {
+				if _, ok := present[col]; !ok {
+					continue // this release shows no category of it
+				}
+				for _, code := range then[col] {
+					if !isUnknownOrOther(dims[col], code) && !slices.Contains(present[col], code) {
+						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, last, between(0, float64(r.Fold-1)))
+					}
+				}
+			}
+		}
 		for _, c := range cliques {
 			for _, t := range c.tables {
 				cells := map[key]*cell{}
