@@ -1221,6 +1221,23 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	todayCodes := func(c *clique, j int) []int { return c.today[j] }
 	ownCodes := func(c *clique, j int) []int { return c.codes[j] }
 	present := foldedCodes(dims, cliques, r, todayCodes)
+	// Only for the dimensions this release publishes a table of: a shadow
+	// table's dimension says nothing of how this release folded it.
+	shows := map[int]bool{}
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			if !t.spec.Shadow {
+				for _, col := range t.by {
+					shows[col] = true
+				}
+			}
+		}
+	}
+	for col := range present {
+		if !shows[col] {
+			delete(present, col)
+		}
+	}
 	for _, col := range sortedCols(present) {
 		for _, code := range present[col] {
 			lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold)))
