@@ -71,9 +71,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if kind == schemas.TierPublic && (otherRel.id == 0 || otherRel.records != records) {
 		// The public release and the conatt release it is checked with
 		// then count the same people: one population in the program.
-		return nil, schemas.Refused("conatt_first",
-			"una publicación public debe contar los mismos registros que la última publicación conatt aprobada, y los registros cambiaron desde entonces (o no hay ninguna): publique primero una publicación conatt («tipdash release publish --kind conatt»)",
-			"a public release must count the same records as the latest approved conatt release, and the records have changed since (or there is none): publish a conatt release first (\"tipdash release publish --kind conatt\")")
+		return nil, &schemas.Error{Code: "conatt_first", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			ES: "una publicación public debe contar los mismos registros que la última publicación conatt aprobada, y los registros cambiaron desde entonces (o no hay ninguna): publique primero una publicación conatt («tipdash release publish --kind conatt»)",
+			EN: "a public release must count the same records as the latest approved conatt release, and the records have changed since (or there is none): publish a conatt release first (\"tipdash release publish --kind conatt\")"}}
 	}
 	held := []heldRelease{sameRel, otherRel}
 	backs := recordsBack(held, records)

@@ -494,7 +494,7 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 	// A public release counts the same records as an approved conatt one.
 	_, err = db.PublishRelease(ctx, schemas.TierPublic, "too early", time.Now())
 	var se *schemas.Error
-	if !errors.As(err, &se) || se.Code != "conatt_first" || !errors.Is(err, schemas.ErrRefused) || se.Msg.ES == "" || se.Msg.EN == "" {
+	if !errors.As(err, &se) || se.Code != "conatt_first" || !errors.Is(err, schemas.ErrConflict) || se.Msg.ES == "" || se.Msg.EN == "" {
 		t.Fatalf("a public release with no conatt release: %v, want conatt_first", err)
 	}
 	conatt := publish(t, db, schemas.TierConatt, "conatt")
