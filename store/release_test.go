@@ -499,6 +499,10 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 	}
 	conatt := publish(t, db, schemas.TierConatt, "conatt")
 	older := publish(t, db, schemas.TierPublic, "older draft")
+	var with, other int64
+	if err := db.sql.QueryRow(`SELECT checked_with, checked_with_other FROM releases WHERE id = ?`, older.ID).Scan(&with, &other); err != nil || with != 0 || other != conatt.ID {
+		t.Errorf("the public draft was checked with releases %d and %d (%v), want none of its tier and conatt release %d", with, other, err, conatt.ID)
+	}
 	newer := publish(t, db, schemas.TierPublic, "newer draft")
 	// A draft is not served, but its administrator reads it to decide.
 	if _, err := db.ReleaseTable(ctx, schemas.TierPublic, newer.ID, "victims_year_sex", nil); !errors.Is(err, schemas.ErrRefused) {
