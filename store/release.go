@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -48,14 +49,59 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	defer tx.Rollback()
 	rules := db.rules(kind)
 	specs := schemas.Tables().ForTier(kind)
+	// A CONATT member reads the public releases too: a release is checked
+	// together with the latest approved release of each tier, each read
+	// with its own rules (DESIGN.md, "Protecting people").
+	other := schemas.TierPublic
+	if kind == schemas.TierPublic {
+		other = schemas.TierConatt
+	}
+	records, err := recordsStamp(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	sameRel, err := latestApproved(ctx, tx, kind)
+	if err != nil {
+		return nil, err
+	}
+	otherRel, err := latestApproved(ctx, tx, other)
+	if err != nil {
+		return nil, err
+	}
+	if kind == schemas.TierPublic && (otherRel.id == 0 || otherRel.records != records) {
+		// The public release and the conatt release it is checked with
+		// then count the same people: one population in the program.
+		return nil, &schemas.Error{Code: "conatt_first", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			ES: "una publicación public debe contar los mismos registros que la última publicación conatt aprobada, y los registros cambiaron desde entonces (o no hay ninguna): publique primero una publicación conatt («tipdash release publish --kind conatt»)",
+			EN: "a public release must count the same records as the latest approved conatt release, and the records have changed since (or there is none): publish a conatt release first (\"tipdash release publish --kind conatt\")"}}
+	}
+	held := []heldRelease{sameRel, otherRel}
+	backs := recordsBack(held, records)
+	// The tables of both tiers: those of the other tier that this one does
+	// not publish are shadows, carrying the other release's cells.
+	all := slices.Clone(specs)
+	for _, s := range schemas.Tables().ForTier(other) {
+		if !s.For(kind) {
+			all = append(all, s)
+		}
+	}
 	published := map[string]disclosure.Published{}
 	for _, m := range schemas.Measures {
-		p, err := problem(ctx, tx, m, specs, cellKey)
+		p, err := problem(ctx, tx, m, all, kind, cellKey)
 		if err != nil {
 			return nil, err
 		}
-		if p.Earlier, err = earlierCells(ctx, tx, kind, m, specs); err != nil {
-			return nil, err
+		for i, h := range held {
+			if h.id == 0 {
+				continue
+			}
+			cells, err := releaseCells(ctx, tx, h.id, m, all)
+			if err != nil {
+				return nil, err
+			}
+			if cells != nil {
+				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
+			}
 		}
 		p.Deadline = time.Now().Add(db.publishBudget)
 		if len(p.Tables) == 0 {
@@ -106,17 +152,63 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if !rep.ApprovedAt.IsZero() {
 		approved = rep.ApprovedAt
 	}
-	var checkedWith int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM releases WHERE kind = ? AND status = ? AND id <> ?`,
-		string(kind), string(schemas.ReleaseApproved), rep.ID).Scan(&checkedWith); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), checkedWith); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with, checked_with_other, records)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), sameRel.id, otherRel.id, records); err != nil {
 		return nil, err
 	}
 	return rep, tx.Commit()
+}
+
+// heldRelease is an approved release a reader holds.
+type heldRelease struct {
+	id      int64 // 0: none
+	kind    schemas.Tier
+	records string
+}
+
+// latestApproved returns the latest approved release of a tier.
+func latestApproved(ctx context.Context, tx *sql.Tx, kind schemas.Tier) (heldRelease, error) {
+	h := heldRelease{kind: kind}
+	err := tx.QueryRowContext(ctx, `SELECT id, coalesce(records, '') FROM releases WHERE kind = ? AND status = ? ORDER BY id DESC LIMIT 1`,
+		string(kind), string(schemas.ReleaseApproved)).Scan(&h.id, &h.records)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, nil
+	}
+	return h, err
+}
+
+// recordsStamp names the current records: their number and the sum of a
+// hash of their versions' ids. A stored batch, an update or a rollback
+// changes it.
+func recordsStamp(ctx context.Context, tx *sql.Tx) (string, error) {
+	var n int64
+	var sum string
+	err := tx.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum(hash(id)), 0) AS VARCHAR) FROM record_versions WHERE is_current`).Scan(&n, &sum)
+	return fmt.Sprintf("%d:%s", n, sum), err
+}
+
+// recordsBack says, for each held release, how many times the records
+// changed between it and now (taking the releases in the order they were
+// made): 0 when it counted today's records. A release with no stamp (made
+// before migration 7) counts as other records than any.
+func recordsBack(held []heldRelease, now string) []int {
+	order := make([]int, 0, len(held))
+	for i, h := range held {
+		if h.id != 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(held[b].id, held[a].id) }) // newest first
+	out := make([]int, len(held))
+	back, next := 0, now
+	for _, i := range order {
+		if held[i].records == "" || held[i].records != next {
+			back++
+		}
+		out[i], next = back, held[i].records
+	}
+	return out
 }
 
 // rules returns the disclosure rules of a protected tier: its minimum, or
@@ -130,13 +222,13 @@ func (db *DB) rules(t schemas.Tier) disclosure.Rules {
 
 // problem reads what the engine needs for one measure: the combinations of
 // codes of every dimension its tables use, with their counts and cell keys.
-func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, cellKey []byte) (disclosure.Problem, error) {
+func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, kind schemas.Tier, cellKey []byte) (disclosure.Problem, error) {
 	var p disclosure.Problem
 	for _, s := range specs {
 		if s.Measure != m {
 			continue
 		}
-		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}}
+		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}, Shadow: !s.For(kind)}
 		for _, f := range s.Where {
 			for _, v := range f.Values {
 				ds.Where[f.Dim] = append(ds.Where[f.Dim], schemas.MustDim(f.Dim).Index(v))
@@ -152,7 +244,8 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 		}
 		p.Tables = append(p.Tables, ds)
 	}
-	if len(p.Tables) == 0 {
+	if !slices.ContainsFunc(p.Tables, func(s disclosure.Spec) bool { return !s.Shadow }) {
+		p.Tables = nil
 		return p, nil
 	}
 	cols := make([]string, 0, len(p.Dims)+2)
@@ -198,10 +291,10 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 	return p, rows.Err()
 }
 
-// earlierCells reads the measure's tables as the latest approved release
-// of the tier published them (nil when there is none). A table whose cells
-// do not all read back as codes of today's lists is left out.
-func earlierCells(ctx context.Context, tx *sql.Tx, kind schemas.Tier, m schemas.Measure, specs []schemas.TableSpec) (map[string][]disclosure.PubCell, error) {
+// releaseCells reads the measure's tables as release n published them
+// (nil when it has none). A table whose cells do not all read back as
+// codes of today's lists is left out.
+func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec) (map[string][]disclosure.PubCell, error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
 		if s.Measure == m {
@@ -209,8 +302,7 @@ func earlierCells(ctx context.Context, tx *sql.Tx, kind schemas.Tier, m schemas.
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells FROM release_tables t
-		WHERE t.measure = ? AND t.release = (SELECT max(id) FROM releases WHERE kind = ? AND status = ?)`,
-		string(m), string(kind), string(schemas.ReleaseApproved))
+		WHERE t.measure = ? AND t.release = ?`, string(m), n)
 	if err != nil {
 		return nil, err
 	}
@@ -340,17 +432,22 @@ func (db *DB) ConattDue(ctx context.Context, now time.Time, period time.Duration
 func (db *DB) ApproveRelease(ctx context.Context, n int64, now time.Time) (err error) {
 	defer wrap(&err, "approve release %d", n)
 	defer db.recordDone(ctx, schemas.ActionReleaseApprove, strconv.FormatInt(n, 10), "", &err)
-	// A draft was checked together with the latest approved release of its
-	// tier at the time; approved after another one, readers would hold two
-	// releases never checked together.
+	// A draft was checked together with the latest approved release of
+	// each tier at the time (a CONATT member reads both tiers); approved
+	// after another one, readers would hold releases never checked
+	// together.
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	var checkedWith, latest int64
-	err = tx.QueryRowContext(ctx, `SELECT coalesce(r.checked_with, 0), coalesce((SELECT max(a.id) FROM releases a WHERE a.kind = r.kind AND a.status = ?), 0)
-		FROM releases r WHERE r.id = ? AND r.status = ?`, string(schemas.ReleaseApproved), n, string(schemas.ReleaseDraft)).Scan(&checkedWith, &latest)
+	var checkedWith, latest, checkedOther, latestOther int64
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(r.checked_with, 0), coalesce((SELECT max(a.id) FROM releases a WHERE a.kind = r.kind AND a.status = ?), 0),
+			coalesce(r.checked_with_other, 0), coalesce((SELECT max(a.id) FROM releases a WHERE a.kind <> r.kind AND a.status = ?), 0)
+		FROM releases r WHERE r.id = ? AND r.status = ?`, string(schemas.ReleaseApproved), string(schemas.ReleaseApproved), n, string(schemas.ReleaseDraft)).Scan(&checkedWith, &latest, &checkedOther, &latestOther)
+	if err == nil && latest == checkedWith && latestOther != checkedOther {
+		checkedWith, latest = checkedOther, latestOther
+	}
 	switch {
 	case err == nil && latest != checkedWith:
 		return &schemas.Error{Code: "release_stale", Kind: schemas.ErrConflict, Msg: schemas.Message{

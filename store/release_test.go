@@ -358,7 +358,9 @@ func TestConattApprovalAndConcurrentPublishes(t *testing.T) {
 	defer db.Close()
 	ingestGenerated(t, db, 600, 3)
 
-	kinds := []schemas.Tier{schemas.TierConatt, schemas.TierConatt, schemas.TierPublic}
+	// (Three conatt releases: a public one needs an approved conatt release
+	// of the same records, below.)
+	kinds := []schemas.Tier{schemas.TierConatt, schemas.TierConatt, schemas.TierConatt}
 	reps := make([]*schemas.ReleaseReport, len(kinds))
 	errs := make([]error, len(kinds))
 	var wg sync.WaitGroup
@@ -411,6 +413,11 @@ func TestConattApprovalAndConcurrentPublishes(t *testing.T) {
 	var se *schemas.Error
 	if err := db.ApproveRelease(ctx, reps[1].ID, time.Now()); !errors.As(err, &se) || se.Code != "release_stale" {
 		t.Errorf("approving the second concurrent draft: %v, want release_stale", err)
+	}
+	// A public release is checked with the approved conatt release of the
+	// same records.
+	if _, err := db.PublishRelease(ctx, schemas.TierPublic, "pública", time.Now()); err != nil {
+		t.Errorf("a public release after an approved conatt release of the same records: %v", err)
 	}
 }
 
@@ -484,26 +491,55 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 	}
 	defer db.Close()
 	ingestGenerated(t, db, 400, 1)
+	// A public release counts the same records as an approved conatt one.
+	_, err = db.PublishRelease(ctx, schemas.TierPublic, "too early", time.Now())
+	var se *schemas.Error
+	if !errors.As(err, &se) || se.Code != "conatt_first" || !errors.Is(err, schemas.ErrConflict) || se.Msg.ES == "" || se.Msg.EN == "" {
+		t.Fatalf("a public release with no conatt release: %v, want conatt_first", err)
+	}
+	conatt := publish(t, db, schemas.TierConatt, "conatt")
 	older := publish(t, db, schemas.TierPublic, "older draft")
+	var with, other int64
+	if err := db.sql.QueryRow(`SELECT checked_with, checked_with_other FROM releases WHERE id = ?`, older.ID).Scan(&with, &other); err != nil || with != 0 || other != conatt.ID {
+		t.Errorf("the public draft was checked with releases %d and %d (%v), want none of its tier and conatt release %d", with, other, err, conatt.ID)
+	}
 	newer := publish(t, db, schemas.TierPublic, "newer draft")
 	// A draft is not served, but its administrator reads it to decide.
 	if _, err := db.ReleaseTable(ctx, schemas.TierPublic, newer.ID, "victims_year_sex", nil); !errors.Is(err, schemas.ErrRefused) {
 		t.Errorf("a draft served: %v", err)
 	}
-	if tb, err := db.DraftTable(ctx, newer.ID, "victims_year_sex"); err != nil || len(tb.Rows) == 0 || tb.Tier != schemas.TierPublic {
+	if tb, err := db.DraftTable(ctx, newer.ID, "victims_year_sex"); err != nil || len(tb.Rows) == 0 && !tb.Withheld || tb.Tier != schemas.TierPublic {
 		t.Errorf("the draft's table for its administrator: %v %+v", err, tb)
 	}
 	if err := db.ApproveRelease(ctx, newer.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err = db.ApproveRelease(ctx, older.ID, time.Now())
-	var se *schemas.Error
 	if !errors.As(err, &se) || se.Code != "release_stale" || !errors.Is(err, schemas.ErrConflict) {
 		t.Fatalf("approving the older draft after the newer release: %v, want release_stale", err)
 	}
 	// Published again, it is checked with the approved one and may be approved.
 	again := publish(t, db, schemas.TierPublic, "again")
-	if err := db.ApproveRelease(ctx, again.ID, time.Now()); err != nil {
-		t.Errorf("a draft checked with the latest approved release: %v", err)
+	// A conatt reader reads both tiers: a draft is approved only while the
+	// latest approved release of the other tier is the one it was checked
+	// with too.
+	later := publish(t, db, schemas.TierConatt, "later conatt")
+	if later.ID <= conatt.ID || later.Status != schemas.ReleaseApproved {
+		t.Fatalf("conatt release %+v", later.Release)
 	}
+	err = db.ApproveRelease(ctx, again.ID, time.Now())
+	if !errors.As(err, &se) || se.Code != "release_stale" || !errors.Is(err, schemas.ErrConflict) {
+		t.Fatalf("approving a public draft after a newer conatt release: %v, want release_stale", err)
+	}
+	again = publish(t, db, schemas.TierPublic, "again")
+	if err := db.ApproveRelease(ctx, again.ID, time.Now()); err != nil {
+		t.Errorf("a draft checked with the latest approved releases: %v", err)
+	}
+	// Once the records change, a public release waits for a conatt one.
+	ingestGenerated(t, db, 30, 2)
+	if _, err := db.PublishRelease(ctx, schemas.TierPublic, "changed", time.Now()); !errors.As(err, &se) || se.Code != "conatt_first" {
+		t.Errorf("a public release after the records changed: %v, want conatt_first", err)
+	}
+	publish(t, db, schemas.TierConatt, "conatt of the new records")
+	publish(t, db, schemas.TierPublic, "public of the new records")
 }

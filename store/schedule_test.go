@@ -43,6 +43,7 @@ func TestPublicValuesFollowThePeople(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	ingestGenerated(t, db, 2000, 5)
+	publish(t, db, schemas.TierConatt, "conatt")
 	first := publish(t, db, schemas.TierPublic, "primera")
 	if err := db.ApproveRelease(ctx, first.ID, time.Now()); err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestPublicValuesFollowThePeople(t *testing.T) {
 		recs = append(recs, rec(i+1, fmt.Sprintf("nuevo-%d", i), schemas.RoleSmuggledMigrant, schemas.SexMale, 2031))
 	}
 	store(t, db, "nuevos.csv", recs...)
+	publish(t, db, schemas.TierConatt, "conatt")
 	second := publish(t, db, schemas.TierPublic, "segunda")
 	if err := db.ApproveRelease(ctx, second.ID, time.Now()); err != nil {
 		t.Fatal(err)

@@ -401,6 +401,8 @@ func TestKilledPublish(t *testing.T) {
 	f := filepath.Join(dir, "casos.csv")
 	mustRun(t, "gen", "--n", "2000", "--seed", "4", "--out", f)
 	mustRun(t, "ingest", "--no-progress", f)
+	// A public release is checked with the conatt release of the same records.
+	mustRun(t, "release", "publish", "--kind", "conatt", "--note", "conatt")
 	ctx := context.Background()
 	// One publish to the end says how long one takes; the kills fall at
 	// fractions of that, most near the end, where the tables are written.

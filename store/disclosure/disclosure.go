@@ -25,7 +25,11 @@ const (
 // Minimum returns the minimum rules of a protected tier.
 func Minimum(t schemas.Tier) Rules {
 	if t == schemas.TierPublic {
-		return Rules{Threshold: publicThreshold, Round: publicRound, Fold: publicThreshold}
+		// Public folds as conatt does: a public release that grouped more
+		// categories would tell a conatt reader, who reads both, that each
+		// of them has fewer than its threshold (and so pin cells the conatt
+		// release hides).
+		return Rules{Threshold: publicThreshold, Round: publicRound, Fold: conattThreshold}
 	}
 	return Rules{Threshold: conattThreshold, Fold: conattThreshold}
 }

@@ -30,6 +30,26 @@ type Spec struct {
 	ID    string
 	By    []schemas.Dim
 	Where map[schemas.Dim][]int // code indexes a person must have (any of, for a multi-valued dimension)
+	// Shadow marks a table that this release does not publish but one of
+	// Problem.Others does (a conatt-only table, checked with a public
+	// release): it carries that release's cells into the program and is
+	// left out of the result.
+	Shadow bool
+}
+
+// Other is a release that a reader holds beside this one, read with its
+// own rules: a CONATT member reads the latest conatt release and the latest
+// public one (public is public), so each release is checked together with
+// the latest approved release of each tier.
+type Other struct {
+	Tables map[string][]PubCell // its cells by table id (withheld tables left out)
+	Rules  Rules
+	// Back says which records it counted: 0 today's (the same records),
+	// 1 those before the records last changed, 2 those before the change
+	// before. An attacker assumes people were only added from one to the
+	// next; so does the engine, and when that does not fit today's truth
+	// it checks without the releases of other records (Back > 0).
+	Back int
 }
 
 // Problem is everything a release publishes about one measure.
@@ -43,6 +63,12 @@ type Problem struct {
 	// at least as many people now) reads the two as one system; so does the
 	// engine, whenever the records did only grow.
 	Earlier map[string][]PubCell
+	// Others are further releases a reader holds (the latest approved of
+	// each tier), each with its own rules. A hidden cell of any of them, or
+	// of this one, must not be pinned below the lowest threshold among
+	// them; this release's own hidden cells also not below its threshold by
+	// the releases of its own tier (those with its rules).
+	Others []Other
 	// Deadline bounds the checking (zero: none). The cells not proven
 	// safe by then are treated as unsafe: their tables are withheld.
 	Deadline time.Time
@@ -93,34 +119,105 @@ var maxVariables = 400_000
 //     is too large, does not solve or is not done by p.Deadline, is
 //     withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
-	atoms, folded := fold(p, r.Fold)
+	atoms, folded, maps := fold(p, r.Fold)
 	// The same records give the same release, whatever order they came in:
 	// two releases of one population must hide the same cells.
+	byCodes := func(a, b Atom) int { return slices.Compare(a.Codes, b.Codes) }
 	atoms = slices.Clone(atoms)
-	slices.SortFunc(atoms, func(a, b Atom) int { return slices.Compare(a.Codes, b.Codes) })
+	slices.SortFunc(atoms, byCodes)
 	tabs := make([]*table, len(p.Tables))
 	for i, s := range p.Tables {
 		tabs[i] = newTable(p.Dims, s, atoms, r)
 	}
-	for {
-		err := protectJointly(ctx, p.Dims, atoms, tabs, p.Earlier, p.Deadline, r)
-		if err == nil {
-			break
+	// The releases of this tier (its rules), and those of another.
+	var same, cross []view
+	if p.Earlier != nil {
+		same = append(same, view{tables: p.Earlier, rules: r, back: 1, same: true})
+	}
+	lowest := r.Threshold
+	refold := false
+	for _, o := range p.Others {
+		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r}
+		if v.same {
+			same = append(same, v)
+			continue
 		}
-		var big *tooLarge
-		if !errors.As(err, &big) {
-			return nil, err
-		}
-		for _, t := range big.tables {
-			t.withhold()
+		cross = append(cross, v)
+		lowest = min(lowest, o.Rules.Threshold)
+		refold = refold || o.Rules.Fold != r.Fold
+	}
+	// First the releases of this tier, against this tier's threshold; then,
+	// when a release of another tier is held beside it, all of them against
+	// the lowest threshold. (When that is this tier's own, the second check
+	// proves the first: it holds more.)
+	if len(cross) == 0 || lowest < r.Threshold {
+		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, k: r.Threshold}
+		for {
+			err := plain.protect(ctx, tabs, p.Deadline, r)
+			if err == nil {
+				break
+			}
+			var big *tooLarge
+			if !errors.As(err, &big) {
+				return nil, err
+			}
+			for _, t := range big.tables {
+				t.withhold()
+			}
 		}
 	}
-	out := make([]Published, len(tabs))
-	for i, t := range tabs {
-		out[i] = t.publish(r, folded)
+	if len(cross) > 0 {
+		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), k: lowest, shadows: true}
+		if refold {
+			// The other release folded by other rules: the variables are
+			// the people's own categories, mapped to this release's.
+			joint.vars = slices.Clone(p.Atoms)
+			slices.SortFunc(joint.vars, byCodes)
+			joint.maps = maps
+		}
+		err := joint.protect(ctx, tabs, p.Deadline, r)
+		var big *tooLarge
+		if errors.As(err, &big) {
+			// Fail closed: the releases held together could not be checked.
+			for _, t := range tabs {
+				t.withhold()
+			}
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	var out []Published
+	for _, t := range tabs {
+		if !t.spec.Shadow {
+			out = append(out, t.publish(r, folded))
+		}
 	}
 	return out, nil
 }
+
+// view is an earlier release held beside this one.
+type view struct {
+	tables map[string][]PubCell
+	rules  Rules
+	back   int
+	same   bool // of this release's tier
+}
+
+// check is one attacker's program: this release's tables over the
+// variables vars (whose codes maps turns into the release's categories),
+// with the views, every hidden cell to reach k.
+type check struct {
+	dims    []schemas.Dim
+	atoms   []Atom // the release's own (folded) atoms
+	vars    []Atom // the atoms the variables come from
+	maps    []map[int]int
+	views   []view
+	k       int
+	shadows bool // the shadow tables take part
+}
+
+// today maps a variable's codes to this release's categories.
+func (ch *check) today(codes []int) []int { return applyFold(ch.dims, ch.maps, codes) }
 
 // table is a table being protected.
 type table struct {
@@ -143,6 +240,7 @@ type cell struct {
 	hidden bool
 	row    int // row of the linear program, -1 when none
 	cols   []int
+	cross  bool // a cell of a release of another tier
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
@@ -168,7 +266,9 @@ func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 	slices.SortFunc(t.cells, func(a, b *cell) int { return compareKeys(a.keys, b.keys) })
 	for _, c := range t.cells {
 		c.value = c.count
-		if c.count > 0 && c.count < r.Threshold {
+		if s.Shadow {
+			c.hidden = true // not published by this release
+		} else if c.count > 0 && c.count < r.Threshold {
 			c.hidden = true
 		} else if r.Round > 0 {
 			c.value = RoundByKey(c.count, r.Round, c.ckey)
@@ -263,10 +363,10 @@ var foldable = map[schemas.Dim]bool{
 // the measure into the dimension's "other" (or a new one), and "other" into
 // "unknown" when it is still below min. Unknown never folds. It returns the
 // folded atoms and the dimensions where something folded.
-func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
+func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool, []map[int]int) {
 	folded := map[schemas.Dim]bool{}
 	if min <= 0 {
-		return p.Atoms, folded
+		return p.Atoms, folded, nil
 	}
 	maps := make([]map[int]int, len(p.Dims))
 	for col, d := range p.Dims {
@@ -305,7 +405,7 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		// releases can only follow while they are. (Merged into unknown,
 		// they would be read as unknown then too, and a nationality
 		// leaving other could pin the other cells of the earlier release.)
-		if otherTotal > 0 && otherTotal < min && unknown >= 0 && !earlierShows(p, d, other) {
+		if otherTotal > 0 && otherTotal < min && unknown >= 0 && !earlierShows(p, d, other, min) {
 			for code, to := range m {
 				if to == other {
 					m[code] = unknown
@@ -319,29 +419,12 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		}
 	}
 	if len(folded) == 0 {
-		return p.Atoms, folded
+		return p.Atoms, folded, nil
 	}
 	merged := map[string]int{}
 	var out []Atom
 	for _, a := range p.Atoms {
-		codes := slices.Clone(a.Codes)
-		for col, m := range maps {
-			if m == nil {
-				continue
-			}
-			if isMulti(p.Dims[col]) {
-				var set int
-				for _, c := range codesIn(p.Dims[col], codes[col]) {
-					if to, ok := m[c]; ok {
-						c = to
-					}
-					set |= 1 << c
-				}
-				codes[col] = set
-			} else if to, ok := m[codes[col]]; ok {
-				codes[col] = to
-			}
-		}
+		codes := applyFold(p.Dims, maps, a.Codes)
 		id := fmt.Sprint(codes)
 		if i, ok := merged[id]; ok {
 			out[i].Count += a.Count
@@ -351,20 +434,54 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool) {
 		merged[id] = len(out)
 		out = append(out, Atom{Codes: codes, Count: a.Count, Key: a.Key})
 	}
-	return out, folded
+	return out, folded, maps
 }
 
-// earlierShows reports whether the earlier release showed code of d in a
-// table.
-func earlierShows(p Problem, d schemas.Dim, code int) bool {
+// applyFold maps codes by the folding maps (nil: unchanged).
+func applyFold(dims []schemas.Dim, maps []map[int]int, codes []int) []int {
+	if maps == nil {
+		return codes
+	}
+	codes = slices.Clone(codes)
+	for col, m := range maps {
+		if m == nil {
+			continue
+		}
+		if isMulti(dims[col]) {
+			var set int
+			for _, c := range codesIn(dims[col], codes[col]) {
+				if to, ok := m[c]; ok {
+					c = to
+				}
+				set |= 1 << c
+			}
+			codes[col] = set
+		} else if to, ok := m[codes[col]]; ok {
+			codes[col] = to
+		}
+	}
+	return codes
+}
+
+// earlierShows reports whether an earlier release of the same folding
+// showed code of d in a table.
+func earlierShows(p Problem, d schemas.Dim, code, min int) bool {
+	sets := []map[string][]PubCell{p.Earlier}
+	for _, o := range p.Others {
+		if o.Rules.Fold == min {
+			sets = append(sets, o.Tables)
+		}
+	}
 	for _, s := range p.Tables {
 		i := slices.Index(s.By, d)
 		if i < 0 {
 			continue
 		}
-		for _, c := range p.Earlier[s.ID] {
-			if c.Keys[i] == code {
-				return true
+		for _, set := range sets {
+			for _, c := range set[s.ID] {
+				if c.Keys[i] == code {
+					return true
+				}
 			}
 		}
 	}
@@ -401,20 +518,26 @@ type clique struct {
 	tables []*table
 	atoms  [][]int // per variable: one tuple index per group
 	codes  [][]int // per variable: its codes, one per column of the problem
+	today  [][]int // per variable: its codes as this release's categories
 	first  int     // column of its first variable
 }
 
-// protectJointly builds the attacker's linear program over all the tables
-// still published, and hides more until every primary cell can reach the
-// threshold.
-func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs []*table, earlier map[string][]PubCell, deadline time.Time, r Rules) error {
+// protect builds the attacker's linear program over all the tables still
+// published (and the shadow tables, when they take part), and hides more
+// until every hidden cell below ch.k can reach it.
+func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time, r Rules) error {
+	dims, atoms := ch.dims, ch.vars
 	var live []*table
+	published := 0
 	for _, t := range tabs {
-		if !t.withheld {
+		if !t.withheld && (ch.shadows || !t.spec.Shadow) {
 			live = append(live, t)
+			if !t.spec.Shadow {
+				published++
+			}
 		}
 	}
-	if len(live) == 0 {
+	if published == 0 {
 		return nil
 	}
 	// The groups of each table, and the combinations of each group that
@@ -474,7 +597,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			for _, v := range c.atoms {
 				for ti := range tuples[g] {
 					w := append(slices.Clone(v), ti)
-					if !ruledOut(dims, covered, codesOf(&clique{groups: c.groups[:gi+1]}, w)) {
+					if !ruledOut(dims, covered, ch.today(codesOf(&clique{groups: c.groups[:gi+1]}, w))) {
 						next = append(next, w)
 					}
 				}
@@ -486,8 +609,10 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 		}
 		nvars += len(c.atoms)
 		c.codes = make([][]int, len(c.atoms))
+		c.today = make([][]int, len(c.atoms))
 		for j, v := range c.atoms {
 			c.codes[j] = codesOf(c, v)
+			c.today[j] = ch.today(c.codes[j])
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -508,25 +633,33 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	// a rollback, a category that folded differently), today's truth does
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
-	lp := buildProgram(dims, cliques, edges, nvars, r, earlier)
-	linked := earlier != nil
-	if linked {
+	views := ch.views
+	lp := buildProgram(dims, cliques, edges, nvars, r, views)
+	for len(views) > 0 {
 		feasible, decided := lp.feasible()
-		if !decided {
-			// Not knowing whether the attacker's system holds, the engine
-			// cannot tell which one to check: fail closed.
-			lp.free()
+		if feasible {
+			break
+		}
+		lp.free()
+		var kept []view
+		for _, v := range views {
+			if v.back == 0 {
+				kept = append(kept, v)
+			}
+		}
+		if !decided || len(kept) == len(views) {
+			// Not knowing whether the attacker's system holds, or a
+			// release of today's records that does not fit them (the
+			// engine's reading of its categories is wrong): fail closed.
 			for _, t := range live {
 				t.withhold()
 			}
 			return nil
 		}
-		if !feasible {
-			linked = false
-			lp.free()
-			lp = buildProgram(dims, cliques, edges, nvars, r, nil)
-		}
+		views = kept
+		lp = buildProgram(dims, cliques, edges, nvars, r, views)
 	}
+	linked := len(views) > 0
 	defer lp.free()
 	// Every primary cell must be able to hold the threshold or more; while
 	// one cannot, the shown cell that binds it (non-zero dual) with the
@@ -534,7 +667,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	byRow := map[int]*cell{}
 	for _, t := range live {
 		for _, cl := range t.cells {
-			if !cl.hidden {
+			if !cl.hidden && !t.spec.Shadow {
 				byRow[cl.row] = cl
 			}
 		}
@@ -544,9 +677,12 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	// earlier count away within those few, and the engine would have to
 	// hide others, one solve each, to cover it. Hiding again what the
 	// earlier release hid keeps the two releases one pattern.
+	// (Only for a release of the same tier: a cell that a public release
+	// hid, shown by a conatt release, is 5 to 9 people that a conatt reader
+	// may know; it still counts as a target below.)
 	for _, t := range live {
 		for _, e := range t.earlierHidden {
-			if cl := t.index[e.keys]; cl != nil && !cl.hidden {
+			if cl := t.index[e.keys]; cl != nil && !cl.hidden && !e.cross {
 				cl.hidden = true
 				lp.setBound(cl.row, cellBound(cl, r))
 				delete(byRow, cl.row)
@@ -576,7 +712,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 	var targets []*target
 	for _, t := range live {
 		for _, cl := range t.cells {
-			if cl.hidden && cl.count < r.Threshold {
+			if cl.hidden && cl.count < ch.k && !t.spec.Shadow {
 				targets = append(targets, &target{cols: cl.cols, t: t})
 			}
 		}
@@ -586,7 +722,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 			targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
 		}
 	}
-	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
+	holds := func(cols []int) bool { return lp.sum(cols) >= float64(ch.k)-1e-6 }
 	// One solution that pushes every unproven cell up at once proves many
 	// of them; again over those left, while that proves more. The rest are
 	// solved one by one.
@@ -652,7 +788,7 @@ func protectJointly(ctx context.Context, dims []schemas.Dim, atoms []Atom, tabs 
 				break
 			}
 			best, ok := lp.maximize(tg.cols)
-			if ok && best >= float64(r.Threshold)-1e-6 {
+			if ok && best >= float64(ch.k)-1e-6 {
 				for _, o := range targets {
 					o.proven = o.proven || o == tg || holds(o.cols)
 				}
@@ -1035,17 +1171,26 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 
 // buildProgram writes the attacker's program: one row per published cell
 // over the variables of its table's clique, and rows tying neighbouring
-// cliques on their separators. With an earlier release, each combination's
-// people are those it had then (columns 0..nvars) and those added since
-// (columns nvars..2*nvars, at least zero): the earlier release's cells are
-// rows over the first, today's over both.
-func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, earlier map[string][]PubCell) *program {
-	linked := earlier != nil
-	cols := nvars
-	if linked {
-		cols *= 2
+// cliques on their separators. With earlier releases, the people of each
+// combination are those it had in the oldest records held (columns
+// 0..nvars) and those added at each change since (one more block of nvars
+// columns each, at least zero): a release of the records back b changes
+// ago has rows over the blocks up to the last minus b, today's over all.
+// Each release is read with its own rules.
+func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, views []view) *program {
+	last := 0
+	for _, v := range views {
+		last = max(last, v.back)
 	}
-	lp := newProgram(cols)
+	lp := newProgram(nvars * (last + 1))
+	// blocks lists the columns of variable j up to block upto.
+	blocks := func(j, upto int) []int {
+		out := make([]int, 0, upto+1)
+		for b := 0; b <= upto; b++ {
+			out = append(out, b*nvars+j)
+		}
+		return out
+	}
 	for _, c := range cliques {
 		for _, t := range c.tables {
 			t.earlierHidden = nil
@@ -1053,82 +1198,121 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				cl.cols = cl.cols[:0]
 			}
 			for j := range c.atoms {
-				for _, k := range t.cellsOf(dims, c.codes[j]) {
+				for _, k := range t.cellsOf(dims, c.today[j]) {
 					if cl := t.index[k]; cl != nil {
-						cl.cols = append(cl.cols, c.first+j)
-						if linked {
-							cl.cols = append(cl.cols, nvars+c.first+j)
-						}
+						cl.cols = append(cl.cols, blocks(c.first+j, last)...)
 					}
 				}
 			}
 			for _, cl := range t.cells {
-				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), cellBound(cl, r))
+				b := cellBound(cl, r)
+				if t.spec.Shadow {
+					b = unbounded() // not published by this release
+				}
+				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), b)
 			}
 		}
 	}
-	lp.separators(cliques, edges, 0)
+	for b := 0; b <= last; b++ {
+		lp.separators(cliques, edges, b*nvars)
+	}
 	// The folding rule is known: a category published as itself holds at
 	// least r.Fold people of the release.
-	present := foldedCodes(dims, cliques, r, func(c *clique, j int) []int { return c.codes[j] })
-	for _, col := range sortedCols(present) {
-		for _, code := range present[col] {
-			lp.foldBound(dims, cliques, col, code, func(c *clique, j int) []int { return c.codes[j] }, nvars, linked, atLeast(float64(r.Fold)))
-		}
-	}
-	if !linked {
-		return lp
-	}
-	lp.separators(cliques, edges, nvars)
-	// The earlier release folded by the same rule: a category it did not
-	// publish as itself was in "other" (or "unknown") then, with fewer
-	// than r.Fold people; one it published had at least r.Fold.
-	then := earlierCodes(dims, cliques, earlier)
-	mapThen := func(c *clique, j int) []int { return mapCodes(dims, c.codes[j], then) }
-	if r.Fold > 0 {
-		for _, col := range sortedCols(then) {
-			codes := then[col]
-			for _, code := range codes {
-				if !isUnknownOrOther(dims[col], code) {
-					lp.foldBound(dims, cliques, col, code, mapThen, 0, false, atLeast(float64(r.Fold)))
-				}
-			}
-			for _, code := range present[col] {
-				if !slices.Contains(codes, code) {
-					lp.foldBound(dims, cliques, col, code, func(c *clique, j int) []int { return c.codes[j] }, 0, false, between(0, float64(r.Fold-1)))
-				}
-			}
-		}
-	}
+	todayCodes := func(c *clique, j int) []int { return c.today[j] }
+	ownCodes := func(c *clique, j int) []int { return c.codes[j] }
+	present := foldedCodes(dims, cliques, r, todayCodes)
+	// Only for the dimensions this release publishes a table of: a shadow
+	// table's dimension says nothing of how this release folded it.
+	shows := map[int]bool{}
 	for _, c := range cliques {
 		for _, t := range c.tables {
-			cells := map[key]*cell{}
-			for _, e := range earlier[t.spec.ID] {
-				cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1}
+			if !t.spec.Shadow {
+				for _, col := range t.by {
+					shows[col] = true
+				}
 			}
-			if len(cells) == 0 {
-				continue // not in the earlier release
-			}
-
-			for j := range c.atoms {
-				for _, k := range t.cellsOf(dims, mapThen(c, j)) {
-					if e := cells[k]; e != nil {
-						e.cols = append(e.cols, c.first+j)
-					} else {
-						lp.fixZero(c.first + j) // nobody then
+		}
+	}
+	for col := range present {
+		if !shows[col] {
+			delete(present, col)
+		}
+	}
+	for _, col := range sortedCols(present) {
+		for _, code := range present[col] {
+			lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold)))
+		}
+	}
+	for _, v := range views {
+		upto := last - v.back
+		// An earlier release folded by its rule: a category it did not
+		// publish as itself was in "other" (or "unknown") then, with fewer
+		// than its Fold people; one it published had at least that many.
+		then := earlierCodes(dims, cliques, v.tables)
+		mapThen := func(c *clique, j int) []int { return mapCodes(dims, c.codes[j], then) }
+		if v.rules.Fold > 0 {
+			for _, col := range sortedCols(then) {
+				codes := then[col]
+				for _, code := range codes {
+					if !isUnknownOrOther(dims[col], code) {
+						lp.foldBound(dims, cliques, col, code, mapThen, nvars, upto, atLeast(float64(v.rules.Fold)))
+					}
+				}
+				// (Only for the categories this release shows: an attacker
+				// does not know which others exist, so cannot bound "other"
+				// by them.)
+				for _, code := range present[col] {
+					if !slices.Contains(codes, code) {
+						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, between(0, float64(v.rules.Fold-1)))
 					}
 				}
 			}
-			keys := make([]key, 0, len(cells))
-			for k := range cells {
-				keys = append(keys, k)
+		}
+		// And this release folded by its rule: a category that release
+		// shows and this one does not has fewer than r.Fold people now.
+		if r.Fold > 0 {
+			for _, col := range sortedCols(then) {
+				if _, ok := present[col]; !ok {
+					continue // this release shows no category of it
+				}
+				for _, code := range then[col] {
+					if !isUnknownOrOther(dims[col], code) && !slices.Contains(present[col], code) {
+						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, last, between(0, float64(r.Fold-1)))
+					}
+				}
 			}
-			slices.SortFunc(keys, compareKeys)
-			for _, k := range keys {
-				e := cells[k]
-				e.row = lp.addRow(e.cols, ones(len(e.cols)), pubBound(e.hidden, e.value, r))
-				if e.hidden {
-					t.earlierHidden = append(t.earlierHidden, e)
+		}
+		for _, c := range cliques {
+			for _, t := range c.tables {
+				cells := map[key]*cell{}
+				for _, e := range v.tables[t.spec.ID] {
+					cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1, cross: !v.same}
+				}
+				if len(cells) == 0 {
+					continue // not in that release
+				}
+				for j := range c.atoms {
+					for _, k := range t.cellsOf(dims, mapThen(c, j)) {
+						if e := cells[k]; e != nil {
+							e.cols = append(e.cols, blocks(c.first+j, upto)...)
+						} else {
+							for _, col := range blocks(c.first+j, upto) {
+								lp.fixZero(col) // nobody then
+							}
+						}
+					}
+				}
+				keys := make([]key, 0, len(cells))
+				for k := range cells {
+					keys = append(keys, k)
+				}
+				slices.SortFunc(keys, compareKeys)
+				for _, k := range keys {
+					e := cells[k]
+					e.row = lp.addRow(e.cols, ones(len(e.cols)), pubBound(e.hidden, e.value, v.rules))
+					if e.hidden {
+						t.earlierHidden = append(t.earlierHidden, e)
+					}
 				}
 			}
 		}
@@ -1201,9 +1385,9 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 }
 
 // foldBound bounds the people of one category of a column, over the
-// variables of the first clique holding its group (with the added ones
-// when linked).
-func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars int, linked bool, b rowBound) {
+// variables of the first clique holding its group, in the blocks of
+// columns 0..upto.
+func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) {
 	d := dims[col]
 	for _, c := range cliques {
 		if !slices.Contains(c.groups, groupOf(d)) {
@@ -1212,9 +1396,8 @@ func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code in
 		var cols []int
 		for j := range c.atoms {
 			if slices.Contains(codesIn(d, codesOf(c, j)[col]), code) {
-				cols = append(cols, c.first+j)
-				if linked {
-					cols = append(cols, nvars+c.first+j)
+				for k := 0; k <= upto; k++ {
+					cols = append(cols, k*nvars+c.first+j)
 				}
 			}
 		}
