@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/conatt/tipdash/schemas"
+	"github.com/conatt/tipdash/store"
 )
 
 const releaseUsage = `release publish|list|show|approve [--db PATH] ...
@@ -121,33 +122,59 @@ func cmdRelease(ctx context.Context, e *env, args []string) error {
 // publishScheduled publishes a conatt release when none was made in
 // TIPDASH_CONATT_EVERY, for cron or a timer when no server runs.
 func publishScheduled(ctx context.Context, e *env, db, note string) error {
-	every, err := time.ParseDuration(envOr("TIPDASH_CONATT_EVERY", "720h"))
-	if err != nil || every <= 0 {
-		return usageError{"TIPDASH_CONATT_EVERY: una duración como 720h / a duration such as 720h"}
+	every, err := conattEvery()
+	if err != nil {
+		return err
+	}
+	if every == 0 {
+		return usageError{"TIPDASH_CONATT_EVERY=0: las publicaciones programadas están desactivadas / scheduled releases are turned off"}
 	}
 	st, err := openWriter(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	due, next, err := st.ConattDue(ctx, time.Now(), every)
+	rep, next, err := publishIfDue(ctx, st, every, note)
 	if err != nil {
 		return err
 	}
-	if !due {
+	if rep == nil {
 		fmt.Fprintf(e.stdout, "no toca todavía: la próxima publicación conatt será después de %s / not due: the next conatt release is after %s\n",
 			next.Format("2006-01-02 15:04"), next.Format("2006-01-02 15:04"))
 		return nil
 	}
-	if note == "" {
-		note = "publicación programada / scheduled release " + time.Now().Format("2006-01-02")
-	}
-	rep, err := st.PublishRelease(ctx, schemas.TierConatt, note, time.Now())
-	if err != nil {
-		return err
-	}
 	printPublished(e, rep)
 	return nil
+}
+
+// conattEvery reads TIPDASH_CONATT_EVERY, the period of scheduled conatt
+// releases (default 720h; 0 turns them off).
+func conattEvery() (time.Duration, error) {
+	v := envOr("TIPDASH_CONATT_EVERY", "720h")
+	every, err := time.ParseDuration(v)
+	if v == "0" {
+		return 0, nil
+	}
+	if err != nil || every <= 0 {
+		return 0, usageError{fmt.Sprintf("TIPDASH_CONATT_EVERY=%q: una duración como 720h, o 0 para ninguna / a duration such as 720h, or 0 for none", v)}
+	}
+	return every, nil
+}
+
+// publishIfDue publishes a conatt release when none was made in every;
+// otherwise it returns nil and when the next one is due. The command
+// line (for cron) and the server's scheduler both use it.
+func publishIfDue(ctx context.Context, st *store.DB, every time.Duration, note string) (*schemas.ReleaseReport, time.Time, error) {
+	now := time.Now()
+	due, next, err := st.ConattDue(ctx, now, every)
+	if err != nil || !due {
+		return nil, next, err
+	}
+	if note == "" {
+		note = "publicación programada / scheduled release " + now.Format("2006-01-02")
+	}
+	rep, err := st.PublishRelease(ctx, schemas.TierConatt, note, now)
+	return rep, next, err
 }
 
 // printPublished prints a new release's report and, last, its number.

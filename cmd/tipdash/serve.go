@@ -66,6 +66,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.duckdb")
 	}
+	every, err := conattEvery()
+	if err != nil {
+		return err
+	}
 	opt, err := protection()
 	if err != nil {
 		return err
@@ -111,7 +115,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		scheduleConatt(ctx, st, log)
+		scheduleConatt(ctx, st, every, log)
 	}()
 
 	select {
@@ -167,24 +171,19 @@ func listenSocket(db string) (net.Listener, error) {
 	return ln, nil
 }
 
-// scheduleConatt publishes a conatt release when none was made in
-// TIPDASH_CONATT_EVERY (default 720h; "0" turns it off), checking hourly.
-func scheduleConatt(ctx context.Context, st *store.DB, log *slog.Logger) {
-	every, err := time.ParseDuration(envOr("TIPDASH_CONATT_EVERY", "720h"))
-	if err != nil || every <= 0 {
+// scheduleConatt publishes a conatt release when none was made in every
+// (0: never), checking hourly.
+func scheduleConatt(ctx context.Context, st *store.DB, every time.Duration, log *slog.Logger) {
+	if every == 0 {
 		return
 	}
 	ctx = schemas.WithActor(ctx, schemas.Actor{User: "scheduler", From: "local"})
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		due, _, err := st.ConattDue(ctx, time.Now(), every)
-		if err == nil && due {
-			var rep *schemas.ReleaseReport
-			rep, err = st.PublishRelease(ctx, schemas.TierConatt, "publicación programada / scheduled release "+time.Now().Format("2006-01-02"), time.Now())
-			if err == nil {
-				log.Info("scheduled conatt release", slog.Int64("release", rep.ID))
-			}
+		rep, _, err := publishIfDue(ctx, st, every, "")
+		if rep != nil {
+			log.Info("scheduled conatt release", slog.Int64("release", rep.ID))
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Error("scheduled conatt release", slog.Any("error", err))
