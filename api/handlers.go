@@ -126,14 +126,6 @@ func (s *Server) upload(c echo.Context) error {
 		return &schemas.Error{Code: "new_secret_admin", Kind: schemas.ErrForbidden, Msg: schemas.Message{
 			ES: "solo un administrador puede aceptar un secreto nuevo", EN: "only an administrator may accept a new secret"}}
 	}
-	// A few files are read at a time; the others wait their turn (each
-	// reading may use a few hundred MB).
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-r.Context().Done():
-		return r.Context().Err()
-	}
 	fileName := filepath.Base(fh.Filename)
 	path, cleanup, err := s.saveUpload(fh.Open, fileName)
 	if err != nil {

@@ -47,9 +47,6 @@ type Options struct {
 	Pages http.Handler
 	// TempDir holds uploads while they are read ("" for the system's).
 	TempDir string
-	// Readers is how many uploads are read at once (default 2); the
-	// others wait.
-	Readers int
 	Logger  *slog.Logger
 }
 
@@ -62,7 +59,6 @@ type Server struct {
 	sessions *scs.SessionManager
 	limits   *limiter
 	metrics  *metrics
-	uploads  chan struct{} // a slot per upload being read
 }
 
 // New builds the server and its routes.
@@ -76,10 +72,7 @@ func New(svc Services, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if opt.Readers <= 0 {
-		opt.Readers = 2
-	}
-	s := &Server{svc: svc, opt: opt, log: opt.Logger, limits: newLimiter(), metrics: newMetrics(), uploads: make(chan struct{}, opt.Readers)}
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, limits: newLimiter(), metrics: newMetrics()}
 
 	s.sessions = scs.New()
 	s.sessions.Lifetime = 12 * time.Hour

@@ -26,6 +26,11 @@ type Service struct {
 	// Audit, when set, records every upload with its result, for the
 	// actor of the context.
 	Audit schemas.AuditService
+	// Slots, when set, bounds how many files are read at once (one slot
+	// each; reading a large workbook may take a few hundred MB): the
+	// others wait their turn. The server shares one among its API, its
+	// socket and its pages.
+	Slots chan struct{}
 }
 
 var _ schemas.IngestService = Service{}
@@ -34,6 +39,14 @@ var _ schemas.IngestService = Service{}
 func (s Service) Ingest(ctx context.Context, req schemas.IngestRequest) (rep *schemas.BatchReport, err error) {
 	if s.Audit != nil {
 		defer func() { s.record(ctx, req, rep, err) }()
+	}
+	if s.Slots != nil {
+		select {
+		case s.Slots <- struct{}{}:
+			defer func() { <-s.Slots }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if req.Profile == nil {
 		return nil, schemas.Invalid("no_profile", "falta el perfil de columnas", "no column profile given")

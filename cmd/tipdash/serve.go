@@ -84,7 +84,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	ing := ingest.Service{Store: st, Audit: st}
+	ing := ingest.Service{Store: st, Audit: st, Slots: make(chan struct{}, 2)}
 	pages := dashboard.New(dashboard.Services{Tables: st, Releases: st, Batches: st, Ingest: ing}, dashboard.Options{Public: *public})
 	services := api.Services{Users: st, Audit: st, Ingest: ing, Batches: st, Tables: st, Releases: st, Export: st}
 	srv := api.New(services, api.Options{MaxUpload: *maxUpload << 20, InsecureCookies: *insecure, Logger: log, Pages: pages})
