@@ -314,22 +314,13 @@ func (s *Server) tables(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := schemas.Tables().ForTier(catalogueTier(tier))
+	list := schemas.Tables().ForTier(tier)
 	out := make([]tableInfo, len(list))
 	for i, t := range list {
 		out[i] = tableInfo{ID: t.ID, Measure: string(t.Measure), By: t.By, TitleES: t.TitleES, TitleEN: t.TitleEN,
 			NoteES: t.NoteES, NoteEN: t.NoteEN, Chart: t.Chart}
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// catalogueTier: the exact tier reads every table of the catalogue, which
-// the conatt tier holds.
-func catalogueTier(t schemas.Tier) schemas.Tier {
-	if t == schemas.TierAdmin {
-		return schemas.TierConatt
-	}
-	return t
 }
 
 // filters reads the query parameters that name a dimension as filters
@@ -358,7 +349,7 @@ func (s *Server) table(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	spec, err := schemas.Tables().Table(catalogueTier(tier), c.Param("id"))
+	spec, err := schemas.Tables().Table(tier, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -370,28 +361,15 @@ func (s *Server) table(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var t *schemas.Table
-	if tier == schemas.TierAdmin {
-		if c.QueryParam("release") != "" {
-			return schemas.Invalid("exact_release", "el nivel exacto cuenta los registros actuales: sin release", "the exact tier counts the current records: no release")
+	var n int64
+	if v := c.QueryParam("release"); v != "" {
+		if n, err = strconv.ParseInt(v, 10, 64); err != nil || n <= 0 {
+			return schemas.Invalid("bad_release", "release=%q no es un número", "release=%q is not a number", v)
 		}
-		q := spec.Query()
-		q.Where = append(append([]schemas.Filter{}, q.Where...), where...)
-		if t, err = s.svc.Tables.Aggregate(ctx, q); err != nil {
-			return err
-		}
-		t.ID = spec.ID
-	} else {
-		var n int64
-		if v := c.QueryParam("release"); v != "" {
-			if n, err = strconv.ParseInt(v, 10, 64); err != nil || n <= 0 {
-				return schemas.Invalid("bad_release", "release=%q no es un número", "release=%q is not a number", v)
-			}
-		}
-		if t, err = s.svc.Tables.ReleaseTable(ctx, tier, n, spec.ID, where); err != nil {
-			return err
-		}
+	}
+	t, err := s.svc.Tables.CatalogueTable(c.Request().Context(), tier, n, spec.ID, where)
+	if err != nil {
+		return err
 	}
 	return attachment(c, f, spec.ID, func(w io.Writer) error {
 		return sheets.WriteTable(w, f, t, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})

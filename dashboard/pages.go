@@ -94,24 +94,7 @@ type sectionView struct {
 // selected afterwards, so that a filter never makes a new total there
 // either.
 func (s *server) table(ctx context.Context, tier schemas.Tier, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, error) {
-	if tier != schemas.TierAdmin {
-		return s.svc.Tables.ReleaseTable(ctx, tier, 0, spec.ID, where)
-	}
-	t, err := s.svc.Tables.Aggregate(ctx, spec.Query())
-	if err != nil {
-		return nil, err
-	}
-	t.ID = spec.ID
-	return t, t.Select(where)
-}
-
-// catalogueTier is the tier whose catalogue a reader's charts come from:
-// analysts and administrators see the conatt tables, exactly.
-func catalogueTier(t schemas.Tier) schemas.Tier {
-	if t == schemas.TierAdmin {
-		return schemas.TierConatt
-	}
-	return t
+	return s.svc.Tables.CatalogueTable(ctx, tier, 0, spec.ID, where)
 }
 
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request, c schemas.Caller) {
@@ -156,7 +139,7 @@ func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Calle
 		}
 		sv := sectionView{section: sec}
 		for _, id := range sec.Tables {
-			spec, err := cat.Table(catalogueTier(tier), id)
+			spec, err := cat.Table(tier, id)
 			if err != nil {
 				continue // not published at this tier (the public catalogue is smaller)
 			}
@@ -239,10 +222,9 @@ func (s *server) lastBatch(ctx context.Context) time.Time {
 // catalogue's table of its measure by year.
 func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v *view) error {
 	cat := schemas.Tables()
-	ct := catalogueTier(tier)
 	years := map[int]bool{}
 	for _, id := range []string{"victims_year", "smuggled_migrants_year", "suspects_year"} {
-		spec, err := cat.Table(ct, id)
+		spec, err := cat.Table(tier, id)
 		if err != nil {
 			return err
 		}
@@ -360,7 +342,7 @@ func (s *server) writeTable(w http.ResponseWriter, r *http.Request, lang string,
 		s.fail(w, r, lang, http.StatusNotFound, msgNotFound)
 		return
 	}
-	spec, err := schemas.Tables().Table(catalogueTier(tier), id)
+	spec, err := schemas.Tables().Table(tier, id)
 	if err != nil {
 		s.failErr(w, r, lang, err)
 		return

@@ -29,8 +29,10 @@ type TableSpec struct {
 	NoteEN  string           `json:"note_en,omitempty"`
 }
 
-// For reports whether the table is published at tier t.
-func (s TableSpec) For(t Tier) bool { return slices.Contains(s.Tiers, t) }
+// For reports whether the table is read at tier t: published at that
+// tier, or any table at the exact tier (administrators and analysts read
+// every table of the catalogue, exactly).
+func (s TableSpec) For(t Tier) bool { return t == TierAdmin || slices.Contains(s.Tiers, t) }
 
 // Query is the exact query whose protected cells the table publishes.
 func (s TableSpec) Query() Query { return Query{Measure: s.Measure, By: s.By, Where: s.Where} }

@@ -50,6 +50,9 @@ type TableService interface {
 	ReleaseTable(ctx context.Context, tier Tier, n int64, id string, where []Filter) (*Table, error)
 	// Aggregate counts exactly: tier admin only.
 	Aggregate(ctx context.Context, q Query) (*Table, error)
+	// CatalogueTable reads catalogue table id at tier: counted exactly at
+	// tier admin (n must be 0), else ReleaseTable. where only selects rows.
+	CatalogueTable(ctx context.Context, tier Tier, n int64, id string, where []Filter) (*Table, error)
 }
 
 // ReleaseService makes, approves and describes releases.

@@ -583,6 +583,30 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	return db.releaseTable(ctx, rel, spec, where)
 }
 
+// CatalogueTable reads catalogue table id at tier: at tier admin it counts
+// the current records exactly (and is recorded as an exact aggregate), at
+// the protected tiers it reads release n (0: the latest approved). where
+// only selects rows of the table, at every tier.
+func (db *DB) CatalogueTable(ctx context.Context, tier schemas.Tier, n int64, id string, where []schemas.Filter) (*schemas.Table, error) {
+	if tier != schemas.TierAdmin {
+		return db.ReleaseTable(ctx, tier, n, id, where)
+	}
+	if n != 0 {
+		return nil, schemas.Invalid("exact_release", "el nivel exacto cuenta los registros actuales: sin publicación",
+			"the exact tier counts the current records: no release")
+	}
+	spec, err := schemas.Tables().Table(tier, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := db.Aggregate(ctx, spec.Query())
+	if err != nil {
+		return nil, err
+	}
+	t.ID = id
+	return t, t.Select(where)
+}
+
 // DraftTable reads a table of release n, approved or not, as its tier
 // would be served it: for the administrator deciding on a draft.
 func (db *DB) DraftTable(ctx context.Context, n int64, id string) (t *schemas.Table, err error) {

@@ -305,6 +305,10 @@ func (c *client) Aggregate(ctx context.Context, q schemas.Query) (*schemas.Table
 }
 
 func (c *client) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id string, where []schemas.Filter) (*schemas.Table, error) {
+	return c.CatalogueTable(ctx, tier, n, id, where)
+}
+
+func (c *client) CatalogueTable(ctx context.Context, tier schemas.Tier, n int64, id string, where []schemas.Filter) (*schemas.Table, error) {
 	v := url.Values{"tier": {string(tier)}, "format": {"json"}}
 	if n != 0 {
 		v.Set("release", strconv.FormatInt(n, 10))
