@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,17 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			EN: "a public release must count the same records as the latest approved conatt release, and the records have changed since (or there is none): publish a conatt release first (\"tipdash release publish --kind conatt\")"}}
 	}
 	held := []heldRelease{sameRel, otherRel}
+	// A table that a held release withheld is served from the latest
+	// approved release of its tier that showed it (ReleaseTable), so a
+	// reader holds that one too: it is checked as one more release, with
+	// its own records.
+	for _, h := range []heldRelease{sameRel, otherRel} {
+		earlier, err := shownBefore(ctx, tx, h)
+		if err != nil {
+			return nil, err
+		}
+		held = append(held, earlier...)
+	}
 	backs := recordsBack(held, records)
 	// The tables of both tiers: those of the other tier that this one does
 	// not publish are shadows, carrying the other release's cells.
@@ -98,6 +110,12 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			cells, err := releaseCells(ctx, tx, h.id, m, all)
 			if err != nil {
 				return nil, err
+			}
+			if h.tables != nil {
+				maps.DeleteFunc(cells, func(id string, _ []disclosure.PubCell) bool { return !h.tables[id] })
+				if len(cells) == 0 {
+					continue
+				}
 			}
 			if cells != nil {
 				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
@@ -165,6 +183,49 @@ type heldRelease struct {
 	id      int64 // 0: none
 	kind    schemas.Tier
 	records string
+	tables  map[string]bool // the tables held of it (nil: all)
+}
+
+// shownBefore returns, for the tables that release h withheld, the latest
+// approved release of its tier before it that showed each of them: the
+// release they are served from while h is the latest (ReleaseTable).
+func shownBefore(ctx context.Context, tx *sql.Tx, h heldRelease) ([]heldRelease, error) {
+	if h.id == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT w.table_id, max(r.id) FROM release_tables w
+		JOIN release_tables t ON t.table_id = w.table_id AND NOT t.withheld
+		JOIN releases r ON r.id = t.release AND r.kind = ? AND r.status = ? AND r.id < w.release
+		WHERE w.release = ? AND w.withheld GROUP BY w.table_id ORDER BY w.table_id`,
+		string(h.kind), string(schemas.ReleaseApproved), h.id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byRelease := map[int64]map[string]bool{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		if byRelease[n] == nil {
+			byRelease[n] = map[string]bool{}
+		}
+		byRelease[n][id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []heldRelease
+	for _, n := range slices.Sorted(maps.Keys(byRelease)) {
+		e := heldRelease{id: n, kind: h.kind, tables: byRelease[n]}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(records, '') FROM releases WHERE id = ?`, n).Scan(&e.records); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // latestApproved returns the latest approved release of a tier.
@@ -580,7 +641,36 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err != nil {
 		return nil, err
 	}
-	return db.releaseTable(ctx, rel, spec, where)
+	t, err = db.releaseTable(ctx, rel, spec, where)
+	if err != nil || n != 0 || !t.Withheld {
+		return t, err
+	}
+	// The latest release withheld it (with the records added since, it
+	// would have given small counts away): the table is served from the
+	// latest approved release of the tier that showed it, which its readers
+	// hold anyway, and the next release is checked with that one too.
+	var m int64
+	err = db.sql.QueryRowContext(ctx, `SELECT coalesce(max(r.id), 0) FROM releases r JOIN release_tables t ON t.release = r.id
+		WHERE r.kind = ? AND r.status = ? AND r.id < ? AND t.table_id = ? AND NOT t.withheld`,
+		string(tier), string(schemas.ReleaseApproved), rel.ID, id).Scan(&m)
+	if err != nil || m == 0 {
+		return t, err
+	}
+	before, err := db.Release(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	shown, err := db.releaseTable(ctx, before, spec, where)
+	if err != nil {
+		return nil, err
+	}
+	shown.Notes = append([]schemas.Message{{
+		ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) la retuvo, porque con los registros añadidos desde entonces dejaría deducir cifras pequeñas.",
+			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
+		EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) withheld it, because with the records added since it would let small counts be worked out.",
+			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
+	}}, shown.Notes...)
+	return shown, nil
 }
 
 // CatalogueTable reads catalogue table id at tier: at tier admin it counts

@@ -543,3 +543,132 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 	publish(t, db, schemas.TierConatt, "conatt of the new records")
 	publish(t, db, schemas.TierPublic, "public of the new records")
 }
+
+// TestWithheldTableServedFromEarlierAndCheckedWithIt: one victim of
+// unknown sex added after a release that showed every other sex of her
+// nationality is pinned by the two releases together, so the next release
+// withholds the table; its readers are served the earlier release's table
+// (which they hold anyway), and the release after that is checked with it.
+// Checked only with the latest release (which withheld the table), the
+// third release hid men and unknown of that nationality and showed its
+// women and its total: with the first release's men that pinned the
+// unknown at 1.
+func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	victim := func(row int, cit string, sex schemas.Sex) schemas.Record {
+		r := rec(row, fmt.Sprintf("p%d", row), schemas.RoleVictim, sex, 2023+row%2)
+		c, err := schemas.ParseCountry(cit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Citizenship = c
+		return r
+	}
+	row := 0
+	var recs []schemas.Record
+	for _, cit := range []string{"CHN", "COL", "CRI", "NIC", "PAN", "VEN"} {
+		for i := range 48 {
+			row++
+			recs = append(recs, victim(row, cit, schemas.Sex(min(i/28, 1)))) // 28 women, 20 men
+		}
+	}
+	store(t, db, "first.csv", recs...)
+	first := publish(t, db, schemas.TierConatt, "first")
+	const id = "victims_citizenship_sex"
+	cells := func(n int64, id string) map[string]*int {
+		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, n, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Withheld {
+			return nil
+		}
+		out := map[string]*int{}
+		for _, r := range tab.Rows {
+			out[rowKey(r)] = r.Count
+		}
+		return out
+	}
+	shown := cells(first.ID, id)
+	if shown == nil || shown["CHN|female"] == nil || *shown["CHN|female"] != 28 || shown["CHN|male"] == nil || *shown["CHN|male"] != 20 {
+		t.Fatalf("the first release's %s: %v", id, shown)
+	}
+	// attack bounds each hidden CHN cell of release n by its release's CHN
+	// total, the cells it shows and, for the others, the least each can
+	// hold by every release held (people are only added).
+	held := []int64{first.ID}
+	attack := func(n int64) {
+		t.Helper()
+		now := cells(n, id)
+		total := cells(n, "victims_citizenship")["CHN"]
+		if now == nil || total == nil {
+			return
+		}
+		truth := count(t, db, victimsBy(schemas.DimCitizenship, schemas.DimSex))
+		least := func(k string) int {
+			if v := now[k]; v != nil {
+				return *v
+			}
+			lo := 1
+			for _, h := range held {
+				if then := cells(h, id); then != nil && then[k] != nil {
+					lo = max(lo, *then[k])
+				}
+			}
+			return lo
+		}
+		for _, sex := range []string{"female", "male", "unknown"} {
+			k := "CHN|" + sex
+			if v, ok := now[k]; !ok || v != nil || truth[k] >= 5 {
+				continue
+			}
+			most := *total
+			for _, o := range []string{"female", "male", "unknown"} {
+				if _, ok := now["CHN|"+o]; ok && o != sex {
+					most -= least("CHN|" + o)
+				}
+			}
+			if most < 5 {
+				t.Errorf("release %d: %s (true %d) is at most %d by releases %v and its own", n, k, truth[k], most, held)
+			}
+		}
+	}
+	row++
+	store(t, db, "second.csv", victim(row, "CHN", schemas.SexUnknown))
+	second := publish(t, db, schemas.TierConatt, "second")
+	attack(second.ID)
+	held = append(held, second.ID)
+	// Her nationality's total and the first release's women and men pin
+	// her at 1 unless the table is withheld (or that total, and with it
+	// more totals): this release withholds the table.
+	if cells(second.ID, id) != nil {
+		t.Fatalf("release %d showed %s: %v", second.ID, id, cells(second.ID, id))
+	}
+	{
+		// Served from the first release, said so in both languages.
+		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Withheld || tab.Release != first.ID || len(tab.Notes) == 0 ||
+			!strings.Contains(tab.Notes[0].ES, fmt.Sprintf("publicación %d", first.ID)) || !strings.Contains(tab.Notes[0].EN, fmt.Sprintf("release %d", second.ID)) {
+			t.Fatalf("the latest %s, withheld by release %d: release %d, withheld %v, notes %v", id, second.ID, tab.Release, tab.Withheld, tab.Notes)
+		}
+		served := map[string]*int{}
+		for _, r := range tab.Rows {
+			served[rowKey(r)] = r.Count
+		}
+		if diff := cmp.Diff(shown, served); diff != "" {
+			t.Errorf("served table differs from the first release's (-want +got):\n%s", diff)
+		}
+		// Asked by number, the release is what it is.
+		if tab, err := db.ReleaseTable(ctx, schemas.TierConatt, second.ID, id, nil); err != nil || !tab.Withheld {
+			t.Errorf("release %d's own %s: %v withheld=%v", second.ID, id, err, tab != nil && tab.Withheld)
+		}
+	}
+	row++
+	store(t, db, "third.csv", victim(row, "CHN", schemas.SexFemale))
+	third := publish(t, db, schemas.TierConatt, "third")
+	attack(third.ID)
+}
