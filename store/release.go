@@ -121,6 +121,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
 			}
 		}
+		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.rules); err != nil {
+			return nil, err
+		}
 		p.Deadline = time.Now().Add(db.publishBudget)
 		if len(p.Tables) == 0 {
 			continue
@@ -391,6 +394,74 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 		}
 	}
 	return out, rows.Err()
+}
+
+// releaseFloors reads, per tier, the least count of each cell of the
+// measure's tables that its approved releases tell (disclosure.Problem's
+// Floors): a reader holds every one of them.
+func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, rules func(schemas.Tier) disclosure.Rules) ([]disclosure.Floors, error) {
+	byID := map[string]schemas.TableSpec{}
+	for _, s := range specs {
+		if s.Measure == m {
+			byID[s.ID] = s
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT r.kind, t.table_id, t.cells FROM release_tables t JOIN releases r ON r.id = t.release
+		WHERE t.measure = ? AND r.status = ? AND NOT t.withheld ORDER BY r.kind, r.id, t.table_id`, string(m), string(schemas.ReleaseApproved))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	least := map[schemas.Tier]map[string]map[string]disclosure.PubCell{}
+	for rows.Next() {
+		var kind, id, js string
+		if err := rows.Scan(&kind, &id, &js); err != nil {
+			return nil, err
+		}
+		spec, ok := byID[id]
+		if !ok {
+			continue
+		}
+		var cells []schemas.Row
+		if err := json.Unmarshal([]byte(js), &cells); err != nil {
+			return nil, err
+		}
+		pub, ok := readCells(spec, cells)
+		if !ok {
+			continue
+		}
+		tier := schemas.Tier(kind)
+		if least[tier] == nil {
+			least[tier] = map[string]map[string]disclosure.PubCell{}
+		}
+		if least[tier][id] == nil {
+			least[tier][id] = map[string]disclosure.PubCell{}
+		}
+		r := rules(tier)
+		for _, c := range pub {
+			if c.Hidden {
+				continue
+			}
+			k := fmt.Sprint(c.Keys)
+			if n := r.Least(c.Count); n > least[tier][id][k].Count {
+				least[tier][id][k] = disclosure.PubCell{Keys: c.Keys, Count: n}
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []disclosure.Floors
+	for _, tier := range slices.Sorted(maps.Keys(least)) {
+		f := disclosure.Floors{Tables: map[string][]disclosure.PubCell{}, Rules: rules(tier)}
+		for id, cells := range least[tier] {
+			for _, k := range slices.Sorted(maps.Keys(cells)) {
+				f.Tables[id] = append(f.Tables[id], cells[k])
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // readCells turns a stored table back into the engine's cells.

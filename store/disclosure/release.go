@@ -69,9 +69,25 @@ type Problem struct {
 	// them; this release's own hidden cells also not below its threshold by
 	// the releases of its own tier (those with its rules).
 	Others []Other
+	// Floors are what the earlier approved releases of each tier tell of
+	// the least count of cells (people are only added: a cell shown as 20
+	// then holds at least 20 now). The program holds the latest release of
+	// each tier whole; all the older ones enter through these. A check
+	// reads those of the releases it holds: this tier's alone, or every
+	// tier's.
+	Floors []Floors
 	// Deadline bounds the checking (zero: none). The cells not proven
 	// safe by then are treated as unsafe: their tables are withheld.
 	Deadline time.Time
+}
+
+// Floors are the least counts of cells that the releases of one tier
+// tell, per table (Count carrying the least), read with its rules. A floor
+// above today's count (the records shrank since, or folded otherwise) is
+// not what an attacker can know, and is left out.
+type Floors struct {
+	Tables map[string][]PubCell
+	Rules  Rules
 }
 
 // Published is a protected table, frozen into a release.
@@ -151,7 +167,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	// the lowest threshold. (When that is this tier's own, the second check
 	// proves the first: it holds more.)
 	if len(cross) == 0 || lowest < r.Threshold {
-		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, k: r.Threshold}
+		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
 		for {
 			err := plain.protect(ctx, tabs, p.Deadline, r)
 			if err == nil {
@@ -167,7 +183,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		}
 	}
 	if len(cross) > 0 {
-		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), k: lowest, shadows: true}
+		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
 		if refold {
 			// The other release folded by other rules: the variables are
 			// the people's own categories, mapped to this release's.
@@ -214,6 +230,30 @@ type check struct {
 	views   []view
 	k       int
 	shadows bool // the shadow tables take part
+	floors  map[string]map[key]int
+}
+
+// floorsOf gathers the floors a check reads: of the releases with rules r
+// alone, or of all.
+func floorsOf(fs []Floors, r Rules, all bool) map[string]map[key]int {
+	out := map[string]map[key]int{}
+	for _, f := range fs {
+		if !all && f.Rules != r {
+			continue
+		}
+		for id, cells := range f.Tables {
+			if out[id] == nil {
+				out[id] = map[key]int{}
+			}
+			for _, c := range cells {
+				if !slices.Contains(c.Keys, OtherIndex) { // "other" then held other categories
+					k := keyOf(c.Keys)
+					out[id][k] = max(out[id][k], c.Count)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // today maps a variable's codes to this release's categories.
@@ -241,6 +281,7 @@ type cell struct {
 	row    int // row of the linear program, -1 when none
 	cols   []int
 	cross  bool // a cell of a release of another tier
+	floor  int  // the least it holds by older releases (Problem.Floors), for the check under way
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
@@ -540,6 +581,14 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	if published == 0 {
 		return nil
 	}
+	for _, t := range live {
+		for _, c := range t.cells {
+			c.floor = 0
+			if f := ch.floors[t.spec.ID][c.keys]; f <= c.count && !t.spec.Shadow {
+				c.floor = f
+			}
+		}
+	}
 	// The groups of each table, and the combinations of each group that
 	// occur (an attacker can rule out fewer; assuming they rule out all
 	// others is the cautious side).
@@ -794,16 +843,31 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				}
 				break
 			}
+			// The pick: the shown cell binding the target (non-zero dual)
+			// that loses the fewest people for what hiding it frees. Hidden,
+			// a cell may hold more without limit, and fewer down to the
+			// least that the releases held tell (its floor): a cell of people
+			// all counted before frees nothing below.
 			var pick *cell
-			bestDual := 0.0
+			bestScore, bestDual := 0.0, 0.0
 			if ok {
+				need := float64(ch.k) - best
 				for row, s := range byRow {
-					d := math.Abs(lp.dual(row))
-					if d < 1e-9 {
+					d := lp.dual(row)
+					if math.Abs(d) < 1e-9 {
 						continue
 					}
-					if pick == nil || s.count < pick.count || s.count == pick.count && (d > bestDual || d == bestDual && s.row < pick.row) {
-						pick, bestDual = s, d
+					free := need
+					if d < 0 {
+						free = min(need, room(s, r))
+					}
+					if free < 1e-9 {
+						continue
+					}
+					score := float64(s.count) / free
+					d = math.Abs(d)
+					if pick == nil || score < bestScore || score == bestScore && (d > bestDual || d == bestDual && s.row < pick.row) {
+						pick, bestScore, bestDual = s, score, d
 					}
 				}
 			}
@@ -865,7 +929,21 @@ const stallLimit = 5
 // shown (give or take the rounding at tier public, and never below the
 // threshold), at least one when hidden.
 func cellBound(c *cell, r Rules) rowBound {
-	return pubBound(c.hidden, c.value, r)
+	b := pubBound(c.hidden, c.value, r)
+	b.lo = max(b.lo, float64(c.floor))
+	return b
+}
+
+// room is how many fewer people shown cell c may hold once hidden.
+func room(c *cell, r Rules) float64 {
+	hidden := *c
+	hidden.hidden = true
+	return cellBound(c, r).lo - cellBound(&hidden, r).lo
+}
+
+// Least is the least count a cell published as value (not hidden) holds.
+func (r Rules) Least(value int) int {
+	return int(pubBound(false, value, r).lo)
 }
 
 func pubBound(hidden bool, value int, r Rules) rowBound {
