@@ -970,3 +970,48 @@ func TestSignInOverPlainHTTP(t *testing.T) {
 		t.Errorf("sign-in over plain HTTP to %s: %d %s", req.Host, resp.StatusCode, b)
 	}
 }
+
+// TestNoSessionBeforeSignIn: nothing is kept on the server for a visitor
+// who has not signed in, so a flood of anonymous requests cannot fill its
+// memory: the sign-in form's token and the chosen language live in the
+// browser's cookies. The form's token is its own cookie's: a token from
+// another browser's form is refused.
+func TestNoSessionBeforeSignIn(t *testing.T) {
+	f := newFixture(t, api.Options{InsecureCookies: true})
+	c := f.browser()
+	for _, path := range []string{"/login", "/login?lang=en", "/api/v1/me?lang=en", "/dashboard?lang=en", "/public?lang=en", "/login"} {
+		resp, err := c.Get(f.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "tipdash_session" {
+				t.Errorf("GET %s without signing in made a session", path)
+			}
+		}
+	}
+	resp, err := c.Get(f.ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `<html lang="en">`) {
+		t.Errorf("the language chosen with ?lang=en was not kept: %.300s", b)
+	}
+	if resp, _ := postForm(t, c, f.ts.URL+"/login", url.Values{"username": {"viewer"}, "password": {"not the password"}, "_csrf": {loginForm(t, c, f.ts.URL)}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d, want 401", resp.StatusCode)
+	} else if sessionCookie(c, f.ts.URL) != "" {
+		t.Error("a failed sign-in made a session")
+	}
+	other := f.browser()
+	theirs := loginForm(t, other, f.ts.URL)
+	loginForm(t, c, f.ts.URL)
+	if resp, b := postForm(t, c, f.ts.URL+"/login", url.Values{"username": {"viewer"}, "password": {f.pass["viewer"]}, "_csrf": {theirs}}); resp.StatusCode != http.StatusForbidden || errorCode(t, b) != "csrf" {
+		t.Errorf("sign-in with another browser's form token: %d %s, want 403 csrf", resp.StatusCode, b)
+	}
+	if resp, _ := postForm(t, c, f.ts.URL+"/login", url.Values{"username": {"viewer"}, "password": {f.pass["viewer"]}, "_csrf": {loginForm(t, c, f.ts.URL)}}); resp.StatusCode != http.StatusSeeOther || sessionCookie(c, f.ts.URL) == "" {
+		t.Errorf("sign-in with its own form token: %d, session %q", resp.StatusCode, sessionCookie(c, f.ts.URL))
+	}
+}

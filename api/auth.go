@@ -25,7 +25,6 @@ import (
 const (
 	sessionUser = "user"
 	sessionCSRF = "csrf"
-	sessionLang = "lang"
 )
 
 // authenticate finds the caller: a bearer token, else a browser session.
@@ -65,16 +64,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			caller, found = schemas.Caller{User: u, Lang: "es"}, true
 		} else {
-			lang := s.sessions.GetString(ctx, sessionLang)
-			if l := c.QueryParam("lang"); l == "es" || l == "en" {
-				if l != lang {
-					s.sessions.Put(ctx, sessionLang, l)
-				}
-				lang = l
-			}
-			if lang == "" {
-				lang = "es"
-			}
+			lang := s.lang(c)
 			if name := s.sessions.GetString(ctx, sessionUser); name != "" {
 				u, err := s.svc.Users.UserByName(ctx, name)
 				if err != nil || u.Disabled {
@@ -160,6 +150,60 @@ func forbidden(r schemas.UserRole) error {
 		ES: "el rol " + r.String() + " no puede hacer esto", EN: "role " + r.String() + " may not do this"}}
 }
 
+// Cookies of a browser without a session: nothing is kept on the server
+// for a visitor who has not signed in (a flood of anonymous requests must
+// not fill its memory).
+const (
+	// langCookie keeps the language chosen with ?lang=es|en.
+	langCookie = "tipdash_lang"
+	// loginCookie carries the sign-in form's CSRF token: the form posts
+	// it back, and another site can neither read nor set it (a
+	// double-submit cookie, SameSite=Strict, only for /login).
+	loginCookie = "tipdash_login"
+)
+
+// lang is the caller's language: ?lang=es|en (then kept in a cookie), the
+// cookie, or Spanish.
+func (s *Server) lang(c echo.Context) string {
+	if l := c.QueryParam("lang"); l == "es" || l == "en" {
+		if ck, err := c.Cookie(langCookie); err != nil || ck.Value != l {
+			c.SetCookie(&http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: !s.opt.InsecureCookies, SameSite: http.SameSiteLaxMode})
+		}
+		return l
+	}
+	if ck, err := c.Cookie(langCookie); err == nil && ck.Value == "en" {
+		return "en"
+	}
+	return "es"
+}
+
+// loginToken returns the sign-in form's CSRF token from its cookie, making
+// one (and the cookie) when there is none.
+func (s *Server) loginToken(c echo.Context) string {
+	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) == len(rand.Text()) {
+		return ck.Value
+	}
+	t := rand.Text()
+	c.SetCookie(&http.Cookie{Name: loginCookie, Value: t, Path: "/login", MaxAge: 2 * 3600,
+		HttpOnly: true, Secure: !s.opt.InsecureCookies, SameSite: http.SameSiteStrictMode})
+	return t
+}
+
+// loginValid compares the sign-in form's token (form field _csrf or header
+// X-CSRF-Token, never the query string) with its cookie.
+func (s *Server) loginValid(c echo.Context) bool {
+	ck, err := c.Cookie(loginCookie)
+	if err != nil || ck.Value == "" {
+		return false
+	}
+	got := c.Request().Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.Request().PostFormValue("_csrf")
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(ck.Value)) == 1
+}
+
 // csrfToken returns the session's CSRF token, making one when it has none.
 func (s *Server) csrfToken(c echo.Context) string {
 	ctx := c.Request().Context()
@@ -199,11 +243,8 @@ func (s *Server) loginPage(c echo.Context) error {
 }
 
 func (s *Server) renderLogin(c echo.Context, status int, msg string) error {
-	lang := "es"
-	if l := s.sessions.GetString(c.Request().Context(), sessionLang); l == "en" {
-		lang = l
-	}
-	v := loginView{Lang: lang, CSRF: s.csrfToken(c), Next: safeNext(c.QueryParam("next")), Error: msg, ES: lang == "es"}
+	lang := s.lang(c)
+	v := loginView{Lang: lang, CSRF: s.loginToken(c), Next: safeNext(c.QueryParam("next")), Error: msg, ES: lang == "es"}
 	if v.Next == "/dashboard" && c.FormValue("next") != "" {
 		v.Next = safeNext(c.FormValue("next"))
 	}
@@ -229,7 +270,7 @@ func safeNext(next string) string {
 // new session, a script gets its account as JSON.
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
-	if !s.csrfValid(c) {
+	if !s.loginValid(c) {
 		if c.Request().TLS == nil && !s.opt.InsecureCookies && !loopback(c.Request().Host) {
 			// The browser keeps no Secure cookie over plain HTTP: the form's
 			// session was never kept.
@@ -252,7 +293,7 @@ func (s *Server) login(c echo.Context) error {
 			s.limits.failed("user:" + name)
 			if wantsHTML(c) {
 				msg := schemas.ErrBadCredentials.Msg.ES
-				if s.sessions.GetString(ctx, sessionLang) == "en" {
+				if s.lang(c) == "en" {
 					msg = schemas.ErrBadCredentials.Msg.EN
 				}
 				return s.renderLogin(c, http.StatusUnauthorized, msg)

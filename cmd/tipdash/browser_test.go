@@ -118,7 +118,7 @@ func TestDashboardThroughTheServer(t *testing.T) {
 	load(chromedp.Navigate(base + "/dashboard?lang=en"))
 	drew("en")
 	load(chromedp.Navigate(base + "/dashboard"))
-	drew("en") // the session remembers the language
+	drew("en") // the browser remembers the language (a cookie)
 	// Signing out (the page's own form, with its CSRF token) ends the session.
 	load(chromedp.Submit(chromedp.CSS(`form[action="/logout"] button`)))
 	load(chromedp.Navigate(base + "/dashboard"))
@@ -128,8 +128,9 @@ func TestDashboardThroughTheServer(t *testing.T) {
 	}
 
 	// An analyst checks and stores an XLSX on the upload page: a multipart
-	// form whose CSRF token the server checks.
-	load(chromedp.Navigate(base + "/login?next=/upload"))
+	// form whose CSRF token the server checks. The browser chose English
+	// before; ?lang=es on the sign-in page chooses Spanish again.
+	load(chromedp.Navigate(base + "/login?next=/upload&lang=es"))
 	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#username"), "ana"),
 		chromedp.SendKeys(chromedp.CSS("#password"), "analyst password 123")); err != nil {
 		t.Fatal(err)
