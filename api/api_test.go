@@ -784,6 +784,7 @@ func TestAuditEveryAction(t *testing.T) {
 		{schemas.ActionAggregate, "analyst", "ok", true},
 		{schemas.ActionUserAdd, "admin", "ok", true},
 		{schemas.ActionUserUpdate, "admin", "ok", true},
+		{schemas.ActionUserDisable, "admin", "ok", true}, // PATCH {"disabled": true}
 	}
 	for _, w := range want {
 		found := false

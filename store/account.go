@@ -156,7 +156,11 @@ func (db *DB) UpdateUser(ctx context.Context, name string, c schemas.UserChange)
 	if c.Enabled != nil {
 		details = append(details, fmt.Sprintf("enabled=%t", *c.Enabled))
 	}
-	err = db.audited(ctx, schemas.ActionUserUpdate, name, strings.Join(details, " "), func(tx *sql.Tx) error {
+	action := schemas.ActionUserUpdate
+	if c.Enabled != nil && !*c.Enabled {
+		action = schemas.ActionUserDisable // what an administrator looks for in the log
+	}
+	err = db.audited(ctx, action, name, strings.Join(details, " "), func(tx *sql.Tx) error {
 		id, err := userID(ctx, tx, name)
 		if err != nil {
 			return err
