@@ -262,6 +262,10 @@ func TestRoleMatrix(t *testing.T) {
 	exact := []string{"admin", "analyst"}
 	admin := []string{"admin"}
 	n := 0
+	spare, err := f.db.NewToken(schemas.WithActor(context.Background(), schemas.Actor{User: "test"}), "researcher")
+	if err != nil {
+		t.Fatal(err)
+	}
 	calls := []call{
 		{method: "GET", path: "/api/v1/me", allowed: all},
 		{method: "POST", path: "/api/v1/batches", allowed: exact, body: func(string) (io.Reader, string) {
@@ -298,6 +302,8 @@ func TestRoleMatrix(t *testing.T) {
 		}},
 		{method: "PATCH", path: "/api/v1/users/viewer", allowed: admin, body: jsonBody(map[string]string{"entity": "oij"})},
 		{method: "POST", path: "/api/v1/users/researcher/tokens", allowed: admin},
+		{method: "GET", path: "/api/v1/users/researcher/tokens", allowed: admin},
+		{method: "DELETE", path: "/api/v1/users/researcher/tokens/" + schemas.TokenID(spare), allowed: admin},
 	}
 	var called []string
 	for _, c := range calls {

@@ -712,5 +712,20 @@ func (s *Server) newToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"token": token})
+	return c.JSON(http.StatusCreated, map[string]string{"token": token, "id": schemas.TokenID(token)})
+}
+
+func (s *Server) tokens(c echo.Context) error {
+	list, err := s.svc.Users.Tokens(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) revokeToken(c echo.Context) error {
+	if err := s.svc.Users.RevokeToken(c.Request().Context(), c.Param("name"), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

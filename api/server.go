@@ -196,6 +196,8 @@ func (s *Server) routes() {
 		{"POST", "/users", admins, s.addUser},
 		{"PATCH", "/users/:name", admins, s.updateUser},
 		{"POST", "/users/:name/tokens", admins, s.newToken},
+		{"GET", "/users/:name/tokens", admins, s.tokens},
+		{"DELETE", "/users/:name/tokens/:id", admins, s.revokeToken},
 	} {
 		e.Add(r.method, v1+r.path, r.handler, s.allow(r.roles))
 	}

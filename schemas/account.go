@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -171,6 +173,24 @@ type UserService interface {
 	// UserByToken finds the enabled account of a bearer token; it fails
 	// with ErrBadCredentials.
 	UserByToken(ctx context.Context, token string) (User, error)
+	// Tokens lists an account's bearer tokens (never the tokens themselves).
+	Tokens(ctx context.Context, name string) ([]TokenInfo, error)
+	// RevokeToken deletes one of an account's tokens by its id.
+	RevokeToken(ctx context.Context, name, id string) error
+}
+
+// TokenID is the id of a bearer token: the first 12 hex digits of its
+// SHA-256 (TokenInfo.ID).
+func TokenID(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:6])
+}
+
+// TokenInfo describes a bearer token without giving it away: its id is the
+// start of the token's SHA-256, which the token's holder can compute too.
+type TokenInfo struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
 }
 
 // UserChange is what UpdateUser changes; nil fields stay.
@@ -211,6 +231,7 @@ const (
 	ActionUserDisable  AuditAction = "user.disable"
 	ActionUserPassword AuditAction = "user.password"
 	ActionUserToken    AuditAction = "user.token"
+	ActionUserRevoke   AuditAction = "user.revoke" // a token deleted
 	ActionUserUpdate   AuditAction = "user.update" // role, institution, enabled again
 
 	ActionBatchUpload    AuditAction = "batch.upload" // details say dry_run when nothing was stored
@@ -221,7 +242,7 @@ const (
 	ActionAggregate      AuditAction = "aggregate" // an exact free query
 )
 
-var auditActions = []AuditAction{ActionLogin, ActionUserAdd, ActionUserDisable, ActionUserPassword, ActionUserToken, ActionUserUpdate,
+var auditActions = []AuditAction{ActionLogin, ActionUserAdd, ActionUserDisable, ActionUserPassword, ActionUserToken, ActionUserRevoke, ActionUserUpdate,
 	ActionBatchUpload, ActionBatchRollback, ActionReleasePublish, ActionReleaseApprove, ActionExport, ActionAggregate}
 
 // ParseAuditAction validates an action name.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -271,6 +272,72 @@ func (db *DB) NewToken(ctx context.Context, name string) (token string, err erro
 		return "", err
 	}
 	return token, nil
+}
+
+// tokenID names a token by the start of its SHA-256 (schemas.TokenID).
+func tokenID(hash []byte) string { return hex.EncodeToString(hash[:6]) }
+
+// Tokens lists an account's bearer tokens, oldest first.
+func (db *DB) Tokens(ctx context.Context, name string) (_ []schemas.TokenInfo, err error) {
+	defer wrap(&err, "tokens of %s", name)
+	if _, err := db.UserByName(ctx, name); err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT t.hash, t.created_at FROM tokens t JOIN users u ON u.id = t.user_id
+		WHERE u.name = ? ORDER BY t.created_at, t.hash`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []schemas.TokenInfo{}
+	for rows.Next() {
+		var hash []byte
+		var ti schemas.TokenInfo
+		if err := rows.Scan(&hash, &ti.Created); err != nil {
+			return nil, err
+		}
+		ti.ID = tokenID(hash)
+		out = append(out, ti)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken deletes the account's token whose id is id: it stops
+// working at once.
+func (db *DB) RevokeToken(ctx context.Context, name, id string) (err error) {
+	defer wrap(&err, "revoke token %s of %s", id, name)
+	return db.audited(ctx, schemas.ActionUserRevoke, name, "id="+id, func(tx *sql.Tx) error {
+		uid, err := userID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT hash FROM tokens WHERE user_id = ?`, uid)
+		if err != nil {
+			return err
+		}
+		var found []byte
+		for rows.Next() {
+			var hash []byte
+			if err := rows.Scan(&hash); err != nil {
+				rows.Close()
+				return err
+			}
+			if tokenID(hash) == strings.ToLower(id) {
+				found = hash
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if found == nil {
+			return &schemas.Error{Code: "no_token", Kind: schemas.ErrNotFound, Msg: schemas.Message{
+				ES: fmt.Sprintf("la cuenta %s no tiene ningún token %q («tipdash user tokens %s» los lista)", name, id, name),
+				EN: fmt.Sprintf("account %s has no token %q (\"tipdash user tokens %s\" lists them)", name, id, name)}}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, found)
+		return err
+	})
 }
 
 // UserByToken finds the enabled account of a bearer token.

@@ -470,6 +470,15 @@ func (c *client) NewToken(ctx context.Context, name string) (string, error) {
 	return out.Token, c.send(ctx, http.MethodPost, "/users/"+url.PathEscape(name)+"/tokens", struct{}{}, &out)
 }
 
+func (c *client) Tokens(ctx context.Context, name string) ([]schemas.TokenInfo, error) {
+	var list []schemas.TokenInfo
+	return list, c.get(ctx, "/users/"+url.PathEscape(name)+"/tokens", nil, &list)
+}
+
+func (c *client) RevokeToken(ctx context.Context, name, id string) error {
+	return c.send(ctx, http.MethodDelete, "/users/"+url.PathEscape(name)+"/tokens/"+url.PathEscape(id), nil, nil)
+}
+
 func (c *client) AuditLog(ctx context.Context, f schemas.AuditFilter) ([]schemas.AuditEntry, error) {
 	// The server reads 1000 entries unless told; the command line, all.
 	limit := f.Limit
@@ -519,6 +528,8 @@ type services interface {
 	DisableUser(ctx context.Context, name string) error
 	SetPassword(ctx context.Context, name, password string) error
 	NewToken(ctx context.Context, name string) (string, error)
+	Tokens(ctx context.Context, name string) ([]schemas.TokenInfo, error)
+	RevokeToken(ctx context.Context, name, id string) error
 	AuditLog(ctx context.Context, f schemas.AuditFilter) ([]schemas.AuditEntry, error)
 }
 

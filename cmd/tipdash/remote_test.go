@@ -181,8 +181,17 @@ func TestThroughServer(t *testing.T) {
 	if len(password) < schemas.MinPasswordLength {
 		t.Errorf("user add: no password on the last line: %q", password)
 	}
-	if token := mustRun(t, "user", "token", "ana"); len(strings.TrimSpace(token)) < 20 || strings.Count(token, "\n") != 1 {
+	token := mustRun(t, "user", "token", "ana")
+	if len(strings.TrimSpace(token)) < 20 || strings.Count(token, "\n") != 1 {
 		t.Errorf("user token: %q", token)
+	}
+	id := schemas.TokenID(strings.TrimSpace(token))
+	if out := mustRun(t, "user", "tokens", "ana"); !strings.Contains(out, id) {
+		t.Errorf("user tokens ana through the server: %s", out)
+	}
+	mustRun(t, "user", "revoke", "ana", id)
+	if out := mustRun(t, "user", "tokens", "ana", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("user tokens ana after revoking its one token: %s", out)
 	}
 	mustRun(t, "user", "disable", "ana")
 	if r := tipdashStdin(t, "una contraseña bastante larga\n", "user", "password", "ana", "--password-stdin"); r.code != 0 {

@@ -21,7 +21,7 @@ var (
 	_ schemas.AuditService = (*store.DB)(nil)
 )
 
-const userUsage = `user add|list|disable|token|password [--db PATH] ...
+const userUsage = `user add|list|disable|token|tokens|revoke|password [--db PATH] ...
   user add NAME --role ROLE [--entity CODE] [--password-stdin]
                                crear una cuenta; sin --password-stdin se genera una contraseña que se
                                muestra una sola vez (última línea) / create an account; without
@@ -31,6 +31,8 @@ const userUsage = `user add|list|disable|token|password [--db PATH] ...
                                disable: its password and tokens stop working
   user token NAME              un token nuevo para scripts (Authorization: Bearer), una línea; solo se
                                guarda su hash / a new bearer token, one line; only its hash is kept
+  user tokens NAME [--json]    sus tokens: id y fecha, nunca el token / its tokens: id and date, never the token
+  user revoke NAME ID          anular un token (deja de valer al instante) / revoke a token (it stops at once)
   user password NAME [--password-stdin]
                                cambiar la contraseña / change the password
 
@@ -40,7 +42,7 @@ const userUsage = `user add|list|disable|token|password [--db PATH] ...
 func cmdUser(ctx context.Context, e *env, args []string) error {
 	var db, roleName, entityName *string
 	fromStdin, asJSON := new(bool), new(bool)
-	sub, fs, err := e.subflags("user", userUsage, []string{"add", "list", "disable", "token", "password"}, func(sub string, fs *pflag.FlagSet) {
+	sub, fs, err := e.subflags("user", userUsage, []string{"add", "list", "disable", "token", "tokens", "revoke", "password"}, func(sub string, fs *pflag.FlagSet) {
 		db = dbFlag(fs)
 		switch sub {
 		case "add":
@@ -49,7 +51,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 			fromStdin = fs.Bool("password-stdin", false, "leer la contraseña de la entrada estándar / read the password from stdin")
 		case "password":
 			fromStdin = fs.Bool("password-stdin", false, "leer la contraseña de la entrada estándar / read the password from stdin")
-		case "list":
+		case "list", "tokens":
 			asJSON = fs.Bool("json", false, "JSON")
 		}
 	}, args)
@@ -64,10 +66,27 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		defer done()
 		return writeUsers(ctx, e.stdout, st, *asJSON)
 	}
-	if fs.NArg() != 2 {
+	switch {
+	case sub == "revoke" && fs.NArg() != 3:
+		return usageError{"indique la cuenta y el id del token («tipdash user tokens NAME») / give the account and the token's id (\"tipdash user tokens NAME\")"}
+	case sub != "revoke" && fs.NArg() != 2:
 		return usageError{"indique el nombre de la cuenta / give the account's name"}
 	}
 	name := fs.Arg(1)
+	if sub == "tokens" {
+		st, done, err := connect(ctx, *db, openExisting)
+		if err != nil {
+			return err
+		}
+		defer done()
+		list, err := st.Tokens(ctx, name)
+		if err != nil {
+			return err
+		}
+		return writeList(e.stdout, list, *asJSON, "id\tcreado\nid\tcreated", func(t schemas.TokenInfo) string {
+			return t.ID + "\t" + t.Created.Format("2006-01-02 15:04")
+		})
+	}
 	var u schemas.User
 	if sub == "add" {
 		if u.Role, err = schemas.ParseUserRole(*roleName); err != nil {
@@ -121,8 +140,13 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "token de %s: se muestra una sola vez / token of %s: shown once\n", name, name)
+		fmt.Fprintf(e.stderr, "token de %s (id %s): se muestra una sola vez / token of %s (id %s): shown once\n", name, schemas.TokenID(token), name, schemas.TokenID(token))
 		fmt.Fprintln(e.stdout, token)
+	case "revoke":
+		if err := st.RevokeToken(ctx, name, fs.Arg(2)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "token %s de %s anulado / token %s of %s revoked\n", fs.Arg(2), name, fs.Arg(2), name)
 	}
 	if (sub == "add" || sub == "password") && !*fromStdin {
 		fmt.Fprintln(e.stdout, "contraseña generada, se muestra una sola vez / generated password, shown once:")

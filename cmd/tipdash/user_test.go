@@ -91,6 +91,34 @@ func TestUserCommands(t *testing.T) {
 		t.Error("the database file holds the raw token")
 	}
 
+	// A second token; the first is revoked by its id, the second still works.
+	second := strings.TrimSpace(mustRun(t, "user", "token", "rosa"))
+	var tokens []schemas.TokenInfo
+	if err := json.Unmarshal([]byte(mustRun(t, "user", "tokens", "rosa", "--json")), &tokens); err != nil {
+		t.Fatal(err)
+	}
+	if len(tokens) != 2 || tokens[0].ID != schemas.TokenID(token) || tokens[1].ID != schemas.TokenID(second) {
+		t.Fatalf("user tokens rosa: %+v, want the ids of both tokens, oldest first", tokens)
+	}
+	if out := mustRun(t, "user", "tokens", "rosa"); !strings.Contains(out, tokens[0].ID) || strings.Contains(out, token) {
+		t.Errorf("user tokens rosa: %s", out)
+	}
+	mustRun(t, "user", "revoke", "rosa", tokens[0].ID)
+	withStore(t, func(db *store.DB) {
+		if _, err := db.UserByToken(ctx, token); !errors.Is(err, schemas.ErrBadCredentials) {
+			t.Errorf("a revoked token works: %v", err)
+		}
+		if u, err := db.UserByToken(ctx, second); err != nil || u.Name != "rosa" {
+			t.Errorf("the other token stopped working: %+v %v", u, err)
+		}
+	})
+	if r := tipdash(t, "user", "revoke", "rosa", tokens[0].ID); r.code != 1 || !strings.Contains(r.stderr, tokens[0].ID) || !strings.Contains(r.stderr, "user tokens rosa") {
+		t.Errorf("revoking a revoked token: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := tipdash(t, "user", "revoke", "rosa"); r.code != 2 {
+		t.Errorf("user revoke without an id: exit %d\n%s", r.code, r.stderr)
+	}
+
 	mustRun(t, "user", "disable", "rosa")
 	if r := tipdashStdin(t, "otra contraseña bastante larga", "user", "password", "ana", "--password-stdin"); r.code != 0 {
 		t.Fatalf("user password: exit %d\n%s", r.code, r.stderr)
@@ -150,7 +178,8 @@ func TestUserCommands(t *testing.T) {
 		got = append(got, string(e.Action)+" "+e.Target+" "+e.Result)
 	}
 	wantLog := []string{
-		"user.add admin ok", "user.add rosa ok", "user.add ana ok", "user.token rosa ok", "user.disable rosa ok",
+		"user.add admin ok", "user.add rosa ok", "user.add ana ok", "user.token rosa ok", "user.token rosa ok", "user.revoke rosa ok",
+		"user.revoke rosa no_token", "user.disable rosa ok",
 		"user.password ana ok", "user.add ana user_exists", "user.disable nobody no_user", "user.token nobody no_user",
 	}
 	if diff := cmp.Diff(wantLog, got); diff != "" {
