@@ -92,7 +92,7 @@ var words = map[string]schemas.Message{
 	"chart.hidden":              {ES: "oculto", EN: "hidden"},
 	"chart.hiddennote":          {ES: "oculto: de 1 a 4 personas, u oculto para proteger una cifra así", EN: "hidden: 1 to 4 people, or hidden to protect such a count"},
 	"chart.hiddenpub":           {ES: "oculto: de 1 a 9 personas, u oculto para proteger una cifra así", EN: "hidden: 1 to 9 people, or hidden to protect such a count"},
-	"chart.withheld":            {ES: "Tabla retenida: demasiado detallada para protegerla.", EN: "Table withheld: too detailed to protect."},
+	"chart.withheld":            {ES: "Tabla retenida: publicarla dejaría deducir alguna cifra pequeña.", EN: "Table withheld: publishing it would let a small count be worked out."},
 	"chart.empty":               {ES: "Sin filas para los filtros elegidos.", EN: "No rows for the filters chosen."},
 	"chart.count":               {ES: "Personas", EN: "People"},
 	"chart.total":               {ES: "Total", EN: "Total"},

@@ -269,6 +269,16 @@ func (db *DB) Export(ctx context.Context, req schemas.ExportRequest, w io.Writer
 	if err = req.Validate(); err != nil {
 		return 0, err
 	}
+	if req.Tier != schemas.TierAdmin && req.Release == 0 {
+		// One release, named once: table by table, "the latest" could
+		// change under a publish, and a withheld table would be served
+		// from an earlier release (ReleaseTable).
+		rel, err := db.servedRelease(ctx, req.Tier, 0)
+		if err != nil {
+			return 0, err
+		}
+		req.Release = rel.ID
+	}
 	var header []string
 	var rows [][]string
 	var titles []string

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -666,6 +667,15 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 		// Asked by number, the release is what it is.
 		if tab, err := db.ReleaseTable(ctx, schemas.TierConatt, second.ID, id, nil); err != nil || !tab.Withheld {
 			t.Errorf("release %d's own %s: %v withheld=%v", second.ID, id, err, tab != nil && tab.Withheld)
+		}
+		// An export is one release's cells: the latest, its withheld table
+		// without cells.
+		var buf bytes.Buffer
+		if _, err := db.Export(ctx, schemas.ExportRequest{Layout: schemas.LayoutTables, Tier: schemas.TierConatt, Format: schemas.FormatCSV}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(buf.String(), id+",victims,citizenship,CHN") || !strings.Contains(buf.String(), id+",victims,") {
+			t.Errorf("the export of the latest release holds cells of %s, which it withheld, or no note of it", id)
 		}
 	}
 	row++

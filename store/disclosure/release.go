@@ -1179,8 +1179,8 @@ func (t *table) publish(r Rules, folded map[schemas.Dim]bool) Published {
 	p.Report = rep
 	if t.withheld {
 		p.Notes = append(p.Notes, schemas.Message{
-			ES: "Tabla retenida: es demasiado detallada para publicarla sin que se pueda deducir alguna cifra pequeña.",
-			EN: "Table withheld: it is too detailed to publish without some small count being deducible.",
+			ES: "Tabla retenida: publicarla dejaría deducir alguna cifra pequeña, con las demás tablas de la publicación o, frente a publicaciones anteriores, de las personas añadidas desde entonces.",
+			EN: "Table withheld: publishing it would let some small count be worked out, with the release's other tables or, against earlier releases, of the people added since.",
 		})
 		return p
 	}
