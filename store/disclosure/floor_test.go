@@ -2,7 +2,9 @@ package disclosure
 
 import (
 	"context"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/conatt/tipdash/schemas"
@@ -101,5 +103,68 @@ func TestFloorsOfOlderReleases(t *testing.T) {
 	}
 	if !reflect.DeepEqual(shrunk, without) {
 		t.Errorf("a floor above the truth changed the release:\n%+v\nwant\n%+v", shrunk, without)
+	}
+}
+
+// TestLinkedReleaseKeepsItsTotals: one victim of unknown sex added after
+// a release that showed every cell. Checked with that release, the new
+// cell is bounded by what the batch added to every margin around it; the
+// release withholds the one table (its readers are served the earlier
+// one) rather than hide the nationality's total and the grand total, which
+// hold more people than that table shows.
+func TestLinkedReleaseKeepsItsTotals(t *testing.T) {
+	cit := func(c string) int { return schemas.MustDim(schemas.DimCitizenship).Index(c) }
+	sex := func(s string) int { return schemas.MustDim(schemas.DimSex).Index(s) }
+	before := map[[2]int]int{
+		{cit("CHN"), sex("female")}: 28, {cit("CHN"), sex("male")}: 20,
+		{cit("COL"), sex("female")}: 30, {cit("COL"), sex("male")}: 25,
+		{cit("CRI"), sex("female")}: 26, {cit("CRI"), sex("male")}: 22,
+	}
+	problem := func(counts map[[2]int]int) Problem {
+		p := Problem{
+			Dims: []schemas.Dim{schemas.DimCitizenship, schemas.DimSex},
+			Tables: []Spec{
+				{ID: "total"},
+				{ID: "citizenship", By: []schemas.Dim{schemas.DimCitizenship}},
+				{ID: "citizenship_sex", By: []schemas.Dim{schemas.DimCitizenship, schemas.DimSex}},
+			},
+		}
+		for k, n := range counts {
+			p.Atoms = append(p.Atoms, Atom{Codes: []int{k[0], k[1]}, Count: n, Key: uint64(k[0]*7 + k[1])})
+		}
+		return p
+	}
+	r := Minimum(schemas.TierConatt)
+	first, err := ProtectRelease(context.Background(), problem(before), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range first {
+		for _, c := range tb.Cells {
+			if tb.Withheld || c.Hidden {
+				t.Fatalf("the first release hides %s %v", tb.ID, c.Keys)
+			}
+		}
+	}
+	after := maps.Clone(before)
+	after[[2]int{cit("CHN"), sex("unknown")}] = 1
+	p := problem(after)
+	p.Others = []Other{{Tables: tablesOf(first), Rules: r, Back: 1}}
+	second, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range second {
+		switch {
+		case tb.ID == "citizenship_sex" && !tb.Withheld:
+			for _, c := range tb.Cells {
+				if c.Keys[1] == sex("unknown") && !c.Hidden {
+					t.Errorf("the new victim of unknown sex is shown")
+				}
+			}
+			t.Errorf("citizenship_sex is published: the new cell is bounded by what the batch added")
+		case tb.ID != "citizenship_sex" && (tb.Withheld || len(tb.Cells) == 0 || slices.ContainsFunc(tb.Cells, func(c PubCell) bool { return c.Hidden })):
+			t.Errorf("%s: withheld %v, cells %+v: the totals are kept whole", tb.ID, tb.Withheld, tb.Cells)
+		}
 	}
 }

@@ -811,8 +811,9 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		// The cells hidden for this target, and what was proven before
 		// them. Checked with an earlier release, a target that needs more
 		// hidden cells than its own table has, or whose largest value has
-		// not risen over the last stallLimit cells hidden for it, withholds
-		// its table instead and frees them again: many shown cells bind it
+		// not risen over the last stallLimit cells hidden for it, or whose
+		// next cell to hide holds more people than its table shows,
+		// withholds its table instead and frees them again: many shown cells bind it
 		// at once (a cell of people added since the earlier release, which
 		// every margin holding them bounds), each costing a solve and most
 		// of them hidden for nothing. A release checked alone raises such a
@@ -876,7 +877,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			} else {
 				stalled++
 			}
-			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit) {
+			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit || pick.count > shownPeople(tg.t)) {
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
@@ -885,8 +886,10 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 					lp.setBound(c.row, cellBound(c, r))
 					byRow[c.row] = c
 				}
-				for i, o := range targets {
-					o.proven = provenBefore[i]
+				if provenBefore != nil { // nil: nothing hidden for it yet
+					for i, o := range targets {
+						o.proven = provenBefore[i]
+					}
 				}
 				withhold(tg.t)
 				break
@@ -918,6 +921,20 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	return nil
+}
+
+// shownPeople is the number of people in a table's shown cells: what
+// withholding it costs (a release checked with an earlier one withholds the
+// table rather than hide a cell of more people for one of its counts: a
+// grand total, say, for a cell of people added since).
+func shownPeople(t *table) int {
+	n := 0
+	for _, c := range t.cells {
+		if !c.hidden {
+			n += c.count
+		}
+	}
+	return n
 }
 
 // stallLimit is how many cells may be hidden for one target of a release
