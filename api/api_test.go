@@ -515,6 +515,15 @@ func TestBrowserSession(t *testing.T) {
 	}
 }
 
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 func sessionCookie(c *http.Client, base string) string {
 	u, _ := url.Parse(base)
 	for _, ck := range c.Jar.Cookies(u) {
@@ -1006,6 +1015,9 @@ func TestNoSessionBeforeSignIn(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), `<html lang="en">`) {
 		t.Errorf("the language chosen with ?lang=en was not kept: %.300s", b)
+	}
+	if ck := c.Jar.Cookies(mustParse(t, f.ts.URL)); !slices.ContainsFunc(ck, func(k *http.Cookie) bool { return k.Name == schemas.LangCookie && k.Value == "en" }) {
+		t.Errorf("no %s=en cookie for the pages to read: %v", schemas.LangCookie, ck)
 	}
 	if resp, _ := postForm(t, c, f.ts.URL+"/login", url.Values{"username": {"viewer"}, "password": {"not the password"}, "_csrf": {loginForm(t, c, f.ts.URL)}}); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d, want 401", resp.StatusCode)

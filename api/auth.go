@@ -155,7 +155,7 @@ func forbidden(r schemas.UserRole) error {
 // not fill its memory).
 const (
 	// langCookie keeps the language chosen with ?lang=es|en.
-	langCookie = "tipdash_lang"
+	langCookie = schemas.LangCookie
 	// loginCookie carries the sign-in form's CSRF token: the form posts
 	// it back, and another site can neither read nor set it (a
 	// double-submit cookie, SameSite=Strict, only for /login).

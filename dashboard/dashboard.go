@@ -121,6 +121,9 @@ func langOf(r *http.Request, session string) string {
 	if session == "en" {
 		return "en"
 	}
+	if ck, err := r.Cookie(schemas.LangCookie); session == "" && err == nil && ck.Value == "en" {
+		return "en" // a visitor who chose English before signing in, or without
+	}
 	return "es"
 }
 

@@ -210,6 +210,20 @@ func TestAccess(t *testing.T) {
 	if _, body := get(t, ts.URL+"/upload?lang=en"); !strings.Contains(body, "Your role does not give access") {
 		t.Errorf("403 page in English: %.300s", body)
 	}
+	// A visitor who chose English (the API keeps it in a cookie) reads
+	// /public in English without ?lang=.
+	pub := serve(t, schemas.UserRole{}, true)
+	req, _ := http.NewRequest("GET", pub.URL+"/public", nil)
+	req.AddCookie(&http.Cookie{Name: schemas.LangCookie, Value: "en"})
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `<html lang="en">`) {
+		t.Errorf("/public with %s=en: %d %.200s", schemas.LangCookie, res.StatusCode, b)
+	}
 }
 
 // TestPagesReadTheTierOfTheRole checks the tables behind each role's

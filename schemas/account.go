@@ -186,6 +186,10 @@ func TokenID(token string) string {
 	return hex.EncodeToString(h[:6])
 }
 
+// LangCookie keeps a browser's language (es or en), chosen with ?lang=:
+// the API sets it, the pages read it for visitors who have not signed in.
+const LangCookie = "tipdash_lang"
+
 // TokenInfo describes a bearer token without giving it away: its id is the
 // start of the token's SHA-256, which the token's holder can compute too.
 type TokenInfo struct {
