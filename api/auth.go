@@ -160,6 +160,9 @@ const (
 	// it back, and another site can neither read nor set it (a
 	// double-submit cookie, SameSite=Strict, only for /login).
 	loginCookie = "tipdash_login"
+	// loginTokenLen is the length of its token (crypto/rand.Text: 26
+	// base32 characters).
+	loginTokenLen = 26
 )
 
 // lang is the caller's language: ?lang=es|en (then kept in a cookie), the
@@ -181,7 +184,7 @@ func (s *Server) lang(c echo.Context) string {
 // loginToken returns the sign-in form's CSRF token from its cookie, making
 // one (and the cookie) when there is none.
 func (s *Server) loginToken(c echo.Context) string {
-	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) == len(rand.Text()) {
+	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) == loginTokenLen {
 		return ck.Value
 	}
 	t := rand.Text()

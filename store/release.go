@@ -196,29 +196,16 @@ func shownBefore(ctx context.Context, tx *sql.Tx, h heldRelease) ([]heldRelease,
 	if h.id == 0 {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT w.table_id, max(r.id) FROM release_tables w
-		JOIN release_tables t ON t.table_id = w.table_id AND NOT t.withheld
-		JOIN releases r ON r.id = t.release AND r.kind = ? AND r.status = ? AND r.id < w.release
-		WHERE w.release = ? AND w.withheld GROUP BY w.table_id ORDER BY w.table_id`,
-		string(h.kind), string(schemas.ReleaseApproved), h.id)
+	from, err := servedFrom(ctx, tx, h.kind, h.id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	byRelease := map[int64]map[string]bool{}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
+	for id, n := range from {
 		if byRelease[n] == nil {
 			byRelease[n] = map[string]bool{}
 		}
 		byRelease[n][id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	var out []heldRelease
 	for _, n := range slices.Sorted(maps.Keys(byRelease)) {
@@ -229,6 +216,34 @@ func shownBefore(ctx context.Context, tx *sql.Tx, h heldRelease) ([]heldRelease,
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// servedFrom maps each table that release n (of tier kind) withheld to the
+// latest approved release of the tier before n that showed it: where it is
+// served from while n is the latest (ReleaseTable), and so a release its
+// readers hold (PublishRelease). Tables no earlier release showed are left
+// out.
+func servedFrom(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, kind schemas.Tier, n int64) (map[string]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.table_id, max(r.id) FROM release_tables t JOIN releases r ON r.id = t.release
+		WHERE r.kind = ? AND r.status = ? AND r.id < ? AND NOT t.withheld
+		AND t.table_id IN (SELECT table_id FROM release_tables WHERE release = ? AND withheld)
+		GROUP BY t.table_id`, string(kind), string(schemas.ReleaseApproved), n, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var m int64
+		if err := rows.Scan(&id, &m); err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, rows.Err()
 }
 
 // latestApproved returns the latest approved release of a tier.
@@ -716,14 +731,12 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err != nil || n != 0 || !t.Withheld {
 		return t, err
 	}
-	// The latest release withheld it (with the records added since, it
-	// would have given small counts away): the table is served from the
+	// The latest release withheld it (publishing it would have given a
+	// small count away): the table is served from the
 	// latest approved release of the tier that showed it, which its readers
 	// hold anyway, and the next release is checked with that one too.
-	var m int64
-	err = db.sql.QueryRowContext(ctx, `SELECT coalesce(max(r.id), 0) FROM releases r JOIN release_tables t ON t.release = r.id
-		WHERE r.kind = ? AND r.status = ? AND r.id < ? AND t.table_id = ? AND NOT t.withheld`,
-		string(tier), string(schemas.ReleaseApproved), rel.ID, id).Scan(&m)
+	from, err := servedFrom(ctx, db.sql, tier, rel.ID)
+	m := from[id]
 	if err != nil || m == 0 {
 		return t, err
 	}
@@ -736,9 +749,9 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 		return nil, err
 	}
 	shown.Notes = append([]schemas.Message{{
-		ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) la retuvo, porque con los registros añadidos desde entonces dejaría deducir cifras pequeñas.",
+		ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) la retuvo, porque publicarla habría dejado deducir alguna cifra pequeña.",
 			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
-		EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) withheld it, because with the records added since it would let small counts be worked out.",
+		EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) withheld it, because publishing it would have let some small count be worked out.",
 			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
 	}}, shown.Notes...)
 	return shown, nil

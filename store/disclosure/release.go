@@ -813,10 +813,10 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		// hidden cells than its own table has, or whose largest value has
 		// not risen over the last stallLimit cells hidden for it, or whose
 		// next cell to hide holds more people than its table shows,
-		// withholds its table instead and frees them again: many shown cells bind it
-		// at once (a cell of people added since the earlier release, which
-		// every margin holding them bounds), each costing a solve and most
-		// of them hidden for nothing. A release checked alone raises such a
+		// withholds its table instead and frees them again: many shown
+		// cells bind it at once (a cell of people added since the earlier
+		// release, which every margin holding them bounds), each costing a
+		// solve and most of them hidden for nothing. A release checked alone raises such a
 		// count in the end, and keeps its table (UNODC's Costa Rica 2021:
 		// hiding the one man hides the women too, and more elsewhere).
 		var picks []*cell
