@@ -16,6 +16,7 @@ import (
 
 	"github.com/conatt/tipdash/schemas"
 	"github.com/conatt/tipdash/sheets"
+	"github.com/conatt/tipdash/store/disclosure"
 )
 
 // writeParquet writes rows of text (the column named count as a number,
@@ -100,6 +101,21 @@ var glotipForm = map[string]string{
 	"forced_pregnancy": "Other forms of exploitation: forced pregnancy", "other": "Other forms of exploitation", "unknown": "Unknown",
 }
 
+// glotipUnit is the Unit of measurement of a GLOTIP export: UNODC's
+// "Counts" for the exact figures of tier admin; at a protected tier it
+// says how the release protected them (rounding, hidden cells), so that a
+// rounded value or an x is not read as an exact count.
+func glotipUnit(tier schemas.Tier, r disclosure.Rules) string {
+	if tier == schemas.TierAdmin {
+		return "Counts"
+	}
+	how := "exact"
+	if r.Round > 0 {
+		how = fmt.Sprintf("rounded to multiples of %d", r.Round)
+	}
+	return fmt.Sprintf("Counts, %s; %s: hidden (1 to %d people, or hidden to protect such a count)", how, GlotipHidden, r.Threshold-1)
+}
+
 // glotipSource gives the tables of one GLOTIP layout: exact aggregates at
 // tier admin, catalogue tables of a release at the protected tiers.
 type glotipSource func(id string, q schemas.Query) (*schemas.Table, error)
@@ -107,9 +123,10 @@ type glotipSource func(id string, q schemas.Query) (*schemas.Table, error)
 // GlotipRows lays tables out in UNODC's data_glotip format. At tier admin
 // the counts are exact (the questionnaire needs them; the caller marks the
 // file confidential); at tier conatt and public they are the catalogue
-// tables of a release, hidden cells reading GlotipHidden. Sums (persons
-// prosecuted: prosecuted, convicted and acquitted) are made of published
-// cells only, and are hidden when one of them is.
+// tables of a release, hidden cells reading GlotipHidden, and the unit
+// column says so (glotipUnit). Sums (persons prosecuted: prosecuted,
+// convicted and acquitted) are made of published cells only, and are
+// hidden when one of them is.
 func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) ([]string, [][]string, error) {
 	src := glotipSource(func(id string, _ schemas.Query) (*schemas.Table, error) {
 		return db.ReleaseTable(ctx, tier, release, id, nil)
@@ -117,9 +134,10 @@ func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) 
 	if tier == schemas.TierAdmin {
 		src = func(_ string, q schemas.Query) (*schemas.Table, error) { return db.aggregate(ctx, q) }
 	}
+	unit := glotipUnit(tier, db.rules(tier))
 	var rows [][]string
 	add := func(ind, dimension, category, sex, age, year, value string) {
-		rows = append(rows, []string{"CRI", "Costa Rica", "Americas", "Latin America and the Caribbean", ind, dimension, category, sex, age, year, "Counts", value, "CONATT"})
+		rows = append(rows, []string{"CRI", "Costa Rica", "Americas", "Latin America and the Caribbean", ind, dimension, category, sex, age, year, unit, value, "CONATT"})
 	}
 	spec := func(id string) (schemas.TableSpec, bool) {
 		for _, s := range schemas.Tables().Tables {

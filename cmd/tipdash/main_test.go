@@ -295,10 +295,20 @@ func costaRica2021(t *testing.T, dir string) string {
 	return f
 }
 
+// glotipUnits is the Unit of measurement a GLOTIP export writes at each
+// tier: how its values were protected, UNODC's "Counts" where exact.
+var glotipUnits = map[string]string{
+	"conatt": "Counts, exact; x: hidden (1 to 4 people, or hidden to protect such a count)",
+	"public": "Counts, rounded to multiples of 5; x: hidden (1 to 9 people, or hidden to protect such a count)",
+	"admin":  "Counts",
+}
+
 // TestGlotipExport checks the UNODC long format of a conatt release against
 // a golden file (testdata/golden/glotip_conatt.csv; -update rewrites), that
 // the 2021 leak of UNODC's own table cannot happen, and that hidden cells
-// read x, never <5. The exact export of tier admin is marked confidential.
+// read x, never <5. The unit column says how each tier's values were
+// protected: rounded at tier public, never plain "Counts" but for the
+// exact export of tier admin, which is marked confidential.
 func TestGlotipExport(t *testing.T) {
 	dir := workspace(t)
 	mustRun(t, "ingest", costaRica2021(t, dir))
@@ -329,8 +339,8 @@ func TestGlotipExport(t *testing.T) {
 	}
 	values := map[string]string{}
 	for _, r := range rows[1:] {
-		if r[0] != "CRI" || r[10] != "Counts" {
-			t.Errorf("row %v", r)
+		if r[0] != "CRI" || r[10] != glotipUnits["conatt"] {
+			t.Errorf("row %v: want CRI and the unit %q", r, glotipUnits["conatt"])
 		}
 		if n, err := strconv.Atoi(r[11]); r[11] != store.GlotipHidden && (err != nil || n >= 1 && n <= 4) {
 			t.Errorf("row %v: want x or a count that is not 1..4", r)
@@ -351,6 +361,26 @@ func TestGlotipExport(t *testing.T) {
 	if diff := cmp.Diff(rows[1:], xrows[3:]); diff != "" {
 		t.Errorf("XLSX rows differ from the CSV's (-csv +xlsx):\n%s", diff)
 	}
+	// Tier public: values rounded to multiples of 5, and the unit says so.
+	mustRun(t, "release", "approve", fmt.Sprint(lastLine(t, mustRun(t, "release", "publish", "--kind", "public", "--note", "cr"))))
+	pub := filepath.Join(dir, "glotip_public.csv")
+	mustRun(t, "export", "--format", "glotip", "--tier", "public", "--out", pub)
+	data, err = os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prows := readCSV(t, string(data))[1:]
+	if len(prows) == 0 {
+		t.Fatal("the public GLOTIP export has no rows")
+	}
+	for _, r := range prows {
+		if r[10] != glotipUnits["public"] {
+			t.Errorf("public row %v: unit %q, want %q", r, r[10], glotipUnits["public"])
+		}
+		if n, err := strconv.Atoi(r[11]); r[11] != store.GlotipHidden && (err != nil || n%5 != 0) {
+			t.Errorf("public row %v: want x or a multiple of 5", r)
+		}
+	}
 	pq := filepath.Join(dir, "tables.parquet")
 	mustRun(t, "export", "--format", "parquet", "--tier", "conatt", "--out", pq)
 	if st, err := os.Stat(pq); err != nil || st.Size() < 100 {
@@ -366,6 +396,9 @@ func TestGlotipExport(t *testing.T) {
 	}
 	values = map[string]string{}
 	for _, r := range arows[3:] {
+		if r[10] != glotipUnits["admin"] {
+			t.Errorf("admin row %v: unit %q, want %q", r, r[10], glotipUnits["admin"])
+		}
 		if r[4] == "Detected trafficking victims" && r[5] == "Total" && r[8] == "Total" && r[9] == "2021" {
 			values[r[7]] = r[11]
 		}
@@ -635,8 +668,9 @@ func TestUserProfile(t *testing.T) {
 }
 
 // TestGlotipLabelsAreUNODCs: every label the export writes in Indicator,
-// Dimension, Sex, Age and Unit of measurement appears in UNODC's own file.
-// It skips when the file is absent.
+// Dimension, Sex, Age and Unit of measurement appears in UNODC's own file
+// (the unit up to its first comma: a protected tier says after it how its
+// values were protected). It skips when the file is absent.
 func TestGlotipLabelsAreUNODCs(t *testing.T) {
 	src := filepath.Join("..", "..", "..", "shared", "external", "unodc_glotip_2025-04-14_data_glotip.csv")
 	data, err := os.ReadFile(src)
@@ -669,6 +703,7 @@ func TestGlotipLabelsAreUNODCs(t *testing.T) {
 			rows = readCSV(t, string(ours))[1:]
 		}
 		for _, r := range rows {
+			r[10], _, _ = strings.Cut(r[10], ",")
 			for col := range known {
 				if !known[col][r[col]] {
 					t.Errorf("%s: %s %q is not a label UNODC uses", tier, store.GlotipHeader[col], r[col])
