@@ -3,6 +3,8 @@ package dashboard_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/conatt/tipdash/dashboard"
 	"github.com/conatt/tipdash/ingest"
 	"github.com/conatt/tipdash/schemas"
 )
@@ -379,5 +383,44 @@ func writeRenamedXLSX(t *testing.T, path, from, to string) {
 	}
 	if err := x.SaveAs(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBrowserChartFromEarlierRelease: in a browser, the chart of a table
+// the latest release withheld is drawn from the earlier release, with a
+// visible label above it naming that release, in Spanish and in English.
+func TestBrowserChartFromEarlierRelease(t *testing.T) {
+	ctx := browser(t)
+	db, first, latest := withheldHistory(t)
+	h := dashboard.New(dashboard.Services{Tables: db, Releases: db, Batches: db, Ingest: ingest.Service{Store: db}}, dashboard.Options{})
+	ts := httptest.NewServer(&session{role: schemas.RoleViewer, next: h})
+	t.Cleanup(ts.Close)
+	const fig = "#c-victims_citizenship_sex"
+	// Whether the chart drew with data, and the label is shown above it.
+	const check = `(function () {
+  var f = document.querySelector("` + fig + `"), l = f.querySelector(".earlier"), c = f.querySelector(".echart .item");
+  var e = c && echarts.getInstanceByDom(c), drew = !!e && e.getOption().series.length > 0;
+  if (!l) { return [drew, false, false]; }
+  var lb = l.getBoundingClientRect(), cb = c.getBoundingClientRect();
+  return [drew, lb.height > 0 && lb.width > 0 && getComputedStyle(l).visibility === "visible", lb.bottom <= cb.top];
+})()`
+	for _, c := range []struct{ lang, want string }{
+		{"es", fmt.Sprintf("De la publicación %d (%s), no de la última (publicación %d)", first.ID, first.CreatedAt.Format("02/01/2006"), latest.ID)},
+		{"en", fmt.Sprintf("From release %d (%s), not the latest (release %d)", first.ID, first.CreatedAt.Format("2 Jan 2006"), latest.ID)},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/dashboard?lang="+c.lang),
+			chromedp.WaitReady(chromedp.CSS("#s9")), chromedp.ScrollIntoView(chromedp.CSS(fig))); err != nil {
+			t.Fatalf("%s: %v", c.lang, err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]bool](check))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := gocmp.Diff([]bool{true, true, true}, got); diff != "" {
+			t.Fatalf("%s: [chart drawn, label visible, label above the chart] (-want +got):\n%s", c.lang, diff)
+		}
+		if got := text(t, ctx, fig+" .earlier"); got != c.want {
+			t.Errorf("%s: label %q, want %q", c.lang, got, c.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -80,6 +81,12 @@ type chartView struct {
 	Withheld bool
 	CSV      string
 	XLSX     string
+	Release  int64     // the release the table was read from (0: exact)
+	Released time.Time // and its date
+	// FromEarlier says, next to the chart, that its table is of an
+	// earlier release than the page's (the latest withheld it); "" when
+	// it is of the latest.
+	FromEarlier string
 }
 
 type tableRow struct {

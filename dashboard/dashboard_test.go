@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -434,6 +435,122 @@ func TestNoInlineEventHandlers(t *testing.T) {
 		}
 		if m := handler.Find(b); m != nil {
 			t.Errorf("%s has an inline event handler %q: the content policy blocks it; use a script file", f, m)
+		}
+	}
+}
+
+// withheldHistory is a database of its own whose latest conatt release
+// withheld a table that the release before it showed, built as the
+// store's TestWithheldTableServedFromEarlierAndCheckedWithIt builds it:
+// six nationalities of 48 victims each (28 women, 20 men) and a release,
+// then one more victim of one nationality, of unknown sex, and a release
+// that withholds victims_citizenship_sex (her nationality's total and the
+// first release's women and men would pin her at 1). It returns the
+// database and the two releases.
+func withheldHistory(t *testing.T) (db *store.DB, first, latest schemas.Release) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "withheld.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	prof, _ := schemas.BuiltinProfile("eri")
+	row := 0
+	batch := func(name string, lines []string) schemas.Release {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		data := "ID persona,Rol,Fecha de referencia,Sexo,Nacionalidad\n" + strings.Join(lines, "\n") + "\n"
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := (ingest.Service{Store: db}).Ingest(ctx, schemas.IngestRequest{Path: path, Profile: prof, Entity: "oij", Uploader: "test"})
+		if err != nil || rep.Accepted != len(lines) {
+			t.Fatalf("%s: %v, %+v", name, err, rep)
+		}
+		rel, err := db.PublishRelease(ctx, schemas.TierConatt, name, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rel.Release
+	}
+	victim := func(sex, citizenship string) string {
+		row++
+		return fmt.Sprintf("p%d,víctima,%02d/%02d/%d,%s,%s", row, 1+row%28, 1+row%12, 2023+row%2, sex, citizenship)
+	}
+	var lines []string
+	for _, cit := range []string{"CHN", "COL", "CRI", "NIC", "PAN", "VEN"} {
+		for i := range 48 {
+			lines = append(lines, victim([]string{"F", "M"}[min(i/28, 1)], cit))
+		}
+	}
+	first = batch("primero.csv", lines)
+	latest = batch("segundo.csv", []string{victim("desconocido", "CHN")})
+	if tab, err := db.ReleaseTable(ctx, schemas.TierConatt, latest.ID, "victims_citizenship_sex", nil); err != nil || !tab.Withheld {
+		t.Fatalf("release %d did not withhold victims_citizenship_sex (%v): the test needs a withheld table", latest.ID, err)
+	}
+	return db, first, latest
+}
+
+// servedFromEarlier lists the conatt tables that the latest release
+// withheld and an earlier one serves.
+func servedFromEarlier(t *testing.T, db *store.DB, latest int64) []string {
+	t.Helper()
+	var ids []string
+	for _, s := range schemas.Tables().ForTier(schemas.TierConatt) {
+		tab, err := db.ReleaseTable(context.Background(), schemas.TierConatt, 0, s.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Release != latest {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// TestChartFromEarlierRelease: a chart whose table the latest release
+// withheld is drawn from an earlier release, and says so beside it (that
+// release's number and date, and the latest's number) in the page's
+// language, not only in its notes; no other chart carries that label, and
+// the headline strip names the latest release.
+func TestChartFromEarlierRelease(t *testing.T) {
+	db, first, latest := withheldHistory(t)
+	served := servedFromEarlier(t, db, latest.ID)
+	if !slices.Contains(served, "victims_citizenship_sex") {
+		t.Fatalf("tables served from an earlier release: %v", served)
+	}
+	h := dashboard.New(dashboard.Services{Tables: db, Releases: db, Batches: db, Ingest: ingest.Service{Store: db}}, dashboard.Options{})
+	ts := httptest.NewServer(&session{role: schemas.RoleViewer, next: h})
+	t.Cleanup(ts.Close)
+	charts := regexp.MustCompile(`<figure class="chart" id="c-([a-z_]+)"`)
+	labelled := regexp.MustCompile(`<p class="notice earlier" id="r-([a-z_]+)">([^<]*)</p>`)
+	for _, c := range []struct{ lang, label, head string }{
+		{"es", fmt.Sprintf("De la publicación %d (%s), no de la última (publicación %d)", first.ID, first.CreatedAt.Format("02/01/2006"), latest.ID), fmt.Sprintf("Publicación %d", latest.ID)},
+		{"en", fmt.Sprintf("From release %d (%s), not the latest (release %d)", first.ID, first.CreatedAt.Format("2 Jan 2006"), latest.ID), fmt.Sprintf("Release %d", latest.ID)},
+	} {
+		res, body := get(t, ts.URL+"/dashboard?lang="+c.lang)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %.300s", c.lang, res.StatusCode, body)
+		}
+		var shown, got []string
+		for _, m := range charts.FindAllStringSubmatch(body, -1) {
+			if slices.Contains(served, m[1]) {
+				shown = append(shown, m[1])
+			}
+		}
+		for _, m := range labelled.FindAllStringSubmatch(body, -1) {
+			got = append(got, m[1])
+			if m[2] != c.label {
+				t.Errorf("%s: chart %s labelled %q, want %q", c.lang, m[1], m[2], c.label)
+			}
+		}
+		if diff := gocmp.Diff(shown, got); diff != "" || len(got) == 0 {
+			t.Errorf("%s: charts of tables served from an earlier release (-shown +labelled):\n%s", c.lang, diff)
+		}
+		if !strings.Contains(body, `<span class="value">`+c.head+`</span>`) {
+			t.Errorf("%s: the headline strip does not name the latest release (%s)", c.lang, c.head)
 		}
 	}
 }

@@ -80,8 +80,11 @@ type view struct {
 }
 
 type headline struct {
-	Label schemas.Message
-	Value string
+	Label       schemas.Message
+	Value       string
+	Release     int64 // the release the figure was read from (0: exact)
+	Released    time.Time
+	FromEarlier string // as chartView's
 }
 
 type sectionView struct {
@@ -148,8 +151,13 @@ func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Calle
 		secs = append(secs, sv)
 	}
 	var wg sync.WaitGroup
-	var headErr error
+	var headErr, latestErr error
+	var latest schemas.Release
+	var hasLatest bool
 	wg.Go(func() { headErr = s.headline(ctx, tier, lang, &v) })
+	if tier != schemas.TierAdmin {
+		wg.Go(func() { latest, hasLatest, latestErr = s.latestRelease(ctx, tier) })
+	}
 	if c != nil {
 		wg.Go(func() { v.LastBatch = s.lastBatch(ctx) })
 	}
@@ -162,6 +170,21 @@ func (s *server) charts(w http.ResponseWriter, r *http.Request, c *schemas.Calle
 		})
 	}
 	wg.Wait()
+	if latestErr != nil {
+		s.failErr(w, r, lang, latestErr)
+		return
+	}
+	if hasLatest {
+		v.Release, v.Released = latest.ID, latest.CreatedAt
+	}
+	// A table the latest release withheld is read from an earlier one:
+	// its chart or figure says so beside it, not only in its notes.
+	for i, h := range v.Headline {
+		v.Headline[i].FromEarlier = fromEarlier(lang, h.Release, h.Released, v.Release)
+	}
+	for _, j := range jobs {
+		j.view.FromEarlier = fromEarlier(lang, j.view.Release, j.view.Released, v.Release)
+	}
 	if headErr != nil {
 		if !errors.Is(headErr, schemas.ErrNotFound) {
 			s.failErr(w, r, lang, headErr)
@@ -232,7 +255,6 @@ func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v
 		if err != nil {
 			return err
 		}
-		v.Release, v.Released = t.Release, t.ReleasedAt
 		for _, r := range t.Rows {
 			if y, err := strconv.Atoi(r.Keys[0]); err == nil {
 				years[y] = true
@@ -243,8 +265,9 @@ func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v
 		label := headLabels[id]
 		for i := 0; i < 2 && i < len(rows); i++ {
 			v.Headline = append(v.Headline, headline{
-				Label: schemas.Message{ES: label.ES + " " + rows[i].Keys[0], EN: label.EN + " " + rows[i].Keys[0]},
-				Value: countText(lang, rows[i].Count),
+				Label:   schemas.Message{ES: label.ES + " " + rows[i].Keys[0], EN: label.EN + " " + rows[i].Keys[0]},
+				Value:   countText(lang, rows[i].Count),
+				Release: t.Release, Released: t.ReleasedAt,
 			})
 		}
 	}
@@ -253,6 +276,23 @@ func (s *server) headline(ctx context.Context, tier schemas.Tier, lang string, v
 	}
 	slices.Sort(v.Years)
 	return nil
+}
+
+// latestRelease is the release a protected tier reads now: the latest
+// approved release of the tier, which the headline strip names; false
+// when there is none yet.
+func (s *server) latestRelease(ctx context.Context, tier schemas.Tier) (schemas.Release, bool, error) {
+	rels, err := s.svc.Releases.Releases(ctx)
+	if err != nil {
+		return schemas.Release{}, false, err
+	}
+	var latest schemas.Release
+	for _, r := range rels {
+		if r.Kind == tier && r.Status == schemas.ReleaseApproved && r.ID > latest.ID {
+			latest = r
+		}
+	}
+	return latest, latest.ID != 0, nil
 }
 
 var headLabels = map[string]schemas.Message{
@@ -274,7 +314,7 @@ func countText(lang string, n *int) string {
 // its notes and its download links.
 func (s *server) chartView(spec schemas.TableSpec, t *schemas.Table, lang string, tier schemas.Tier, base string, f filters) (chartView, []string) {
 	title := tr(lang, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
-	cv := chartView{Spec: spec, Title: title, Withheld: t.Withheld}
+	cv := chartView{Spec: spec, Title: title, Withheld: t.Withheld, Release: t.Release, Released: t.ReleasedAt}
 	link := base + "/tables/" + spec.ID
 	cv.CSV, cv.XLSX = link+".csv"+f.query(), link+".xlsx"+f.query()
 	for _, d := range t.By {

@@ -246,6 +246,19 @@ func formatDate(lang string, t time.Time) string {
 	return t.Format("02/01/2006")
 }
 
+// fromEarlier labels a chart or figure read from release rel (of date at)
+// on a page of release latest: its own release, so that it is not taken
+// for the latest's; "" when it is of the latest (or exact).
+func fromEarlier(lang string, rel int64, at time.Time, latest int64) string {
+	if rel == 0 || rel >= latest {
+		return ""
+	}
+	return tr(lang, schemas.Message{
+		ES: fmt.Sprintf("De la publicación %d (%s), no de la última (publicación %d)", rel, formatDate("es", at), latest),
+		EN: fmt.Sprintf("From release %d (%s), not the latest (release %d)", rel, formatDate("en", at), latest),
+	})
+}
+
 // formatInt writes a count with the thousands separator of the language.
 func formatInt(lang string, n int) string {
 	s := strconv.Itoa(n)
