@@ -51,8 +51,8 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	rules := db.rules(kind)
 	specs := schemas.Tables().ForTier(kind)
 	// A CONATT member reads the public releases too: a release is checked
-	// together with the latest approved release of each tier, each read
-	// with its own rules (DESIGN.md, "Protecting people").
+	// together with every approved release of both tiers, each read with
+	// its own rules (DESIGN.md, "Protecting people").
 	other := schemas.TierPublic
 	if kind == schemas.TierPublic {
 		other = schemas.TierConatt
@@ -76,17 +76,15 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			ES: "una publicación public debe contar los mismos registros que la última publicación conatt aprobada, y los registros cambiaron desde entonces (o no hay ninguna): publique primero una publicación conatt («tipdash release publish --kind conatt»)",
 			EN: "a public release must count the same records as the latest approved conatt release, and the records have changed since (or there is none): publish a conatt release first (\"tipdash release publish --kind conatt\")"}}
 	}
-	held := []heldRelease{sameRel, otherRel}
-	// A table that a held release withheld is served from the latest
-	// approved release of its tier that showed it (ReleaseTable), so a
-	// reader holds that one too: it is checked as one more release, with
-	// its own records.
-	for _, h := range []heldRelease{sameRel, otherRel} {
-		earlier, err := shownBefore(ctx, tx, h)
-		if err != nil {
-			return nil, err
-		}
-		held = append(held, earlier...)
+	// A reader holds every approved release of both tiers: each is checked
+	// as one more release, with its own records (recordsBack). Holding the
+	// latest of each tier alone was not enough: an older conatt release's
+	// exact counts and zeros bound what was added since, and with a later
+	// public release and the latest conatt one pinned a count of 1 that
+	// both hid (a red team, over ten conatt and five public releases).
+	held, err := allApproved(ctx, tx)
+	if err != nil {
+		return nil, err
 	}
 	backs := recordsBack(held, records)
 	// The tables of both tiers: those of the other tier that this one does
@@ -104,18 +102,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			return nil, err
 		}
 		for i, h := range held {
-			if h.id == 0 {
-				continue
-			}
 			cells, err := releaseCells(ctx, tx, h.id, m, all)
 			if err != nil {
 				return nil, err
-			}
-			if h.tables != nil {
-				maps.DeleteFunc(cells, func(id string, _ []disclosure.PubCell) bool { return !h.tables[id] })
-				if len(cells) == 0 {
-					continue
-				}
 			}
 			if cells != nil {
 				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
@@ -181,41 +170,31 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	return rep, tx.Commit()
 }
 
+// allApproved returns every approved release, whole, oldest first.
+func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, kind, coalesce(records, '') FROM releases WHERE status = ? ORDER BY id`, string(schemas.ReleaseApproved))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []heldRelease
+	for rows.Next() {
+		var h heldRelease
+		var kind string
+		if err := rows.Scan(&h.id, &kind, &h.records); err != nil {
+			return nil, err
+		}
+		h.kind = schemas.Tier(kind)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
 // heldRelease is an approved release a reader holds.
 type heldRelease struct {
 	id      int64 // 0: none
 	kind    schemas.Tier
 	records string
-	tables  map[string]bool // the tables held of it (nil: all)
-}
-
-// shownBefore returns, for the tables that release h withheld, the latest
-// approved release of its tier before it that showed each of them: the
-// release they are served from while h is the latest (ReleaseTable).
-func shownBefore(ctx context.Context, tx *sql.Tx, h heldRelease) ([]heldRelease, error) {
-	if h.id == 0 {
-		return nil, nil
-	}
-	from, err := servedFrom(ctx, tx, h.kind, h.id)
-	if err != nil {
-		return nil, err
-	}
-	byRelease := map[int64]map[string]bool{}
-	for id, n := range from {
-		if byRelease[n] == nil {
-			byRelease[n] = map[string]bool{}
-		}
-		byRelease[n][id] = true
-	}
-	var out []heldRelease
-	for _, n := range slices.Sorted(maps.Keys(byRelease)) {
-		e := heldRelease{id: n, kind: h.kind, tables: byRelease[n]}
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(records, '') FROM releases WHERE id = ?`, n).Scan(&e.records); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }
 
 // servedFrom maps each table that release n (of tier kind) withheld to the

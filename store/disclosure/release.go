@@ -38,9 +38,9 @@ type Spec struct {
 }
 
 // Other is a release that a reader holds beside this one, read with its
-// own rules: a CONATT member reads the latest conatt release and the latest
-// public one (public is public), so each release is checked together with
-// the latest approved release of each tier.
+// own rules: a CONATT member reads every conatt release and every public
+// one (public is public), so each release is checked together with every
+// approved release of both tiers.
 type Other struct {
 	Tables map[string][]PubCell // its cells by table id (withheld tables left out)
 	Rules  Rules
@@ -63,18 +63,18 @@ type Problem struct {
 	// at least as many people now) reads the two as one system; so does the
 	// engine, whenever the records did only grow.
 	Earlier map[string][]PubCell
-	// Others are further releases a reader holds (the latest approved of
-	// each tier), each with its own rules. A hidden cell of any of them, or
+	// Others are further releases a reader holds (every approved release of
+	// both tiers), each with its own rules. A hidden cell of any of them, or
 	// of this one, must not be pinned below the lowest threshold among
 	// them; this release's own hidden cells also not below its threshold by
 	// the releases of its own tier (those with its rules).
 	Others []Other
 	// Floors are what the earlier approved releases of each tier tell of
 	// the least count of cells (people are only added: a cell shown as 20
-	// then holds at least 20 now). The program holds the latest release of
-	// each tier whole; all the older ones enter through these. A check
-	// reads those of the releases it holds: this tier's alone, or every
-	// tier's.
+	// then holds at least 20 now). The releases held (Others) imply them;
+	// given as well, they tell the choice of the next cell to hide how far
+	// a hidden cell can drop. A check reads those of the releases it holds:
+	// this tier's alone, or every tier's.
 	Floors []Floors
 	// Deadline bounds the checking (zero: none). The cells not proven
 	// safe by then are treated as unsafe: their tables are withheld.
@@ -1273,11 +1273,31 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 // ago has rows over the blocks up to the last minus b, today's over all.
 // Each release is read with its own rules.
 func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, views []view) *program {
-	last := 0
+	// One block of columns per population a held release counted: records
+	// that changed between two of them and no held release counted in
+	// between are one block (a check of one tier's releases skips those of
+	// the other).
+	cuts := []int{0}
 	for _, v := range views {
-		last = max(last, v.back)
+		cuts = append(cuts, v.back)
 	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	views = slices.Clone(views)
+	for i := range views {
+		views[i].back = slices.Index(cuts, views[i].back)
+	}
+	last := len(cuts) - 1
 	lp := newProgram(nvars * (last + 1))
+	// The columns the held releases prove to be zero leave every row (the
+	// same program, far smaller: most people were counted by the first
+	// release held, and each batch since touched few combinations).
+	lp.fixed = zeroColumns(dims, cliques, nvars, last, views)
+	for j, z := range lp.fixed {
+		if z {
+			lp.fixZero(j)
+		}
+	}
 	// blocks lists the columns of variable j up to block upto.
 	blocks := func(j, upto int) []int {
 		out := make([]int, 0, upto+1)
@@ -1413,6 +1433,73 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		}
 	}
 	return lp
+}
+
+// zeroColumns marks the columns that the held releases prove hold nobody:
+// a combination none of a release's cells holds had nobody at that
+// release's records or before; and a cell that two releases of records
+// b < c both publish exactly, with the same count and over the same
+// combinations, gained nobody between them, so each of its combinations
+// holds nobody in the records added after b up to c. The program implies
+// both; marked, they leave its rows (the releases of a year, each after a
+// small batch, then cost a few columns each rather than every combination).
+func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views []view) []bool {
+	zero := make([]bool, nvars*(last+1))
+	type exact struct {
+		upto, value int
+		vars        []int
+	}
+	thens := make([]map[int][]int, len(views))
+	for i, v := range views {
+		thens[i] = earlierCodes(dims, cliques, v.tables)
+	}
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			byKey := map[key][]exact{}
+			for i, v := range views {
+				upto := last - v.back
+				cells := map[key]PubCell{}
+				for _, e := range v.tables[t.spec.ID] {
+					cells[keyOf(e.Keys)] = e
+				}
+				if len(cells) == 0 {
+					continue // not in that release
+				}
+				vars := map[key][]int{}
+				for j := range c.atoms {
+					for _, k := range t.cellsOf(dims, mapCodes(dims, c.codes[j], thens[i])) {
+						if _, ok := cells[k]; ok {
+							vars[k] = append(vars[k], c.first+j)
+							continue
+						}
+						for b := 0; b <= upto; b++ {
+							zero[b*nvars+c.first+j] = true // nobody then, nor before
+						}
+					}
+				}
+				for k, e := range cells {
+					if b := pubBound(e.Hidden, e.Count, v.rules); b.lo == b.hi {
+						byKey[k] = append(byKey[k], exact{upto: upto, value: e.Count, vars: vars[k]})
+					}
+				}
+			}
+			for _, es := range byKey {
+				slices.SortStableFunc(es, func(a, b exact) int { return a.upto - b.upto })
+				for i := 1; i < len(es); i++ {
+					a, b := es[i-1], es[i]
+					if a.upto == b.upto || a.value != b.value || !slices.Equal(a.vars, b.vars) {
+						continue
+					}
+					for blk := a.upto + 1; blk <= b.upto; blk++ {
+						for _, j := range a.vars {
+							zero[blk*nvars+j] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return zero
 }
 
 // foldedCodes lists, per foldable column, the categories published as

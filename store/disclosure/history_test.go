@@ -1,0 +1,75 @@
+package disclosure
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/conatt/tipdash/schemas"
+)
+
+// An attacker who holds every release of a tier, made one after each of
+// several small batches, and assumes that people were only added from one
+// to the next, pins no hidden count of any of them when each release was
+// checked with every release before it (Problem.Others, one per release,
+// Back counting the batches since). An old release's exact zeros and
+// margins bound what was added since as well as the latest release's do.
+func TestEveryEarlierReleaseHeld(t *testing.T) {
+	for _, seed := range []uint64{3} {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(schemas.TierConatt)
+			r.Fold = 0
+			pops := [][]person{population(seed, 12)}
+			extra := population(seed+100, 6)
+			for i := range 4 {
+				// Batches of 1 to 4 people, in the latest years.
+				n := 1 + (int(seed)+i)%4
+				batch := extra[len(extra)-(i+1)*4 : len(extra)-(i+1)*4+n]
+				pops = append(pops, append(slices.Clone(pops[len(pops)-1]), batch...))
+			}
+			var releases [][]Published
+			for i, pop := range pops {
+				p := problemOf(pop, seed)
+				for j, rel := range releases {
+					p.Others = append(p.Others, Other{Tables: tablesOf(rel), Rules: r, Back: i - j})
+				}
+				pub, err := ProtectRelease(context.Background(), p, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				releases = append(releases, pub)
+			}
+			last := pops[len(pops)-1]
+			vars := universe(last)
+			lp := newProgram(len(pops) * len(vars))
+			defer lp.free()
+			type system struct {
+				members   map[string][]int
+				published map[string]PubCell
+			}
+			var systems []system
+			for i, pub := range releases {
+				// Release i counts the people of every batch up to its own.
+				cols := func(j int) []int {
+					var out []int
+					for b := 0; b <= i; b++ {
+						out = append(out, b*len(vars)+j)
+					}
+					return out
+				}
+				m, p := equations(lp, cols, vars, pub, r)
+				systems = append(systems, system{m, p})
+			}
+			var found []string
+			for i, s := range systems {
+				found = append(found, pinned(lp, pops[i], s.members, s.published, r, fmt.Sprintf("release %d: ", i+1))...)
+			}
+			if len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d by the %d releases together:\n%s", len(found), r.Threshold, len(releases), strings.Join(found, "\n"))
+			}
+		})
+	}
+}
