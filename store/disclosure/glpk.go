@@ -93,6 +93,24 @@ func (lp *program) addRow(cols []int, coef []float64, b rowBound) int {
 		}
 		cols, coef = kc, kv
 	}
+	return lp.addLiveRow(cols, coef, b)
+}
+
+// live returns the columns of cols not fixed at zero.
+func (lp *program) live(cols []int) []int {
+	if lp.fixed == nil {
+		return cols
+	}
+	out := make([]int, 0, len(cols))
+	for _, c := range cols {
+		if !lp.fixed[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (lp *program) addLiveRow(cols []int, coef []float64, b rowBound) int {
 	i := int(C.glp_add_rows(lp.p, 1))
 	n := len(cols)
 	if n > 0 {

@@ -766,9 +766,13 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 	}
+	proving := map[int]bool{} // the rows of the held releases' hidden cells (one per cell shown alike)
 	for _, t := range live {
 		for _, e := range t.earlierHidden {
-			targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
+			if !proving[e.row] {
+				proving[e.row] = true
+				targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
+			}
 		}
 	}
 	holds := func(cols []int) bool { return lp.sum(cols) >= float64(ch.k)-1e-6 }
@@ -1358,6 +1362,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold)))
 		}
 	}
+	seen := map[string]int{} // the rows of the held releases' cells, by columns and bounds
 	for _, v := range views {
 		upto := last - v.back
 		// An earlier release folded by its rule: a category it did not
@@ -1424,7 +1429,17 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				slices.SortFunc(keys, compareKeys)
 				for _, k := range keys {
 					e := cells[k]
-					e.row = lp.addRow(e.cols, ones(len(e.cols)), pubBound(e.hidden, e.value, v.rules))
+					// A cell that several releases held show alike (the
+					// same count over the same people, once the empty
+					// columns are out) is one row, and one cell to prove.
+					b := pubBound(e.hidden, e.value, v.rules)
+					sig := fmt.Sprint(lp.live(e.cols), b)
+					if row, ok := seen[sig]; ok {
+						e.row = row
+					} else {
+						e.row = lp.addRow(e.cols, ones(len(e.cols)), b)
+						seen[sig] = e.row
+					}
 					if e.hidden {
 						t.earlierHidden = append(t.earlierHidden, e)
 					}
