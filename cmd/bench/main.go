@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -258,6 +259,9 @@ func benchReleases(tipdash, dir string, dbs map[int]string, sizes []int) error {
 		return err
 	}
 	fmt.Printf("%-34s %11.2fs %12s %8s %11d MB\n", "2000 + 30 records, conatt, linked", m.wall.Seconds(), "", "", m.rss/1024)
+	if err := benchHistory(tipdash, dir, small, m); err != nil {
+		return err
+	}
 	if err := benchLookup(dbs[sizes[len(sizes)-1]]); err != nil {
 		return err
 	}
@@ -316,6 +320,64 @@ func benchReleases(tipdash, dir string, dbs map[int]string, sizes []int) error {
 			cell(v[2], schemas.TierConatt), cell(v[3], schemas.TierPublic), linked)
 	}
 	return nil
+}
+
+// benchHistory times a year of releases after the linked one: a batch of
+// 30 rows a month, a conatt release after each and an approved public
+// release every quarter. Every release is checked with every approved
+// release before it (README, "Every approved release, whole"), so the
+// program grows with the history: each publish is reported against the
+// linked conatt release of the same run (first).
+func benchHistory(tipdash, dir, db string, first measure) error {
+	fmt.Printf("\n%s\n", "a year of releases after it (30 rows a month, conatt monthly, public quarterly, each checked with all before)")
+	fmt.Printf("%-34s %12s %8s %14s\n", "month, release", "publish", "ratio", "publish RSS")
+	row := func(label string, m measure) {
+		fmt.Printf("%-34s %11.2fs %8.1f %11d MB\n", label, m.wall.Seconds(), m.wall.Seconds()/first.wall.Seconds(), m.rss/1024)
+	}
+	for month := 1; month <= 12; month++ {
+		if err := genIngest(tipdash, dir, 30, 100+month, db); err != nil {
+			return err
+		}
+		m, _, err := publishNumber(tipdash, db, schemas.TierConatt)
+		if err != nil {
+			return err
+		}
+		row(fmt.Sprintf("%2d, conatt", month), m)
+		if month%3 != 0 {
+			continue
+		}
+		m, n, err := publishNumber(tipdash, db, schemas.TierPublic)
+		if err != nil {
+			return err
+		}
+		if _, err := timed(tipdash, "release", "approve", "--db", db, strconv.FormatInt(n, 10)); err != nil {
+			return err
+		}
+		row(fmt.Sprintf("%2d, public", month), m)
+	}
+	return nil
+}
+
+// publishNumber publishes a release of kind and returns its timing and
+// number (the last line the command prints).
+func publishNumber(tipdash, db string, kind schemas.Tier) (measure, int64, error) {
+	cmd := exec.Command(tipdash, "release", "publish", "--db", db, "--kind", string(kind), "--note", "bench")
+	cmd.Stderr = os.Stderr
+	t := time.Now()
+	out, err := cmd.Output()
+	if err != nil {
+		return measure{}, 0, fmt.Errorf("release publish --kind %s: %w", kind, err)
+	}
+	m := measure{wall: time.Since(t), rss: cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) == 0 {
+		return m, 0, fmt.Errorf("release publish --kind %s printed no release number", kind)
+	}
+	n, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		return m, 0, fmt.Errorf("release publish --kind %s: no release number at the end of its output: %w", kind, err)
+	}
+	return m, n, nil
 }
 
 func genIngest(tipdash, dir string, n int, seed int, db string) error {
