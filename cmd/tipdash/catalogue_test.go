@@ -387,6 +387,30 @@ func TestCatalogueTiers(t *testing.T) {
 			t.Errorf("tier conatt serves release %d after approving %d", n, draft)
 		}
 	})
+
+	t.Run("TIPDASH_PUBLISH_BUDGET", func(t *testing.T) {
+		t.Setenv("TIPDASH_PUBLISH_BUDGET", "soon")
+		if r := tipdash(t, "release", "publish", "--kind", "conatt", "--note", "x"); r.code != 2 || !strings.Contains(r.stderr, "TIPDASH_PUBLISH_BUDGET") {
+			t.Errorf("a budget that is not a duration: exit %d\n%s", r.code, r.stderr)
+		}
+		// Out of time at once: nothing with a hidden cell is proven, so
+		// those tables are withheld, never published unchecked.
+		t.Setenv("TIPDASH_PUBLISH_BUDGET", "1ns")
+		n := lastLine(t, mustRun(t, "release", "publish", "--kind", "conatt", "--note", "sin tiempo"))
+		var rep schemas.ReleaseReport
+		if err := json.Unmarshal([]byte(mustRun(t, "release", "show", fmt.Sprint(n), "--json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		withheld := 0
+		for _, tb := range rep.Tables {
+			if tb.Withheld {
+				withheld++
+			}
+		}
+		if withheld == 0 {
+			t.Errorf("release %d, checked with a budget of 1ns, withheld no table", n)
+		}
+	})
 }
 
 // TestKilledPublish: "release publish" killed (SIGKILL) at several points

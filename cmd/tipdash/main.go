@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -150,7 +151,9 @@ func parse(fs *pflag.FlagSet, args []string) error {
 // protection reads stricter disclosure rules from the environment:
 // TIPDASH_CONATT_THRESHOLD and TIPDASH_PUBLIC_THRESHOLD raise the tiers'
 // thresholds (the store refuses anything below the minimum), and
-// TIPDASH_CONATT_APPROVAL=required makes conatt releases wait for approval.
+// TIPDASH_CONATT_APPROVAL=required makes conatt releases wait for approval;
+// TIPDASH_PUBLISH_BUDGET bounds the check of each measure of a release
+// (what is not proven by then is withheld).
 func protection() (store.Options, error) {
 	opt := store.Options{Protection: map[schemas.Tier]disclosure.Rules{}, Secret: os.Getenv("TIPDASH_SECRET")}
 	for tier, name := range map[schemas.Tier]string{schemas.TierConatt: "TIPDASH_CONATT_THRESHOLD", schemas.TierPublic: "TIPDASH_PUBLIC_THRESHOLD"} {
@@ -165,6 +168,13 @@ func protection() (store.Options, error) {
 		r := disclosure.Minimum(tier)
 		r.Threshold = n
 		opt.Protection[tier] = r
+	}
+	if v := os.Getenv("TIPDASH_PUBLISH_BUDGET"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return opt, usageError{fmt.Sprintf("TIPDASH_PUBLISH_BUDGET=%q: una duración como 90s o 5m / a duration such as 90s or 5m", v)}
+		}
+		opt.PublishBudget = d
 	}
 	switch v := os.Getenv("TIPDASH_CONATT_APPROVAL"); v {
 	case "", "auto":
