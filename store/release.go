@@ -350,8 +350,10 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 }
 
 // releaseCells reads the measure's tables as release n published them
-// (nil when it has none). A table whose cells do not all read back as
-// codes of today's lists is left out.
+// (nil when it has none). A table that no longer reads back (its table
+// left the catalogue, its dimensions changed, or a code left its list) is
+// an error: a reader holds it, and a check without it would not be the
+// check of what readers hold (fail closed, not open).
 func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec) (map[string][]disclosure.PubCell, error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
@@ -375,17 +377,21 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 		if out == nil {
 			out = map[string][]disclosure.PubCell{}
 		}
-		spec, ok := byID[id]
-		if !ok || withheld {
+		if withheld {
 			continue
 		}
+		spec, ok := byID[id]
 		var cells []schemas.Row
 		if err := json.Unmarshal([]byte(js), &cells); err != nil {
 			return nil, err
 		}
-		if pub, ok := readCells(spec, cells); ok {
-			out[id] = pub
+		pub, read := readCells(spec, cells)
+		if !ok || !read {
+			return nil, &schemas.Error{Code: "release_unreadable", Kind: schemas.ErrConflict, Msg: schemas.Message{
+				ES: fmt.Sprintf("la tabla %s de la publicación %d ya no se lee con el catálogo y las listas de códigos de esta versión de tipdash; quien la tiene la usaría, así que no se puede comprobar una publicación nueva sin ella: hace falta una versión de tipdash que la lea", id, n),
+				EN: fmt.Sprintf("table %s of release %d no longer reads with this tipdash version's catalogue and code lists; its readers hold it, so a new release cannot be checked without it: a tipdash version that reads it is needed", id, n)}}
 		}
+		out[id] = pub
 	}
 	return out, rows.Err()
 }

@@ -763,3 +763,32 @@ func TestReleasesAreUseful(t *testing.T) {
 	ingestGenerated(t, db, 300, 4)
 	useful(publish(t, db, schemas.TierConatt, "after a batch"), 0.5, first)
 }
+
+// A held release whose table no longer reads with today's catalogue and
+// code lists (a code left its list) stops the next publish with a clear
+// error, rather than a check without that table (fail open): its readers
+// hold it. Nothing is published.
+func TestUnreadableReleaseStopsPublish(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	ingestGenerated(t, db, 400, 5)
+	first := publish(t, db, schemas.TierConatt, "first")
+	if _, err := db.sql.ExecContext(ctx, `UPDATE release_tables SET cells = replace(cells, '"female"', '"femenino"')
+		WHERE release = ? AND table_id = 'victims_year_sex'`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	ingestGenerated(t, db, 20, 6)
+	_, err := db.PublishRelease(ctx, schemas.TierConatt, "second", time.Now())
+	wantKind(t, "publish after an unreadable release", err, schemas.ErrConflict)
+	var se *schemas.Error
+	if !errors.As(err, &se) || se.Code != "release_unreadable" || !strings.Contains(se.Msg.EN, "victims_year_sex") || !strings.Contains(se.Msg.ES, fmt.Sprint(first.ID)) {
+		t.Errorf("publish after an unreadable release: %v", err)
+	}
+	rels, err := db.Releases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rels) != 1 {
+		t.Errorf("%d releases after the refused publish, want the first alone", len(rels))
+	}
+}
