@@ -1261,8 +1261,8 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 		}
 		share := int(math.Round(float64(unknown)/float64(total)*10)) * 10
 		out = append(out, schemas.Message{
-			ES: fmt.Sprintf("%s desconocido: alrededor del %d %%", d, share),
-			EN: fmt.Sprintf("%s unknown: about %d%%", d, share),
+			ES: fmt.Sprintf("%s: sin dato en alrededor del %d %%", dim.Label("es"), share),
+			EN: fmt.Sprintf("%s: unknown for about %d%%", dim.Label("en"), share),
 		})
 	}
 	return out

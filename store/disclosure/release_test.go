@@ -505,9 +505,18 @@ func TestNotesCarryNoCounts(t *testing.T) {
 				}
 			}
 			for _, n := range tb.Notes {
-				if d, _, ok := strings.Cut(n.EN, " unknown: about "); ok {
-					// A share of unknown, which must follow from the published cells.
-					col := slices.Index(tb.by(), schemas.Dim(d))
+				if label, _, ok := strings.Cut(n.EN, ": unknown for about "); ok {
+					// A share of unknown, which must follow from the published
+					// cells, named by the dimension's label in each language.
+					col := slices.IndexFunc(tb.by(), func(d schemas.Dim) bool { return schemas.MustDim(d).Label("en") == label })
+					if col < 0 {
+						t.Errorf("%s: note %q names no dimension of the table", tb.ID, n.EN)
+						continue
+					}
+					d := tb.by()[col]
+					if es := schemas.MustDim(d).Label("es"); !strings.HasPrefix(n.ES, es+": sin dato en alrededor del ") {
+						t.Errorf("%s: Spanish note %q, want it to name %q", tb.ID, n.ES, es)
+					}
 					total, unknown := 0, 0
 					for _, c := range tb.Cells {
 						total += c.Count
@@ -515,7 +524,7 @@ func TestNotesCarryNoCounts(t *testing.T) {
 							unknown += c.Count
 						}
 					}
-					if want := fmt.Sprintf("%s unknown: about %d%%", d, int(math.Round(float64(unknown)/float64(total)*10))*10); n.EN != want {
+					if want := fmt.Sprintf("%s: unknown for about %d%%", label, int(math.Round(float64(unknown)/float64(total)*10))*10); n.EN != want {
 						t.Errorf("%s: note %q, the published cells give %q", tb.ID, n.EN, want)
 					}
 					continue
