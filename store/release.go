@@ -199,9 +199,9 @@ type heldRelease struct {
 
 // servedFrom maps each table that release n (of tier kind) withheld to the
 // latest approved release of the tier before n that showed it: where it is
-// served from while n is the latest (ReleaseTable), and so a release its
-// readers hold (PublishRelease). Tables no earlier release showed are left
-// out.
+// served from while n is the latest (ReleaseTable). (PublishRelease holds
+// every approved release, that one among them.) Tables no earlier release
+// showed are left out.
 func servedFrom(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, kind schemas.Tier, n int64) (map[string]int64, error) {
