@@ -140,7 +140,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			notes = append([]schemas.Message{{ES: s.NoteES, EN: s.NoteEN}}, notes...)
 		}
 		cells := make([]schemas.Row, 0, len(t.Cells))
+		exact := make([]int, 0, len(t.Cells))
 		for _, c := range t.Cells {
+			exact = append(exact, c.Exact)
 			r := schemas.Row{Keys: codeNames(s.By, c.Keys)}
 			if c.Hidden {
 				r.Note = schemas.Hidden
@@ -152,8 +154,10 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 		notesJS, _ := json.Marshal(notes)
 		cellsJS, _ := json.Marshal(cells)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS)); err != nil {
+		exactJS, _ := json.Marshal(exact)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS)); err != nil {
 			return nil, err
 		}
 	}
@@ -361,7 +365,7 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 			byID[s.ID] = s
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells FROM release_tables t
+	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, '') FROM release_tables t
 		WHERE t.measure = ? AND t.release = ?`, string(m), n)
 	if err != nil {
 		return nil, err
@@ -369,9 +373,9 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 	defer rows.Close()
 	var out map[string][]disclosure.PubCell
 	for rows.Next() {
-		var id, js string
+		var id, js, exactJS string
 		var withheld bool
-		if err := rows.Scan(&id, &withheld, &js); err != nil {
+		if err := rows.Scan(&id, &withheld, &js, &exactJS); err != nil {
 			return nil, err
 		}
 		if out == nil {
@@ -390,6 +394,19 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 			return nil, &schemas.Error{Code: "release_unreadable", Kind: schemas.ErrConflict, Msg: schemas.Message{
 				ES: fmt.Sprintf("la tabla %s de la publicación %d ya no se lee con el catálogo y las listas de códigos de esta versión de tipdash; quien la tiene la usaría, así que no se puede comprobar una publicación nueva sin ella: hace falta una versión de tipdash que la lea", id, n),
 				EN: fmt.Sprintf("table %s of release %d no longer reads with this tipdash version's catalogue and code lists; its readers hold it, so a new release cannot be checked without it: a tipdash version that reads it is needed", id, n)}}
+		}
+		// The exact counts it stood for (releases of migration 8 on): one
+		// per cell, or none known.
+		var exact []int
+		if exactJS != "" {
+			if err := json.Unmarshal([]byte(exactJS), &exact); err != nil {
+				return nil, err
+			}
+		}
+		if len(exact) == len(pub) {
+			for i := range pub {
+				pub[i].Exact, pub[i].Known = exact[i], true
+			}
 		}
 		out[id] = pub
 	}

@@ -546,15 +546,13 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 }
 
 // TestWithheldTableServedFromEarlierAndCheckedWithIt: one victim of
-// unknown sex added after a release that showed every other sex of her
-// nationality is pinned by the two releases together, so the next release
-// withholds the table; its readers are served the earlier release's table
-// (which they hold anyway), and the release after that is checked with it.
-// Checked only with the latest release (which withheld the table), the
-// third release hid men and unknown of that nationality and showed its
-// women and its total: with the first release's men that pinned the
-// unknown at 1. (The least count each cell held in any earlier release,
-// Problem.Floors, closes the same hole; the test fails without both.)
+// unknown sex added after a release that showed every cell. Her
+// nationality's total rises by 1, which with the first release tells her
+// nationality; hidden, its table would show fewer people than the first
+// release's, so the next release withholds it and its readers are served
+// the first release's table (which they hold anyway); the release after
+// that is checked with it, and the least count each cell held in any
+// earlier release (Problem.Floors) is what the next release holds.
 func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
@@ -641,21 +639,28 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 	second := publish(t, db, schemas.TierConatt, "second")
 	attack(second.ID)
 	held = append(held, second.ID)
-	// Her nationality's total and the first release's women and men pin
-	// her at 1 unless the table is withheld (or that total, and with it
-	// more totals): this release withholds the table.
-	if cells(second.ID, id) != nil {
-		t.Fatalf("release %d showed %s: %v", second.ID, id, cells(second.ID, id))
+	// Her nationality's total rose by 1: shown, it would tell her
+	// nationality against the first release; hidden, its table would show
+	// fewer people than the first release's: this release withholds it.
+	// The table by nationality and sex shows what did not change and
+	// hides her new cell.
+	const totals = "victims_citizenship"
+	if cells(second.ID, totals) != nil {
+		t.Fatalf("release %d showed %s: %v", second.ID, totals, cells(second.ID, totals))
+	}
+	if now := cells(second.ID, id); now == nil || now["CHN|unknown"] != nil || now["CHN|female"] == nil || *now["CHN|female"] != 28 {
+		t.Fatalf("release %d's %s: %v", second.ID, id, now)
 	}
 	{
 		// Served from the first release, said so in both languages.
-		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, id, nil)
+		shown := cells(first.ID, totals)
+		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, totals, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tab.Withheld || tab.Release != first.ID || len(tab.Notes) == 0 ||
 			!strings.Contains(tab.Notes[0].ES, fmt.Sprintf("publicación %d", first.ID)) || !strings.Contains(tab.Notes[0].EN, fmt.Sprintf("release %d", second.ID)) {
-			t.Fatalf("the latest %s, withheld by release %d: release %d, withheld %v, notes %v", id, second.ID, tab.Release, tab.Withheld, tab.Notes)
+			t.Fatalf("the latest %s, withheld by release %d: release %d, withheld %v, notes %v", totals, second.ID, tab.Release, tab.Withheld, tab.Notes)
 		}
 		served := map[string]*int{}
 		for _, r := range tab.Rows {
@@ -665,8 +670,8 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 			t.Errorf("served table differs from the first release's (-want +got):\n%s", diff)
 		}
 		// Asked by number, the release is what it is.
-		if tab, err := db.ReleaseTable(ctx, schemas.TierConatt, second.ID, id, nil); err != nil || !tab.Withheld {
-			t.Errorf("release %d's own %s: %v withheld=%v", second.ID, id, err, tab != nil && tab.Withheld)
+		if tab, err := db.ReleaseTable(ctx, schemas.TierConatt, second.ID, totals, nil); err != nil || !tab.Withheld {
+			t.Errorf("release %d's own %s: %v withheld=%v", second.ID, totals, err, tab != nil && tab.Withheld)
 		}
 		// An export is one release's cells: the latest, its withheld table
 		// without cells.
@@ -674,8 +679,8 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 		if _, err := db.Export(ctx, schemas.ExportRequest{Layout: schemas.LayoutTables, Tier: schemas.TierConatt, Format: schemas.FormatCSV}, &buf); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(buf.String(), id+",victims,citizenship,CHN") || !strings.Contains(buf.String(), id+",victims,") {
-			t.Errorf("the export of the latest release holds cells of %s, which it withheld, or no note of it", id)
+		if strings.Contains(buf.String(), totals+",victims,citizenship,CHN") || !strings.Contains(buf.String(), totals+",victims,") {
+			t.Errorf("the export of the latest release holds cells of %s, which it withheld, or no note of it", totals)
 		}
 	}
 	row++

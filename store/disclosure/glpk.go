@@ -165,6 +165,17 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 	return float64(C.glp_get_obj_val(lp.p)), true
 }
 
+// minimize is maximize's twin: the least sum of cols.
+func (lp *program) minimize(cols []int) (float64, bool) {
+	C.glp_set_obj_dir(lp.p, C.GLP_MIN)
+	defer C.glp_set_obj_dir(lp.p, C.GLP_MAX)
+	v, ok := lp.maximize(cols)
+	if math.IsInf(v, 1) {
+		return math.Inf(-1), ok
+	}
+	return v, ok
+}
+
 // feasible reports whether the program has a solution; decided is false
 // when GLPK could not tell (a time or iteration limit, a numerical failure).
 // It solves by the dual simplex: on a release checked with its earlier

@@ -16,6 +16,9 @@ import (
 // checked with every release before it (Problem.Others, one per release,
 // Back counting the batches since). An old release's exact zeros and
 // margins bound what was added since as well as the latest release's do.
+// Nor does the attacker pin what a batch of 1 to 4 people added to any
+// cell (one batch is a single person): two releases showing a cell that
+// rose by 1 describe the person added between them.
 func TestEveryEarlierReleaseHeld(t *testing.T) {
 	for _, seed := range []uint64{3} {
 		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
@@ -62,6 +65,37 @@ func TestEveryEarlierReleaseHeld(t *testing.T) {
 				}
 				m, p := equations(lp, cols, vars, pub, r)
 				systems = append(systems, system{m, p})
+			}
+			// What each batch added to each cell: a rise of 1..k-1 people
+			// describes them (one person added, and every cell she falls in
+			// rises by 1). The attacker reads a cell shown before and hidden
+			// now, or shown at another count, as one that gained somebody.
+			type change struct {
+				label string
+				cols  []int
+			}
+			var changes []change
+			for i := 1; i < len(systems); i++ {
+				before, after := truth(pops[i-1]), truth(pops[i])
+				for k, c := range systems[i].published {
+					d := after[k] - before[k]
+					if d < 1 || d >= r.Threshold {
+						continue
+					}
+					var cols []int
+					for _, col := range systems[i].members[k] {
+						if col/len(vars) == i {
+							cols = append(cols, col)
+						}
+					}
+					if prev, ok := systems[i-1].published[k]; ok && !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
+						lp.addRow(cols, ones(len(cols)), atLeast(1))
+					}
+					changes = append(changes, change{fmt.Sprintf("release %d: %s gained %d", i+1, k, d), cols})
+				}
+			}
+			if len(changes) == 0 {
+				t.Fatal("no batch added 1 to 4 people to a cell: the history tests nothing")
 			}
 			// The cells to prove: every release's hidden cells of 1..k-1
 			// people. A solution in which one holds k or more proves it; one
@@ -115,6 +149,36 @@ func TestEveryEarlierReleaseHeld(t *testing.T) {
 			}
 			if len(found) > 0 {
 				t.Errorf("%d hidden counts pinned below %d by the %d releases together:\n%s", len(found), r.Threshold, len(releases), strings.Join(found, "\n"))
+			}
+			// A change is safe when it can be none or k and more. One
+			// solution pushing all of them up, one pulling all down, then
+			// one by one.
+			safe := func(cols []int) bool {
+				v := lp.sum(cols)
+				return v >= float64(r.Threshold)-1e-6 || v <= 1e-6
+			}
+			for _, dir := range []func([]int) (float64, bool){lp.maximize, lp.minimize} {
+				var cols []int
+				for _, c := range changes {
+					cols = append(cols, c.cols...)
+				}
+				slices.Sort(cols)
+				if _, ok := dir(slices.Compact(cols)); ok {
+					changes = slices.DeleteFunc(changes, func(c change) bool { return safe(c.cols) })
+				}
+			}
+			var told []string
+			for _, c := range changes {
+				hi, okHi := lp.maximize(c.cols)
+				lo, okLo := lp.minimize(c.cols)
+				if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
+					continue
+				}
+				told = append(told, fmt.Sprintf("%s (between %.2f and %.2f)", c.label, lo, hi))
+			}
+			if len(told) > 0 {
+				slices.Sort(told)
+				t.Errorf("%d changes of 1 to %d people pinned by the %d releases together:\n%s", len(told), r.Threshold-1, len(releases), strings.Join(told, "\n"))
 			}
 		})
 	}

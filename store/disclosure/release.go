@@ -104,6 +104,11 @@ type PubCell struct {
 	Keys   []int
 	Count  int // the published count: exact at tier conatt, rounded at tier public; 0 when hidden
 	Hidden bool
+	// Exact is the number of people the cell held, never published: a
+	// release stores it so that a later release of its tier can tell by
+	// how many each cell rose since (Known: it did store it).
+	Exact int
+	Known bool
 }
 
 // OtherIndex is the code index of a category made by folding, in a
@@ -202,6 +207,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			return nil, err
 		}
 	}
+	keepEarlier(tabs, same)
 	var out []Published
 	for _, t := range tabs {
 		if !t.spec.Shadow {
@@ -209,6 +215,41 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		}
 	}
 	return out, nil
+}
+
+// keepEarlier withholds a table that would show fewer people than the
+// latest release of its tier that published it: what it hides then (most
+// often the cells that changed by 1 to k-1 since, see differences) costs
+// more than it adds, and its readers are served that release's table,
+// which they hold anyway. Withholding only widens what the checks proved.
+func keepEarlier(tabs []*table, same []view) {
+	for _, t := range tabs {
+		if t.withheld || t.spec.Shadow {
+			continue
+		}
+		var latest *view
+		for i, v := range same {
+			if _, ok := v.tables[t.spec.ID]; ok && v.back > 0 && (latest == nil || v.back < latest.back) {
+				latest = &same[i]
+			}
+		}
+		if latest == nil {
+			continue
+		}
+		before := 0
+		for _, c := range latest.tables[t.spec.ID] {
+			switch {
+			case c.Hidden:
+			case c.Known:
+				before += c.Exact
+			default:
+				before += c.Count
+			}
+		}
+		if shownPeople(t) < before {
+			t.withhold()
+		}
+	}
 }
 
 // view is an earlier release held beside this one.
@@ -268,8 +309,9 @@ type table struct {
 	index    map[key]*cell
 	withheld bool
 	// earlierHidden are the cells an earlier release hid, as rows of the
-	// program that holds both releases.
+	// program that holds both releases; earlier are all of their cells.
 	earlierHidden []*cell
+	earlier       []*cell
 }
 
 type cell struct {
@@ -282,6 +324,11 @@ type cell struct {
 	cols   []int
 	cross  bool // a cell of a release of another tier
 	floor  int  // the least it holds by older releases (Problem.Floors), for the check under way
+	// Of a held release's cell: the last block of records it counts, and
+	// whether its count (exact, never published) is known.
+	upto  int
+	known bool
+	exact bool // published exactly
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
@@ -721,23 +768,6 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 	}
-	// Today's counts are the earlier release's plus the few people added
-	// since: a cell shown now that the earlier release hid gives its
-	// earlier count away within those few, and the engine would have to
-	// hide others, one solve each, to cover it. Hiding again what the
-	// earlier release hid keeps the two releases one pattern.
-	// (Only for a release of the same tier: a cell that a public release
-	// hid, shown by a conatt release, is 5 to 9 people that a conatt reader
-	// may know; it still counts as a target below.)
-	for _, t := range live {
-		for _, e := range t.earlierHidden {
-			if cl := t.index[e.keys]; cl != nil && !cl.hidden && !e.cross {
-				cl.hidden = true
-				lp.setBound(cl.row, cellBound(cl, r))
-				delete(byRow, cl.row)
-			}
-		}
-	}
 	withhold := func(t *table) {
 		t.withheld = true
 		for _, x := range t.cells {
@@ -746,19 +776,27 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			delete(byRow, x.row)
 		}
 	}
-	// The cells to prove: today's hidden counts below the threshold, and
-	// the earlier release's hidden cells (their true counts are not known
-	// here; one of the threshold or more can hold it anyway). A solution of
-	// the program in which a cell holds the threshold proves it, whichever
-	// cell's maximum it was solved for; hiding more only widens the
-	// solutions, so a proven cell stays proven.
+	hide := func(cl *cell) {
+		cl.hidden = true
+		lp.setBound(cl.row, cellBound(cl, r))
+		delete(byRow, cl.row)
+	}
+	// The cells to prove: today's hidden counts below the threshold, the
+	// held releases' hidden cells below it, and the differences below it
+	// between releases of this tier (diffs). A solution of the program in
+	// which a cell holds the threshold proves it, whichever cell's maximum
+	// it was solved for; hiding more only widens the solutions, so a proven
+	// cell stays proven. A difference the attacker cannot tell from none
+	// (zeroOK) is proven by a solution in which it is 0 as well.
 	type target struct {
 		cols    []int
 		t       *table
 		earlier bool
 		proven  bool
+		zeroOK  bool
 	}
 	var targets []*target
+	diffs := ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
 			if cl.hidden && cl.count < ch.k && !t.spec.Shadow {
@@ -769,13 +807,21 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	proving := map[int]bool{} // the rows of the held releases' hidden cells (one per cell shown alike)
 	for _, t := range live {
 		for _, e := range t.earlierHidden {
-			if !proving[e.row] {
+			// A held release's hidden cell of the threshold or more (known
+			// from its stored count) was hidden for another: nothing to prove.
+			if !proving[e.row] && !(e.known && e.count >= ch.k) {
 				proving[e.row] = true
 				targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
 			}
 		}
 	}
-	holds := func(cols []int) bool { return lp.sum(cols) >= float64(ch.k)-1e-6 }
+	for _, d := range diffs {
+		targets = append(targets, &target{cols: d.cols, t: d.t, earlier: d.earlier, zeroOK: d.zeroOK})
+	}
+	holds := func(tg *target) bool {
+		v := lp.sum(tg.cols)
+		return v >= float64(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
+	}
 	// One solution that pushes every unproven cell up at once proves many
 	// of them; again over those left, while that proves more. The rest are
 	// solved one by one.
@@ -803,7 +849,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 		more := false
 		for _, o := range targets {
-			if !o.proven && holds(o.cols) {
+			if !o.proven && holds(o) {
 				o.proven, more = true, true
 			}
 		}
@@ -826,7 +872,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		var picks []*cell
 		var provenBefore []bool
 		lastBest, stalled := math.Inf(-1), 0
-		for !tg.proven && !tg.t.withheld {
+		for !tg.proven && (tg.earlier || !tg.t.withheld) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -841,10 +887,20 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				withhold(tg.t)
 				break
 			}
+			if tg.zeroOK {
+				// A difference an attacker cannot tell from none: proven
+				// when it may be none.
+				if least, ok := lp.minimize(tg.cols); ok && least <= 1e-6 {
+					for _, o := range targets {
+						o.proven = o.proven || o == tg || holds(o)
+					}
+					break
+				}
+			}
 			best, ok := lp.maximize(tg.cols)
 			if ok && best >= float64(ch.k)-1e-6 {
 				for _, o := range targets {
-					o.proven = o.proven || o == tg || holds(o.cols)
+					o.proven = o.proven || o == tg || holds(o)
 				}
 				break
 			}
@@ -925,6 +981,131 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	return nil
+}
+
+// diff is what a cell gained between two releases of this tier: the
+// people of its combinations in the records added between them.
+type diff struct {
+	cols    []int
+	t       *table
+	earlier bool // between two held releases: today's tables cannot hide it
+	zeroOK  bool // nothing published tells that it changed
+}
+
+// differences protects what a cell gained between two releases of this
+// tier. Two releases that both show a cell exactly give its difference
+// away: one person added between them, and every cell she falls in rises
+// by 1, which describes her (her year, sex, age, nationality, form of
+// exploitation, ...). So a cell that today would show a rise (or fall) of
+// 1 to k-1 since a release of this tier that showed it exactly is hidden
+// (primary), and every difference of 1 to k-1 (today's against each held
+// release, and each held release's against the one before it) becomes a
+// target: the program must let it be k or more, or (when nothing
+// published tells that it changed) none. The attacker is granted that a
+// cell shown before and hidden now, or shown at another value, gained
+// somebody (a row: at least 1). The counts come from what each release
+// stored (PubCell.Exact); a release that stored none keeps the earlier
+// rule: what it hid stays hidden.
+func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) []diff {
+	if nvars == 0 {
+		return nil
+	}
+	last := lp.cols/nvars - 1
+	after := func(cols []int, upto int) []int {
+		out := make([]int, 0, len(cols))
+		for _, c := range cols {
+			if c/nvars > upto {
+				out = append(out, c)
+			}
+		}
+		return lp.live(out)
+	}
+	type pair struct {
+		t     *table
+		keys  key
+		es    []*cell // the held releases' cells of this tier, oldest first
+		today *cell
+	}
+	var pairs []pair
+	for _, t := range live {
+		if t.spec.Shadow {
+			continue
+		}
+		byKey := map[key][]*cell{}
+		for _, e := range t.earlier {
+			if !e.cross {
+				byKey[e.keys] = append(byKey[e.keys], e)
+			}
+		}
+		keys := make([]key, 0, len(byKey))
+		for k := range byKey {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, compareKeys)
+		for _, k := range keys {
+			es := byKey[k]
+			slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
+			pairs = append(pairs, pair{t: t, keys: k, es: es, today: t.index[k]})
+		}
+	}
+	// First what must be hidden, then the targets: whether an attacker sees
+	// a change depends on what is hidden.
+	for _, p := range pairs {
+		cl := p.today
+		if cl == nil {
+			continue
+		}
+		for _, e := range p.es {
+			switch {
+			case !e.known:
+				if e.hidden && !cl.hidden {
+					hide(cl)
+				}
+			case e.upto < last && e.exact && !cl.hidden:
+				if d := cl.count - e.count; d != 0 && d > -ch.k && d < ch.k {
+					hide(cl)
+				}
+			}
+		}
+	}
+	var out []diff
+	seen := map[string]bool{}
+	add := func(t *table, before, after *cell, cols []int, earlier bool) {
+		d := after.count - before.count
+		if d <= 0 || d >= ch.k || len(cols) == 0 {
+			return
+		}
+		changed := !before.hidden && (after.hidden || after.value != before.value)
+		sig := fmt.Sprint(cols)
+		if seen[sig] {
+			return
+		}
+		seen[sig] = true
+		if changed {
+			lp.addLiveRow(cols, ones(len(cols)), atLeast(1))
+		}
+		out = append(out, diff{cols: cols, t: t, earlier: earlier, zeroOK: !changed})
+	}
+	for _, p := range pairs {
+		for i, e := range p.es {
+			if !e.known {
+				continue
+			}
+			if cl := p.today; cl != nil && e.upto < last {
+				add(p.t, e, cl, after(cl.cols, e.upto), false)
+			}
+			// Between two held releases: a difference they both show
+			// exactly was published before this rule, and nothing today
+			// can take it back.
+			if i > 0 {
+				b := p.es[i-1]
+				if b.known && b.upto < e.upto && !(b.exact && e.exact) {
+					add(p.t, b, e, after(e.cols, b.upto), true)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // shownPeople is the number of people in a table's shown cells: what
@@ -1191,7 +1372,7 @@ func (t *table) publish(r Rules, folded map[schemas.Dim]bool) Published {
 		if t.withheld {
 			continue
 		}
-		pc := PubCell{Keys: slices.Clone(c.keys[:n]), Hidden: c.hidden}
+		pc := PubCell{Keys: slices.Clone(c.keys[:n]), Hidden: c.hidden, Exact: c.count, Known: true}
 		if !c.hidden {
 			pc.Count = c.value
 		}
@@ -1311,7 +1492,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	}
 	for _, c := range cliques {
 		for _, t := range c.tables {
-			t.earlierHidden = nil
+			t.earlierHidden, t.earlier = nil, nil
 			for _, cl := range t.cells {
 				cl.cols = cl.cols[:0]
 			}
@@ -1405,7 +1586,9 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			for _, t := range c.tables {
 				cells := map[key]*cell{}
 				for _, e := range v.tables[t.spec.ID] {
-					cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1, cross: !v.same}
+					b := pubBound(e.Hidden, e.Count, v.rules)
+					cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1, cross: !v.same,
+						count: e.Exact, known: e.Known, upto: upto, exact: !e.Hidden && b.lo == b.hi}
 				}
 				if len(cells) == 0 {
 					continue // not in that release
@@ -1442,6 +1625,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 					if e.hidden {
 						t.earlierHidden = append(t.earlierHidden, e)
 					}
+					t.earlier = append(t.earlier, e)
 				}
 			}
 		}
