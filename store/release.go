@@ -141,8 +141,12 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 		cells := make([]schemas.Row, 0, len(t.Cells))
 		exact := make([]int, 0, len(t.Cells))
+		shown := 0
 		for _, c := range t.Cells {
 			exact = append(exact, c.Exact)
+			if !c.Hidden {
+				shown += c.Count
+			}
 			r := schemas.Row{Keys: codeNames(s.By, c.Keys)}
 			if c.Hidden {
 				r.Note = schemas.Hidden
@@ -155,9 +159,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		notesJS, _ := json.Marshal(notes)
 		cellsJS, _ := json.Marshal(cells)
 		exactJS, _ := json.Marshal(exact)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown); err != nil {
 			return nil, err
 		}
 	}
@@ -201,32 +205,23 @@ type heldRelease struct {
 	records string
 }
 
-// servedFrom maps each table that release n (of tier kind) withheld to the
-// latest approved release of the tier before n that showed it: where it is
-// served from while n is the latest (ReleaseTable). (PublishRelease holds
-// every approved release, that one among them.) Tables no earlier release
-// showed are left out.
+// servedFrom returns the approved release of tier kind that a reader of
+// its latest release is served table id from: the one that shows the most
+// people in it (the latest among equals), 0 when none shows it. After a
+// batch of a few people the latest release hides the cells that changed
+// by 1 to k-1 (or withholds the table), and the release before shows
+// more; PublishRelease holds every approved release, that one among them.
 func servedFrom(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, kind schemas.Tier, n int64) (map[string]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT t.table_id, max(r.id) FROM release_tables t JOIN releases r ON r.id = t.release
-		WHERE r.kind = ? AND r.status = ? AND r.id < ? AND NOT t.withheld
-		AND t.table_id IN (SELECT table_id FROM release_tables WHERE release = ? AND withheld)
-		GROUP BY t.table_id`, string(kind), string(schemas.ReleaseApproved), n, n)
-	if err != nil {
-		return nil, err
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, kind schemas.Tier, id string) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, `SELECT r.id FROM release_tables t JOIN releases r ON r.id = t.release
+		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND NOT t.withheld
+		ORDER BY coalesce(t.shown, 0) DESC, r.id DESC LIMIT 1`, string(kind), string(schemas.ReleaseApproved), id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
 	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var m int64
-		if err := rows.Scan(&id, &m); err != nil {
-			return nil, err
-		}
-		out[id] = m
-	}
-	return out, rows.Err()
+	return n, err
 }
 
 // latestApproved returns the latest approved release of a tier.
@@ -730,16 +725,16 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 		return nil, err
 	}
 	t, err = db.releaseTable(ctx, rel, spec, where)
-	if err != nil || n != 0 || !t.Withheld {
+	if err != nil || n != 0 {
 		return t, err
 	}
 	// The latest release withheld it (publishing it would have given a
-	// small count away): the table is served from the
-	// latest approved release of the tier that showed it, which its readers
-	// hold anyway, and the next release is checked with that one too.
-	from, err := servedFrom(ctx, db.sql, tier, rel.ID)
-	m := from[id]
-	if err != nil || m == 0 {
+	// small count away), or hid what changed by a few people since a
+	// release that shows more: the table is served from the approved
+	// release of the tier that shows the most people in it, which its
+	// readers hold anyway; the next release is checked with it too.
+	m, err := servedFrom(ctx, db.sql, tier, id)
+	if err != nil || m == 0 || m == rel.ID {
 		return t, err
 	}
 	before, err := db.Release(ctx, m)
@@ -750,12 +745,18 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err != nil {
 		return nil, err
 	}
-	shown.Notes = append([]schemas.Message{{
-		ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) la retuvo, porque publicarla habría dejado deducir alguna cifra pequeña.",
-			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
-		EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) withheld it, because publishing it would have let some small count be worked out.",
-			before.ID, before.CreatedAt.Format("2006-01-02"), rel.ID, rel.CreatedAt.Format("2006-01-02")),
-	}}, shown.Notes...)
+	from, latest := before.CreatedAt.Format("2006-01-02"), rel.CreatedAt.Format("2006-01-02")
+	note := schemas.Message{
+		ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) la retuvo, porque publicarla habría dejado deducir alguna cifra pequeña.", before.ID, from, rel.ID, latest),
+		EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) withheld it, because publishing it would have let some small count be worked out.", before.ID, from, rel.ID, latest),
+	}
+	if !t.Withheld {
+		note = schemas.Message{
+			ES: fmt.Sprintf("Tabla de la publicación %d (%s): la publicación %d (%s) muestra menos personas en ella, porque oculta las cifras que cambiaron en pocas personas desde entonces (que describirían a esas personas).", before.ID, from, rel.ID, latest),
+			EN: fmt.Sprintf("Table of release %d (%s): release %d (%s) shows fewer people in it, because it hides the counts that changed by a few people since (which would describe those people).", before.ID, from, rel.ID, latest),
+		}
+	}
+	shown.Notes = append([]schemas.Message{note}, shown.Notes...)
 	return shown, nil
 }
 

@@ -9,3 +9,11 @@
 -- this migration have none (NULL): their hidden cells stay hidden in later
 -- releases of their tier, as before.
 ALTER TABLE release_tables ADD COLUMN exact VARCHAR DEFAULT NULL;
+
+-- The people a table shows (the sum of its published counts; 0 when
+-- withheld). A table is served from the approved release of its tier
+-- that shows the most people in it, the latest among equals: after a
+-- batch of a few people the latest release hides what changed, and its
+-- readers keep the earlier table until the changes are large enough to
+-- show. NULL before this migration: counts as 0.
+ALTER TABLE release_tables ADD COLUMN shown BIGINT DEFAULT NULL;

@@ -207,7 +207,6 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			return nil, err
 		}
 	}
-	keepEarlier(tabs, same)
 	var out []Published
 	for _, t := range tabs {
 		if !t.spec.Shadow {
@@ -215,41 +214,6 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		}
 	}
 	return out, nil
-}
-
-// keepEarlier withholds a table that would show fewer people than the
-// latest release of its tier that published it: what it hides then (most
-// often the cells that changed by 1 to k-1 since, see differences) costs
-// more than it adds, and its readers are served that release's table,
-// which they hold anyway. Withholding only widens what the checks proved.
-func keepEarlier(tabs []*table, same []view) {
-	for _, t := range tabs {
-		if t.withheld || t.spec.Shadow {
-			continue
-		}
-		var latest *view
-		for i, v := range same {
-			if _, ok := v.tables[t.spec.ID]; ok && v.back > 0 && (latest == nil || v.back < latest.back) {
-				latest = &same[i]
-			}
-		}
-		if latest == nil {
-			continue
-		}
-		before := 0
-		for _, c := range latest.tables[t.spec.ID] {
-			switch {
-			case c.Hidden:
-			case c.Known:
-				before += c.Exact
-			default:
-				before += c.Count
-			}
-		}
-		if shownPeople(t) < before {
-			t.withhold()
-		}
-	}
 }
 
 // view is an earlier release held beside this one.
