@@ -1033,7 +1033,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		}
 	}
 	var out []diff
-	seen := map[string]bool{}
+	seen := map[string]int{} // the index in out of a difference over the same columns
 	add := func(t *table, before, after *cell, cols []int, earlier bool) {
 		d := after.count - before.count
 		if d <= 0 || d >= ch.k || len(cols) == 0 {
@@ -1041,13 +1041,18 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		}
 		changed := !before.hidden && (after.hidden || after.value != before.value)
 		sig := fmt.Sprint(cols)
-		if seen[sig] {
+		i, ok := seen[sig]
+		if ok && (!changed || !out[i].zeroOK) {
 			return
 		}
-		seen[sig] = true
 		if changed {
 			lp.addLiveRow(cols, ones(len(cols)), atLeast(1))
 		}
+		if ok {
+			out[i].zeroOK = false // the same people, told to have changed elsewhere
+			return
+		}
+		seen[sig] = len(out)
 		out = append(out, diff{cols: cols, t: t, earlier: earlier, zeroOK: !changed})
 	}
 	for _, p := range pairs {
