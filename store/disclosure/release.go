@@ -987,29 +987,38 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	type pair struct {
 		t     *table
 		keys  key
-		es    []*cell // the held releases' cells of this tier, oldest first
-		today *cell
+		es    []*cell // the held releases' cells of one tier, oldest first
+		today *cell   // nil for the other tier's
 	}
+	// The held releases of the other tier too (in the check of both): what
+	// today publishes must not pin a difference between two of them
+	// either, and a shadow table carries theirs.
 	var pairs []pair
 	for _, t := range live {
-		if t.spec.Shadow {
-			continue
-		}
-		byKey := map[key][]*cell{}
-		for _, e := range t.earlier {
-			if !e.cross {
-				byKey[e.keys] = append(byKey[e.keys], e)
+		for _, cross := range []bool{false, true} {
+			if t.spec.Shadow && !cross {
+				continue
 			}
-		}
-		keys := make([]key, 0, len(byKey))
-		for k := range byKey {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, compareKeys)
-		for _, k := range keys {
-			es := byKey[k]
-			slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
-			pairs = append(pairs, pair{t: t, keys: k, es: es, today: t.index[k]})
+			byKey := map[key][]*cell{}
+			for _, e := range t.earlier {
+				if e.cross == cross {
+					byKey[e.keys] = append(byKey[e.keys], e)
+				}
+			}
+			keys := make([]key, 0, len(byKey))
+			for k := range byKey {
+				keys = append(keys, k)
+			}
+			slices.SortFunc(keys, compareKeys)
+			for _, k := range keys {
+				es := byKey[k]
+				slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
+				p := pair{t: t, keys: k, es: es}
+				if !cross {
+					p.today = t.index[k]
+				}
+				pairs = append(pairs, p)
+			}
 		}
 	}
 	// First what must be hidden, then the targets: whether an attacker sees
