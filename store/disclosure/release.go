@@ -760,7 +760,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		zeroOK  bool
 	}
 	var targets []*target
-	diffs := ch.differences(live, lp, nvars, hide)
+	diffs, todayRows := ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
 			if cl.hidden && cl.count < ch.k && !t.spec.Shadow {
@@ -781,6 +781,47 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	}
 	for _, d := range diffs {
 		targets = append(targets, &target{cols: d.cols, t: d.t, earlier: d.earlier, zeroOK: d.zeroOK})
+	}
+	// heldAlone reports whether the held releases alone pin a target:
+	// with none of today's tables, nor what today's hidden cells tell of
+	// their changes, it still cannot reach k (or 0 when zeroOK). The
+	// program is put back as it was.
+	heldAlone := func(cols []int, zeroOK bool) bool {
+		for _, t := range live {
+			for _, x := range t.cells {
+				lp.setBound(x.row, unbounded())
+			}
+		}
+		for _, row := range todayRows {
+			lp.setBound(row, unbounded())
+		}
+		for _, f := range lp.today {
+			lp.setBound(f.row, unbounded())
+		}
+		pinned := true
+		if best, ok := lp.maximize(cols); !ok || best >= float64(ch.k)-1e-6 {
+			pinned = false
+		} else if zeroOK {
+			if least, ok := lp.minimize(cols); !ok || least <= 1e-6 {
+				pinned = false
+			}
+		}
+		for _, t := range live {
+			for _, x := range t.cells {
+				b := cellBound(x, r)
+				if t.withheld || t.spec.Shadow {
+					b = unbounded()
+				}
+				lp.setBound(x.row, b)
+			}
+		}
+		for _, row := range todayRows {
+			lp.setBound(row, atLeast(1))
+		}
+		for _, f := range lp.today {
+			lp.setBound(f.row, f.b)
+		}
+		return pinned
 	}
 	holds := func(tg *target) bool {
 		v := lp.sum(tg.cols)
@@ -938,6 +979,13 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				withhold(tg.t)
 				break
 			}
+			if ok && heldAlone(tg.cols, tg.zeroOK) {
+				// The held releases pin it without anything of today's:
+				// withholding today's tables would protect nobody (and
+				// would withhold them in every release from now on).
+				tg.proven = true
+				break
+			}
 			for _, x := range live {
 				withhold(x)
 			}
@@ -970,9 +1018,12 @@ type diff struct {
 // somebody (a row: at least 1). The counts come from what each release
 // stored (PubCell.Exact); a release that stored none keeps the earlier
 // rule: what it hid stays hidden.
-func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) []diff {
+//
+// It returns the differences to prove, and the rows it added for today's
+// (what today's release tells).
+func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) ([]diff, []int) {
 	if nvars == 0 {
-		return nil
+		return nil, nil
 	}
 	last := lp.cols/nvars - 1
 	after := func(cols []int, upto int) []int {
@@ -1042,6 +1093,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		}
 	}
 	var out []diff
+	var todayRows []int
 	seen := map[string]int{} // the index in out of a difference over the same columns
 	add := func(t *table, before, after *cell, cols []int, earlier bool) {
 		d := after.count - before.count
@@ -1055,7 +1107,10 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			return
 		}
 		if changed {
-			lp.addLiveRow(cols, ones(len(cols)), atLeast(1))
+			row := lp.addLiveRow(cols, ones(len(cols)), atLeast(1))
+			if !earlier {
+				todayRows = append(todayRows, row)
+			}
 		}
 		if ok {
 			out[i].zeroOK = false // the same people, told to have changed elsewhere
@@ -1083,7 +1138,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			}
 		}
 	}
-	return out
+	return out, todayRows
 }
 
 // shownPeople is the number of people in a table's shown cells: what
@@ -1747,6 +1802,7 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 // variables of the first clique holding its group, in the blocks of
 // columns 0..upto.
 func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) {
+	last := lp.cols/nvars - 1
 	d := dims[col]
 	for _, c := range cliques {
 		if !slices.Contains(c.groups, groupOf(d)) {
@@ -1760,7 +1816,12 @@ func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code in
 				}
 			}
 		}
-		lp.addRow(cols, ones(len(cols)), b)
+		row := lp.addRow(cols, ones(len(cols)), b)
+		if upto == last {
+			// Of today's records: what today's release tells (or a
+			// release of the same records), for heldAlone to leave out.
+			lp.today = append(lp.today, todayRow{row, b})
+		}
 		return
 	}
 }
