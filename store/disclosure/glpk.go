@@ -47,14 +47,6 @@ type program struct {
 	obj  []int // the columns of the current objective
 	// fixed marks columns fixed at zero that addRow leaves out (nil: none).
 	fixed []bool
-	// today are the rows of what today's release tells beyond its cells
-	// (its folding), with their bounds.
-	today []todayRow
-}
-
-type todayRow struct {
-	row int
-	b   rowBound
 }
 
 func newProgram(cols int) *program {

@@ -732,12 +732,18 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 	}
+	var todayRows []tableRow // what today's hidden cells tell of their changes (differences)
 	withhold := func(t *table) {
 		t.withheld = true
 		for _, x := range t.cells {
 			x.hidden = true
 			lp.setBound(x.row, unbounded())
 			delete(byRow, x.row)
+		}
+		for _, tr := range todayRows {
+			if tr.t == t {
+				lp.setBound(tr.row, unbounded())
+			}
 		}
 	}
 	hide := func(cl *cell) {
@@ -760,7 +766,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		zeroOK  bool
 	}
 	var targets []*target
-	diffs, todayRows := ch.differences(live, lp, nvars, hide)
+	var diffs []diff
+	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
 			if cl.hidden && cl.count < ch.k && !t.spec.Shadow {
@@ -782,50 +789,39 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	for _, d := range diffs {
 		targets = append(targets, &target{cols: d.cols, t: d.t, earlier: d.earlier, zeroOK: d.zeroOK})
 	}
-	// heldAlone reports whether the held releases alone pin a target:
-	// with none of today's tables, nor what today's hidden cells tell of
-	// their changes, it still cannot reach k (or 0 when zeroOK). The
-	// program is put back as it was.
-	heldAlone := func(cols []int, zeroOK bool) bool {
-		for _, t := range live {
-			for _, x := range t.cells {
-				lp.setBound(x.row, unbounded())
-			}
-		}
-		for _, row := range todayRows {
-			lp.setBound(row, unbounded())
-		}
-		for _, f := range lp.today {
-			lp.setBound(f.row, unbounded())
-		}
-		pinned := true
-		if best, ok := lp.maximize(cols); !ok || best >= float64(ch.k)-1e-6 {
-			pinned = false
-		} else if zeroOK {
-			if least, ok := lp.minimize(cols); !ok || least <= 1e-6 {
-				pinned = false
-			}
-		}
-		for _, t := range live {
-			for _, x := range t.cells {
-				b := cellBound(x, r)
-				if t.withheld || t.spec.Shadow {
-					b = unbounded()
-				}
-				lp.setBound(x.row, b)
-			}
-		}
-		for _, row := range todayRows {
-			lp.setBound(row, atLeast(1))
-		}
-		for _, f := range lp.today {
-			lp.setBound(f.row, f.b)
-		}
-		return pinned
-	}
+	var withholdUntil func(tg *target) bool
 	holds := func(tg *target) bool {
 		v := lp.sum(tg.cols)
 		return v >= float64(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
+	}
+	withholdUntil = func(tg *target) bool {
+		var order []*table
+		for _, t := range live {
+			if !t.withheld && !t.spec.Shadow {
+				order = append(order, t)
+			}
+		}
+		slices.SortStableFunc(order, func(a, b *table) int {
+			switch {
+			case a == tg.t:
+				return -1
+			case b == tg.t:
+				return 1
+			}
+			return shownPeople(a) - shownPeople(b)
+		})
+		for _, t := range order {
+			withhold(t)
+			if best, ok := lp.maximize(tg.cols); ok && best >= float64(ch.k)-1e-6 {
+				return true
+			}
+			if tg.zeroOK {
+				if least, ok := lp.minimize(tg.cols); ok && least <= 1e-6 {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	// One solution that pushes every unproven cell up at once proves many
 	// of them; again over those left, while that proves more. The rest are
@@ -979,11 +975,11 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				withhold(tg.t)
 				break
 			}
-			if ok && heldAlone(tg.cols, tg.zeroOK) {
-				// The held releases pin it without anything of today's:
-				// withholding today's tables would protect nobody (and
-				// would withhold them in every release from now on).
-				tg.proven = true
+			// Today's tables pin it with no one shown cell to blame (the
+			// optimum is degenerate): withhold them one by one, its own
+			// first, then those showing the fewest people, until it is
+			// proven; all of them if need be (fail closed).
+			if ok && withholdUntil(tg) {
 				break
 			}
 			for _, x := range live {
@@ -1021,7 +1017,7 @@ type diff struct {
 //
 // It returns the differences to prove, and the rows it added for today's
 // (what today's release tells).
-func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) ([]diff, []int) {
+func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) ([]diff, []tableRow) {
 	if nvars == 0 {
 		return nil, nil
 	}
@@ -1093,7 +1089,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		}
 	}
 	var out []diff
-	var todayRows []int
+	var todayRows []tableRow
 	seen := map[string]int{} // the index in out of a difference over the same columns
 	add := func(t *table, before, after *cell, cols []int, earlier bool) {
 		d := after.count - before.count
@@ -1109,7 +1105,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		if changed {
 			row := lp.addLiveRow(cols, ones(len(cols)), atLeast(1))
 			if !earlier {
-				todayRows = append(todayRows, row)
+				todayRows = append(todayRows, tableRow{t, row})
 			}
 		}
 		if ok {
@@ -1139,6 +1135,12 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		}
 	}
 	return out, todayRows
+}
+
+// tableRow is a row of the program that a table of today's release tells.
+type tableRow struct {
+	t   *table
+	row int
 }
 
 // shownPeople is the number of people in a table's shown cells: what
@@ -1802,7 +1804,6 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 // variables of the first clique holding its group, in the blocks of
 // columns 0..upto.
 func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) {
-	last := lp.cols/nvars - 1
 	d := dims[col]
 	for _, c := range cliques {
 		if !slices.Contains(c.groups, groupOf(d)) {
@@ -1816,12 +1817,7 @@ func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code in
 				}
 			}
 		}
-		row := lp.addRow(cols, ones(len(cols)), b)
-		if upto == last {
-			// Of today's records: what today's release tells (or a
-			// release of the same records), for heldAlone to leave out.
-			lp.today = append(lp.today, todayRow{row, b})
-		}
+		lp.addRow(cols, ones(len(cols)), b)
 		return
 	}
 }
