@@ -68,8 +68,8 @@ func (c *Catalogue) Table(t Tier, id string) (TableSpec, error) {
 		}
 	}
 	return TableSpec{}, &Error{Code: "unknown_table", Kind: ErrNotFound, Msg: Message{
-		ES: fmt.Sprintf("el nivel %s no publica la tabla %q; las tablas son: %s", t, id, c.nearest(t, "", nil, id)),
-		EN: fmt.Sprintf("tier %s publishes no table %q; the tables are: %s", t, id, c.nearest(t, "", nil, id)),
+		ES: fmt.Sprintf("el nivel %s no publica la tabla %q; las más parecidas son: %s («tipdash tables» las lista todas)", t, id, c.nearest(t, "", nil, id)),
+		EN: fmt.Sprintf("tier %s publishes no table %q; the nearest are: %s (\"tipdash tables\" lists them all)", t, id, c.nearest(t, "", nil, id)),
 	}}
 }
 

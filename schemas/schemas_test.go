@@ -134,3 +134,18 @@ func TestReadProfileErrors(t *testing.T) {
 		}
 	}
 }
+
+// A table the tier does not publish gets an error in both languages that
+// names the nearest tables and says that they are not all of them.
+func TestUnknownTableNamesTheNearest(t *testing.T) {
+	_, err := Tables().Table(TierConatt, "victims_by_citizenship")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "unknown_table" {
+		t.Fatalf("%v, want unknown_table", err)
+	}
+	for _, msg := range []string{e.Msg.ES, e.Msg.EN} {
+		if !strings.Contains(msg, "victims_citizenship") || !strings.Contains(msg, "tipdash tables") {
+			t.Errorf("%q: want the nearest table (victims_citizenship) and where to find them all", msg)
+		}
+	}
+}
