@@ -158,6 +158,11 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	lowest := r.Threshold
 	refold := false
 	for _, o := range p.Others {
+		if len(o.Tables) == 0 {
+			// It withheld every table of the measure: it tells nothing
+			// of it, and its records need no block of their own.
+			continue
+		}
 		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r}
 		if v.same {
 			same = append(same, v)
