@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -794,5 +795,68 @@ func TestUnreadableReleaseStopsPublish(t *testing.T) {
 	}
 	if len(rels) != 1 {
 		t.Errorf("%d releases after the refused publish, want the first alone", len(rels))
+	}
+}
+
+// TestReleaseStoresExactCountsUnserved: a release stores the count behind
+// each of its cells (the next release of its tier checks by how many each
+// cell changed) and the people each table shows (what it is served by),
+// and no reader is served either: a hidden cell reads without a count.
+func TestReleaseStoresExactCountsUnserved(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	ingestGenerated(t, db, 300, 1)
+	rep := publish(t, db, schemas.TierConatt, "conatt")
+	const id = "victims_year_sex"
+	var cellsJS, exactJS string
+	var shown int
+	if err := db.sql.QueryRowContext(ctx, `SELECT cells, exact, shown FROM release_tables WHERE release = ? AND table_id = ?`, rep.ID, id).Scan(&cellsJS, &exactJS, &shown); err != nil {
+		t.Fatal(err)
+	}
+	var cells []schemas.Row
+	var exact []int
+	if err := json.Unmarshal([]byte(cellsJS), &cells); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(exactJS), &exact); err != nil {
+		t.Fatal(err)
+	}
+	if len(exact) != len(cells) {
+		t.Fatalf("%d exact counts for %d cells", len(exact), len(cells))
+	}
+	truth := count(t, db, victimsBy(schemas.DimYear, schemas.DimSex))
+	hidden, sum := map[string]bool{}, 0
+	for i, c := range cells {
+		k := rowKey(c)
+		if exact[i] != truth[k] {
+			t.Errorf("%s: stored %d, the records hold %d", k, exact[i], truth[k])
+		}
+		if c.Count == nil {
+			hidden[k] = true
+			continue
+		}
+		sum += *c.Count
+		if *c.Count != exact[i] {
+			t.Errorf("%s: shown %d, stored %d", k, *c.Count, exact[i])
+		}
+	}
+	if shown != sum {
+		t.Errorf("shown = %d, the shown cells hold %d", shown, sum)
+	}
+	if len(hidden) == 0 {
+		t.Fatal("no hidden cell: the test shows nothing")
+	}
+	served, err := db.ReleaseTable(ctx, schemas.TierConatt, rep.ID, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(served)
+	for _, r := range served.Rows {
+		if hidden[rowKey(r)] && r.Count != nil {
+			t.Errorf("%s is hidden but served as %d", rowKey(r), *r.Count)
+		}
+	}
+	if strings.Contains(string(js), "exact") {
+		t.Errorf("the served table carries exact counts: %s", js)
 	}
 }
