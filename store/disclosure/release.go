@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -758,20 +759,13 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	}
 	// The cells to prove: today's hidden counts below the threshold, the
 	// held releases' hidden cells below it, and the differences below it
-	// between releases of this tier (diffs). A solution of the program in
-	// which a cell holds the threshold proves it, whichever cell's maximum
-	// it was solved for; hiding more only widens the solutions, so a proven
-	// cell stays proven. A difference the attacker cannot tell from none
-	// (zeroOK) is proven by a solution in which it is 0 as well.
-	type target struct {
-		cols    []int
-		t       *table
-		earlier bool
-		proven  bool
-		zeroOK  bool
-	}
-	var targets []*target
-	var diffs []diff
+	// between releases of this tier (differences). A solution of the
+	// program in which a cell holds the threshold proves it, whichever
+	// cell's maximum it was solved for; hiding more only widens the
+	// solutions, so a proven cell stays proven. A difference the attacker
+	// cannot tell from none (zeroOK) is proven by a solution in which it is
+	// 0 as well.
+	var targets, diffs []*target
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
@@ -791,15 +785,24 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 	}
-	for _, d := range diffs {
-		targets = append(targets, &target{cols: d.cols, t: d.t, earlier: d.earlier, zeroOK: d.zeroOK})
-	}
-	var withholdUntil func(tg *target) bool
+	targets = append(targets, diffs...)
 	holds := func(tg *target) bool {
 		v := lp.sum(tg.cols)
 		return v >= float64(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
 	}
-	withholdUntil = func(tg *target) bool {
+	// solve tries to prove tg: by a solution in which it is none (when
+	// zeroOK), or by its largest value, which it returns (ok: solved; the
+	// duals of that solve then tell what binds it).
+	solve := func(tg *target) (best float64, ok, proven bool) {
+		if tg.zeroOK {
+			if least, ok := lp.minimize(tg.cols); ok && least <= 1e-6 {
+				return 0, true, true
+			}
+		}
+		best, ok = lp.maximize(tg.cols)
+		return best, ok, ok && best >= float64(ch.k)-1e-6
+	}
+	withholdUntil := func(tg *target) bool {
 		var order []*table
 		for _, t := range live {
 			if !t.withheld && !t.spec.Shadow {
@@ -817,13 +820,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		})
 		for _, t := range order {
 			withhold(t)
-			if best, ok := lp.maximize(tg.cols); ok && best >= float64(ch.k)-1e-6 {
+			if _, _, proven := solve(tg); proven {
 				return true
-			}
-			if tg.zeroOK {
-				if least, ok := lp.minimize(tg.cols); ok && least <= 1e-6 {
-					return true
-				}
 			}
 		}
 		return false
@@ -893,18 +891,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				withhold(tg.t)
 				break
 			}
-			if tg.zeroOK {
-				// A difference an attacker cannot tell from none: proven
-				// when it may be none.
-				if least, ok := lp.minimize(tg.cols); ok && least <= 1e-6 {
-					for _, o := range targets {
-						o.proven = o.proven || o == tg || holds(o)
-					}
-					break
-				}
-			}
-			best, ok := lp.maximize(tg.cols)
-			if ok && best >= float64(ch.k)-1e-6 {
+			best, ok, proven := solve(tg)
+			if proven {
 				for _, o := range targets {
 					o.proven = o.proven || o == tg || holds(o)
 				}
@@ -996,13 +984,16 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	return nil
 }
 
-// diff is what a cell gained between two releases of this tier: the
-// people of its combinations in the records added between them.
-type diff struct {
+// target is a count the program must let reach the threshold: a hidden
+// cell of today's release or of a held one (earlier), or what a cell
+// gained between two releases (zeroOK: or none, when nothing published
+// tells that it changed).
+type target struct {
 	cols    []int
 	t       *table
-	earlier bool // between two held releases: today's tables cannot hide it
-	zeroOK  bool // nothing published tells that it changed
+	earlier bool // of held releases: today's tables can only be withheld or hide more for it
+	proven  bool
+	zeroOK  bool
 }
 
 // differences protects what a cell gained between two releases of this
@@ -1022,7 +1013,7 @@ type diff struct {
 //
 // It returns the differences to prove, and the rows it added for today's
 // (what today's release tells).
-func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) ([]diff, []tableRow) {
+func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*cell)) ([]*target, []tableRow) {
 	if nvars == 0 {
 		return nil, nil
 	}
@@ -1038,7 +1029,6 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	}
 	type pair struct {
 		t     *table
-		keys  key
 		es    []*cell // the held releases' cells of one tier, oldest first
 		today *cell   // nil for the other tier's
 	}
@@ -1057,15 +1047,10 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 					byKey[e.keys] = append(byKey[e.keys], e)
 				}
 			}
-			keys := make([]key, 0, len(byKey))
-			for k := range byKey {
-				keys = append(keys, k)
-			}
-			slices.SortFunc(keys, compareKeys)
-			for _, k := range keys {
+			for _, k := range slices.SortedFunc(maps.Keys(byKey), compareKeys) {
 				es := byKey[k]
 				slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
-				p := pair{t: t, keys: k, es: es}
+				p := pair{t: t, es: es}
 				if !cross {
 					p.today = t.index[k]
 				}
@@ -1093,7 +1078,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			}
 		}
 	}
-	var out []diff
+	var out []*target
 	var todayRows []tableRow
 	seen := map[string]int{} // the index in out of a difference over the same columns
 	add := func(t *table, before, after *cell, cols []int, earlier bool) {
@@ -1118,7 +1103,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			return
 		}
 		seen[sig] = len(out)
-		out = append(out, diff{cols: cols, t: t, earlier: earlier, zeroOK: !changed})
+		out = append(out, &target{cols: cols, t: t, earlier: earlier, zeroOK: !changed})
 	}
 	for _, p := range pairs {
 		for i, e := range p.es {
@@ -1644,12 +1629,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 						}
 					}
 				}
-				keys := make([]key, 0, len(cells))
-				for k := range cells {
-					keys = append(keys, k)
-				}
-				slices.SortFunc(keys, compareKeys)
-				for _, k := range keys {
+				for _, k := range slices.SortedFunc(maps.Keys(cells), compareKeys) {
 					e := cells[k]
 					// A cell that several releases held show alike (the
 					// same count over the same people, once the empty
