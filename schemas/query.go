@@ -253,6 +253,10 @@ type TableReport struct {
 	People      int    `json:"people"`       // people counted (exact; multi-valued tables count a person once per value)
 	ShownPeople int    `json:"shown_people"` // of them, in shown cells
 	Withheld    bool   `json:"withheld,omitempty"`
+	// CarriedFrom is the earlier release of the tier whose table this
+	// release carries over unchanged (0: computed by this release): some
+	// table of its measure changed by too few people to publish.
+	CarriedFrom int64 `json:"carried_from,omitempty"`
 }
 
 // ShownShare is the share of the table's people in shown cells.

@@ -96,19 +96,34 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 	}
 	published := map[string]disclosure.Published{}
+	// A measure some table of which changed by too few people since a
+	// release its readers hold is carried over from the latest release of
+	// this tier that computed it (0: none, withheld).
+	carried := map[schemas.Measure]int64{}
 	for _, m := range schemas.Measures {
 		p, err := problem(ctx, tx, m, all, kind, cellKey)
 		if err != nil {
 			return nil, err
 		}
+		few := ""
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all)
 			if err != nil {
 				return nil, err
 			}
-			if cells != nil {
-				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
+			if cells == nil {
+				continue
 			}
+			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
+			if backs[i] > 0 && few == "" && len(p.Tables) > 0 {
+				few = disclosure.FewChanged(p, rules, cells, min(rules.Threshold, db.rules(h.kind).Threshold))
+			}
+		}
+		if few != "" {
+			if carried[m], err = lastComputed(ctx, tx, kind, m); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.rules); err != nil {
 			return nil, err
@@ -133,6 +148,14 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		return nil, err
 	}
 	for pos, s := range specs {
+		if origin, ok := carried[s.Measure]; ok {
+			tr, err := carryTable(ctx, tx, rep.ID, pos, origin, s)
+			if err != nil {
+				return nil, err
+			}
+			rep.Tables = append(rep.Tables, tr)
+			continue
+		}
 		t := published[s.ID]
 		rep.Tables = append(rep.Tables, t.Report)
 		notes := slices.Clone(t.Notes)
@@ -176,6 +199,50 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		return nil, err
 	}
 	return rep, tx.Commit()
+}
+
+// lastComputed returns the latest approved release of tier kind that
+// computed measure m's tables rather than carrying them over (0: none).
+func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, m schemas.Measure) (int64, error) {
+	var n sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT max(r.id) FROM releases r JOIN release_tables t ON t.release = r.id
+		WHERE r.kind = ? AND r.status = ? AND t.measure = ? AND t.carried_from IS NULL`, string(kind), string(schemas.ReleaseApproved), string(m)).Scan(&n)
+	return n.Int64, err
+}
+
+// carryTable stores table s of release n as release origin published it
+// (withheld when origin is 0 or lacks it) and returns its report.
+func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64, s schemas.TableSpec) (schemas.TableReport, error) {
+	tr := schemas.TableReport{ID: s.ID, Withheld: true}
+	var js string
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(report, '[]') FROM releases WHERE id = ?`, origin).Scan(&js)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return tr, err
+	}
+	var reports []schemas.TableReport
+	if js != "" {
+		if err := json.Unmarshal([]byte(js), &reports); err != nil {
+			return tr, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, carried_from)
+		SELECT ?, ?, table_id, measure, dims, withheld, notes, cells, exact, shown, release FROM release_tables WHERE release = ? AND table_id = ?`, n, pos, origin, s.ID)
+	if err != nil {
+		return tr, err
+	}
+	if added, err := res.RowsAffected(); err != nil || added == 1 {
+		if i := slices.IndexFunc(reports, func(r schemas.TableReport) bool { return r.ID == s.ID }); i >= 0 {
+			tr = reports[i]
+		}
+		tr.CarriedFrom = origin
+		return tr, err
+	}
+	notes, _ := json.Marshal([]schemas.Message{{
+		ES: "Retenida: sus cifras cambiaron, desde una publicación que sus lectores tienen, en muy pocas personas para publicarlas sin describirlas, y ninguna publicación anterior de este nivel la muestra.",
+		EN: "Withheld: its counts changed, since a release its readers hold, by too few people to publish without describing them, and no earlier release of this tier shows it."}})
+	_, err = tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown)
+		VALUES (?, ?, ?, ?, ?, true, ?, '[]', '[]', 0)`, n, pos, s.ID, string(s.Measure), dimStrings(s.By), string(notes))
+	return tr, err
 }
 
 // allApproved returns every approved release, whole, oldest first.
@@ -361,7 +428,7 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, '') FROM release_tables t
-		WHERE t.measure = ? AND t.release = ?`, string(m), n)
+		WHERE t.measure = ? AND t.release = ? AND t.carried_from IS NULL`, string(m), n)
 	if err != nil {
 		return nil, err
 	}
@@ -803,7 +870,8 @@ func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schem
 	id, tier := spec.ID, rel.Kind
 	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
 	var notes, cells string
-	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells)
+	var origin sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells, carried_from FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells, &origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
 			"release %d has no table %s (it predates it)", rel.ID, id)
@@ -816,6 +884,19 @@ func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schem
 	}
 	if err := json.Unmarshal([]byte(cells), &t.Rows); err != nil {
 		return nil, err
+	}
+	if origin.Valid {
+		// Carried over: the table is origin's, and says so.
+		from, err := db.Release(ctx, origin.Int64)
+		if err != nil {
+			return nil, err
+		}
+		t.Release, t.ReleasedAt = from.ID, from.CreatedAt
+		day := from.CreatedAt.Format("2006-01-02")
+		t.Notes = append([]schemas.Message{{
+			ES: fmt.Sprintf("Sin cambios desde la publicación %d (%s): las cifras de esta medida cambiaron desde entonces en muy pocas personas para publicarlas sin describirlas (las celdas que cambian dirían quiénes son); se actualizan cuando hayan cambiado en más.", from.ID, day),
+			EN: fmt.Sprintf("Unchanged since release %d (%s): this measure's counts have changed since by too few people to publish without describing them (the cells that change would tell who they are); they are updated once more have changed.", from.ID, day),
+		}}, t.Notes...)
 	}
 	return t, t.Select(where)
 }

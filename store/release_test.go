@@ -547,7 +547,8 @@ func TestApproveOnlyWhatWasCheckedTogether(t *testing.T) {
 }
 
 // TestWithheldTableServedFromEarlierAndCheckedWithIt: one victim of
-// unknown sex added after a release that showed every cell. Her
+// unknown sex (and five others) added after a release that showed every
+// cell. Her
 // nationality's total rises by 1, which with the first release tells her
 // nationality; hidden, its table would show fewer people than the first
 // release's, so the next release withholds it and its readers are served
@@ -635,8 +636,15 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 			}
 		}
 	}
+	// Her batch holds five men of Panama too: a batch of fewer than five
+	// people is carried over unchanged (TestFewChangedCarriedOver).
 	row++
-	store(t, db, "second.csv", victim(row, "CHN", schemas.SexUnknown))
+	batch := []schemas.Record{victim(row, "CHN", schemas.SexUnknown)}
+	for range 5 {
+		row += 2 // her year
+		batch = append(batch, victim(row, "PAN", schemas.SexMale))
+	}
+	store(t, db, "second.csv", batch...)
 	second := publish(t, db, schemas.TierConatt, "second")
 	attack(second.ID)
 	held = append(held, second.ID)
@@ -859,4 +867,110 @@ func TestReleaseStoresExactCountsUnserved(t *testing.T) {
 	if strings.Contains(string(js), "exact") {
 		t.Errorf("the served table carries exact counts: %s", js)
 	}
+}
+
+// TestFewChangedCarriedOver is the red team's attack on releases one small
+// batch apart: after a batch of one victim the cells newly hidden (or
+// shown at another value) were her profile, though no count was proven.
+// A release carries the victims' tables over unchanged while they changed
+// by fewer than 5 people since a release its readers hold, and computes
+// them again once 5 have changed; a rollback that brings the records
+// back near an earlier release is carried over too. The other measures,
+// which did not change, are computed as usual.
+func TestFewChangedCarriedOver(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	ingestGenerated(t, db, 600, 3)
+	row := 100000
+	victims := func(file string, n int) int64 {
+		t.Helper()
+		var recs []schemas.Record
+		for range n {
+			row++
+			recs = append(recs, rec(row, fmt.Sprintf("new%d", row), schemas.RoleVictim, schemas.SexFemale, 2025))
+		}
+		rep, _ := store(t, db, file, recs...)
+		return rep.BatchID
+	}
+	rows := func(n int64, kind schemas.Tier, id string) (map[string]*int, *schemas.Table) {
+		t.Helper()
+		tab, err := db.ReleaseTable(ctx, kind, n, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*int{}
+		for _, r := range tab.Rows {
+			out[rowKey(r)] = r.Count
+		}
+		return out, tab
+	}
+	// carried checks every table of rep: the victims' carried over from
+	// release from (0: computed), the others computed.
+	carried := func(rep *schemas.ReleaseReport, from int64) {
+		t.Helper()
+		for _, tr := range rep.Tables {
+			spec, _ := schemas.Tables().Table(rep.Kind, tr.ID)
+			want := int64(0)
+			if spec.Measure == schemas.MeasureVictims {
+				want = from
+			}
+			if tr.CarriedFrom != want {
+				t.Errorf("release %d, %s: carried from %d, want %d", rep.ID, tr.ID, tr.CarriedFrom, want)
+			}
+			if want == 0 {
+				continue
+			}
+			now, _ := rows(rep.ID, rep.Kind, tr.ID)
+			then, _ := rows(from, rep.Kind, tr.ID)
+			if diff := cmp.Diff(then, now); diff != "" {
+				t.Errorf("release %d's %s differs from release %d's (-then +now):\n%s", rep.ID, tr.ID, from, diff)
+			}
+		}
+	}
+	total := func() int { return count(t, db, victimsBy())[""] }
+	r1 := publish(t, db, schemas.TierConatt, "first")
+	carried(r1, 0)
+	first := total()
+
+	victims("one.csv", 1)
+	r2 := publish(t, db, schemas.TierConatt, "one victim more")
+	carried(r2, r1.ID)
+	// Served from release r1, said so.
+	if got, tab := rows(0, schemas.TierConatt, "victims_total"); tab.Release != r1.ID || got[""] == nil || *got[""] != first ||
+		!strings.Contains(tab.Notes[0].ES, fmt.Sprintf("Sin cambios desde la publicación %d", r1.ID)) ||
+		!strings.Contains(tab.Notes[0].EN, fmt.Sprintf("Unchanged since release %d", r1.ID)) {
+		t.Errorf("the latest victims_total: release %d, %v, notes %v; want release %d's %d, said unchanged", tab.Release, got, tab.Notes, r1.ID, first)
+	}
+	// The first public release, at these records, has no earlier public
+	// release to carry from: it withholds the victims' tables, with a note.
+	p1 := publish(t, db, schemas.TierPublic, "first public")
+	for _, tr := range p1.Tables {
+		spec, _ := schemas.Tables().Table(schemas.TierPublic, tr.ID)
+		if victimsTable := spec.Measure == schemas.MeasureVictims; tr.Withheld != victimsTable {
+			t.Errorf("public release %d, %s: withheld %v", p1.ID, tr.ID, tr.Withheld)
+		}
+	}
+	if err := db.ApproveRelease(ctx, p1.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, tab := rows(p1.ID, schemas.TierPublic, "victims_year_sex"); len(tab.Notes) == 0 || !strings.Contains(tab.Notes[len(tab.Notes)-1].EN, "too few people") {
+		t.Errorf("public victims_year_sex withheld without saying why: %v", tab.Notes)
+	}
+
+	three := victims("three.csv", 3)
+	carried(publish(t, db, schemas.TierConatt, "four more than r1"), r1.ID)
+	one := victims("fifth.csv", 1)
+	r4 := publish(t, db, schemas.TierConatt, "five more than r1")
+	carried(r4, 0)
+	if got, tab := rows(0, schemas.TierConatt, "victims_total"); tab.Release != r4.ID || got[""] == nil || *got[""] != first+5 {
+		t.Errorf("after five more victims victims_total is release %d's %v, want release %d's %d", tab.Release, got, r4.ID, first+5)
+	}
+
+	// Back to r1 and one: four fewer than r4, one more than r1.
+	for _, b := range []int64{one, three} {
+		if err := db.Rollback(ctx, b, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carried(publish(t, db, schemas.TierConatt, "rolled back"), r4.ID)
 }

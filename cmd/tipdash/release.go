@@ -199,6 +199,9 @@ func printReleaseReport(e *env, rep *schemas.ReleaseReport) {
 		if t.Withheld {
 			shown = "retenida / withheld"
 		}
+		if t.CarriedFrom != 0 {
+			shown += fmt.Sprintf(" (sin cambios desde %d / unchanged since %d)", t.CarriedFrom, t.CarriedFrom)
+		}
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", t.ID, t.Cells, t.Hidden, shown)
 	}
 	tw.Flush()
