@@ -114,9 +114,10 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if cells == nil {
 				continue
 			}
-			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: db.rules(h.kind), Back: backs[i]})
+			hr := db.heldRules(h)
+			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
 			if backs[i] > 0 && few == "" && len(p.Tables) > 0 {
-				few = disclosure.FewChanged(p, rules, cells, min(rules.Threshold, db.rules(h.kind).Threshold))
+				few = disclosure.FewChanged(p, rules, cells, min(rules.Threshold, hr.Threshold))
 			}
 		}
 		if few != "" {
@@ -125,7 +126,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			}
 			continue
 		}
-		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.rules); err != nil {
+		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.heldRules); err != nil {
 			return nil, err
 		}
 		p.Deadline = time.Now().Add(db.publishBudget)
@@ -193,9 +194,10 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if !rep.ApprovedAt.IsZero() {
 		approved = rep.ApprovedAt
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with, checked_with_other, records)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), sameRel.id, otherRel.id, records); err != nil {
+	rulesJS, _ := json.Marshal(rules)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with, checked_with_other, records, rules)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), sameRel.id, otherRel.id, records, string(rulesJS)); err != nil {
 		return nil, err
 	}
 	return rep, tx.Commit()
@@ -247,7 +249,7 @@ func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64,
 
 // allApproved returns every approved release, whole, oldest first.
 func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, kind, coalesce(records, '') FROM releases WHERE status = ? ORDER BY id`, string(schemas.ReleaseApproved))
+	rows, err := tx.QueryContext(ctx, `SELECT id, kind, coalesce(records, ''), coalesce(rules, '') FROM releases WHERE status = ? ORDER BY id`, string(schemas.ReleaseApproved))
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +257,16 @@ func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
 	var out []heldRelease
 	for rows.Next() {
 		var h heldRelease
-		var kind string
-		if err := rows.Scan(&h.id, &kind, &h.records); err != nil {
+		var kind, rules string
+		if err := rows.Scan(&h.id, &kind, &h.records, &rules); err != nil {
 			return nil, err
 		}
 		h.kind = schemas.Tier(kind)
+		if rules != "" {
+			if err := json.Unmarshal([]byte(rules), &h.rules); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, h)
 	}
 	return out, rows.Err()
@@ -270,6 +277,18 @@ type heldRelease struct {
 	id      int64 // 0: none
 	kind    schemas.Tier
 	records string
+	rules   disclosure.Rules // made with (zero: not stored, before migration 10)
+}
+
+// heldRules returns the rules a held release was made with: its readers
+// know it by them, whatever the configuration says now (thresholds can be
+// raised since). A release made before they were stored is read by its
+// tier's current rules.
+func (db *DB) heldRules(h heldRelease) disclosure.Rules {
+	if h.rules.Threshold > 0 {
+		return h.rules
+	}
+	return db.rules(h.kind)
 }
 
 // servedFrom returns the approved release of tier kind that a reader of
@@ -478,25 +497,34 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 // releaseFloors reads, per tier, the least count of each cell of the
 // measure's tables that its approved releases tell (disclosure.Problem's
 // Floors): a reader holds every one of them.
-func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, rules func(schemas.Tier) disclosure.Rules) ([]disclosure.Floors, error) {
+func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, rules func(heldRelease) disclosure.Rules) ([]disclosure.Floors, error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
 		if s.Measure == m {
 			byID[s.ID] = s
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT r.kind, t.table_id, t.cells FROM release_tables t JOIN releases r ON r.id = t.release
-		WHERE t.measure = ? AND r.status = ? AND NOT t.withheld ORDER BY r.kind, r.id, t.table_id`, string(m), string(schemas.ReleaseApproved))
+	rows, err := tx.QueryContext(ctx, `SELECT r.kind, coalesce(r.rules, ''), t.table_id, t.cells FROM release_tables t JOIN releases r ON r.id = t.release
+		WHERE t.measure = ? AND r.status = ? AND NOT t.withheld AND t.carried_from IS NULL ORDER BY r.kind, r.id, t.table_id`, string(m), string(schemas.ReleaseApproved))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	least := map[schemas.Tier]map[string]map[string]disclosure.PubCell{}
+	// Grouped by the rules each release was made with (a tier's, unless
+	// raised since).
+	least := map[disclosure.Rules]map[string]map[string]disclosure.PubCell{}
 	for rows.Next() {
-		var kind, id, js string
-		if err := rows.Scan(&kind, &id, &js); err != nil {
+		var kind, rulesJS, id, js string
+		if err := rows.Scan(&kind, &rulesJS, &id, &js); err != nil {
 			return nil, err
 		}
+		h := heldRelease{kind: schemas.Tier(kind)}
+		if rulesJS != "" {
+			if err := json.Unmarshal([]byte(rulesJS), &h.rules); err != nil {
+				return nil, err
+			}
+		}
+		r := rules(h)
 		spec, ok := byID[id]
 		if !ok {
 			continue
@@ -509,21 +537,19 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 		if !ok {
 			continue
 		}
-		tier := schemas.Tier(kind)
-		if least[tier] == nil {
-			least[tier] = map[string]map[string]disclosure.PubCell{}
+		if least[r] == nil {
+			least[r] = map[string]map[string]disclosure.PubCell{}
 		}
-		if least[tier][id] == nil {
-			least[tier][id] = map[string]disclosure.PubCell{}
+		if least[r][id] == nil {
+			least[r][id] = map[string]disclosure.PubCell{}
 		}
-		r := rules(tier)
 		for _, c := range pub {
 			if c.Hidden {
 				continue
 			}
 			k := fmt.Sprint(c.Keys)
-			if n := r.Least(c.Count); n > least[tier][id][k].Count {
-				least[tier][id][k] = disclosure.PubCell{Keys: c.Keys, Count: n}
+			if n := r.Least(c.Count); n > least[r][id][k].Count {
+				least[r][id][k] = disclosure.PubCell{Keys: c.Keys, Count: n}
 			}
 		}
 	}
@@ -531,9 +557,12 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 		return nil, err
 	}
 	var out []disclosure.Floors
-	for _, tier := range slices.Sorted(maps.Keys(least)) {
-		f := disclosure.Floors{Tables: map[string][]disclosure.PubCell{}, Rules: rules(tier)}
-		for id, cells := range least[tier] {
+	byRules := func(a, b disclosure.Rules) int {
+		return cmp.Or(cmp.Compare(a.Threshold, b.Threshold), cmp.Compare(a.Round, b.Round), cmp.Compare(a.Fold, b.Fold))
+	}
+	for _, r := range slices.SortedFunc(maps.Keys(least), byRules) {
+		f := disclosure.Floors{Tables: map[string][]disclosure.PubCell{}, Rules: r}
+		for id, cells := range least[r] {
 			for _, k := range slices.Sorted(maps.Keys(cells)) {
 				f.Tables[id] = append(f.Tables[id], cells[k])
 			}

@@ -710,7 +710,7 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	floors, err := releaseFloors(ctx, tx, schemas.MeasureVictims, schemas.Tables().ForTier(schemas.TierConatt), db.rules)
+	floors, err := releaseFloors(ctx, tx, schemas.MeasureVictims, schemas.Tables().ForTier(schemas.TierConatt), db.heldRules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -973,4 +973,64 @@ func TestFewChangedCarriedOver(t *testing.T) {
 		}
 	}
 	carried(publish(t, db, schemas.TierConatt, "rolled back"), r4.ID)
+}
+
+// TestReleaseKeepsItsRules: thresholds can be raised in configuration
+// after releases went out. Those releases keep the rules they were made
+// with: their readers know them by those, and later releases are checked
+// with them read so (a cell hidden under threshold 5 holds 1 to 4, not 1
+// to 5; read by threshold 6, the check would grant the attacker less than
+// he knows).
+func TestReleaseKeepsItsRules(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.duckdb")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingestGenerated(t, db, 400, 5)
+	first := publish(t, db, schemas.TierConatt, "made with the minimum")
+	db.Close()
+	raised := disclosure.Rules{Threshold: 6, Fold: 6}
+	db, err = Open(ctx, path, Options{Protection: map[schemas.Tier]disclosure.Rules{schemas.TierConatt: raised}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ingestGenerated(t, db, 400, 6)
+	second := publish(t, db, schemas.TierConatt, "made with raised rules")
+	for _, tr := range second.Tables {
+		if tr.CarriedFrom != 0 {
+			t.Fatalf("%s carried over after 400 more records", tr.ID)
+		}
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	held, err := allApproved(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]disclosure.Rules{first.ID: disclosure.Minimum(schemas.TierConatt), second.ID: raised}
+	if len(held) != 2 {
+		t.Fatalf("%d releases held, want 2", len(held))
+	}
+	for _, h := range held {
+		if got := db.heldRules(h); got != want[h.id] {
+			t.Errorf("release %d is read by %+v, want %+v (the rules it was made with)", h.id, got, want[h.id])
+		}
+	}
+	floors, err := releaseFloors(ctx, tx, schemas.MeasureVictims, schemas.Tables().ForTier(schemas.TierConatt), db.heldRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []disclosure.Rules
+	for _, f := range floors {
+		got = append(got, f.Rules)
+	}
+	if diff := cmp.Diff([]disclosure.Rules{want[first.ID], raised}, got); diff != "" {
+		t.Errorf("floors grouped by rules (-want +got):\n%s", diff)
+	}
 }

@@ -861,6 +861,12 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			break
 		}
 	}
+	// declined is, per group of people (a cell key: the same people in
+	// every table), the people of the tables withheld rather than hide a
+	// shown cell of theirs: a large group (the total, and the cells that
+	// hold everybody, such as border post "none") that binds the targets
+	// of many tables is hidden once what withholding them costs passes it.
+	declined := map[uint64]int{}
 	for _, tg := range targets {
 		// The cells hidden for this target, and what was proven before
 		// them. Checked with an earlier release, a target that needs more
@@ -931,7 +937,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			} else {
 				stalled++
 			}
-			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit || pick.count > shownPeople(tg.t)) {
+			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit || pick.count > shownPeople(tg.t)+declined[pick.ckey]) {
+				declined[pick.ckey] += shownPeople(tg.t)
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
