@@ -422,5 +422,20 @@ func TestBrowserChartFromEarlierRelease(t *testing.T) {
 		if got := text(t, ctx, fig+" .earlier"); got != c.want {
 			t.Errorf("%s: label %q, want %q", c.lang, got, c.want)
 		}
+		// A PNG saved from the chart carries its subtitle and file name:
+		// both name the release it shows.
+		src, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(function () {
+  var o = echarts.getInstanceByDom(document.querySelector("`+fig+` .echart .item")).getOption();
+  return [o.title[0].subtext, o.toolbox[0].feature.saveAsImage.name];
+})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{fmt.Sprintf(map[string]string{"es": "Publicación %d (%s), nivel conatt", "en": "Release %d (%s), tier conatt"}[c.lang],
+			first.ID, first.CreatedAt.Format(map[string]string{"es": "02/01/2006", "en": "2 Jan 2006"}[c.lang])),
+			fmt.Sprintf("victims_year_sex_age_release_%d", first.ID)}
+		if diff := gocmp.Diff(want, src); diff != "" {
+			t.Errorf("%s: [subtitle, PNG file name] (-want +got):\n%s", c.lang, diff)
+		}
 	}
 }

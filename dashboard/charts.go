@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -135,6 +136,23 @@ type cell struct {
 	hidden bool
 }
 
+// chartSource says where a chart's numbers come from: the release, its
+// date and tier, or the exact counts of the current records.
+func chartSource(t *schemas.Table, lang string) string {
+	if t.Release == 0 {
+		return word(lang, "chart.exact")
+	}
+	return fmt.Sprintf(word(lang, "chart.release"), t.Release, formatDate(lang, t.ReleasedAt), t.Tier)
+}
+
+// chartFile names a chart's PNG: the table and its release.
+func chartFile(spec schemas.TableSpec, t *schemas.Table) string {
+	if t.Release == 0 {
+		return spec.ID + "_exact"
+	}
+	return fmt.Sprintf("%s_release_%d", spec.ID, t.Release)
+}
+
 // newChart draws a table as a bar chart: the first dimension along the
 // axis, the second (if any) as stacked series; a pyramid puts men on the
 // negative side. A hidden cell is a gap in its series (never a zero) and a
@@ -174,12 +192,14 @@ func newChart(spec schemas.TableSpec, t *schemas.Table, lang, title string) (tem
 			AssetsHost: "/static/",
 		}),
 		charts.WithColorsOpts(palette),
-		charts.WithTitleOpts(opts.Title{Title: title, TitleStyle: &opts.TextStyle{FontSize: 14}}),
+		// The subtitle names the release (and so does the file name): a
+		// PNG saved from the chart says what it shows.
+		charts.WithTitleOpts(opts.Title{Title: title, TitleStyle: &opts.TextStyle{FontSize: 14}, Subtitle: chartSource(t, lang)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", AxisPointer: &opts.AxisPointer{Type: "shadow"}}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(t.By) > 1), Top: "28", Type: "scroll"}),
-		charts.WithGridOpts(opts.Grid{Top: "70", Left: "3%", Right: "4%", Bottom: "3%", ContainLabel: opts.Bool(true)}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(t.By) > 1), Top: "46", Type: "scroll"}),
+		charts.WithGridOpts(opts.Grid{Top: "88", Left: "3%", Right: "4%", Bottom: "3%", ContainLabel: opts.Bool(true)}),
 		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(true), Right: "2%", Feature: &opts.ToolBoxFeature{
-			SaveAsImage: &opts.ToolBoxFeatureSaveAsImage{Show: opts.Bool(true), Type: "png", Name: spec.ID, Title: word(lang, "download") + " PNG"},
+			SaveAsImage: &opts.ToolBoxFeatureSaveAsImage{Show: opts.Bool(true), Type: "png", Name: chartFile(spec, t), Title: word(lang, "download") + " PNG"},
 		}}),
 		charts.WithAriaOpts(&opts.Aria{Enabled: opts.Bool(true)}),
 	)

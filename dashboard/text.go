@@ -71,6 +71,8 @@ var words = map[string]schemas.Message{
 	"public.title":              {ES: "Datos públicos: trata de personas y tráfico ilícito de migrantes en Costa Rica", EN: "Public data: trafficking in persons and smuggling of migrants in Costa Rica"},
 	"tier.conatt":               {ES: "Cifras protegidas de la publicación CONATT: las cifras de 1 a 4 se ocultan.", EN: "Protected figures of the CONATT release: counts of 1 to 4 are hidden."},
 	"tier.public":               {ES: "Cifras protegidas de la publicación pública: las cifras de 1 a 9 se ocultan y el resto se redondea a múltiplos de 5.", EN: "Protected figures of the public release: counts of 1 to 9 are hidden and the rest rounded to multiples of 5."},
+	"chart.release":             {ES: "Publicación %d (%s), nivel %s", EN: "Release %d (%s), tier %s"},
+	"chart.exact":               {ES: "Cifras exactas de los registros actuales: uso interno", EN: "Exact counts of the current records: internal use"},
 	"tier.admin":                {ES: "Cifras exactas de los registros actuales (uso interno: no las difunda).", EN: "Exact counts of the current records (internal use: do not share them)."},
 	"head.release":              {ES: "Publicación", EN: "Release"},
 	"head.exact":                {ES: "Registros actuales", EN: "Current records"},

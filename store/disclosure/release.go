@@ -910,6 +910,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			// least that the releases held tell (its floor): a cell of people
 			// all counted before frees nothing below.
 			var pick *cell
+			var binding []*cell
 			bestScore, bestDual := 0.0, 0.0
 			if ok {
 				need := float64(ch.k) - best
@@ -925,7 +926,11 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 					if free < 1e-9 {
 						continue
 					}
+					binding = append(binding, s)
 					score := float64(s.count) / free
+					if declined[s.ckey] > 0 && declined[s.ckey]+shownPeople(tg.t) >= s.count {
+						score = 0 // its people bound tables withheld that, with this one, hold more
+					}
 					d = math.Abs(d)
 					if pick == nil || score < bestScore || score == bestScore && (d > bestDual || d == bestDual && s.row < pick.row) {
 						pick, bestScore, bestDual = s, score, d
@@ -938,7 +943,6 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				stalled++
 			}
 			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit || pick.count > shownPeople(tg.t)+declined[pick.ckey]) {
-				declined[pick.ckey] += shownPeople(tg.t)
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
@@ -950,6 +954,17 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				if provenBefore != nil { // nil: nothing hidden for it yet
 					for i, o := range targets {
 						o.proven = provenBefore[i]
+					}
+				}
+				// What withholding it costs is charged to every group of
+				// people that bound it and held more than it shows (too
+				// large to hide for it alone): one that binds the targets
+				// of many tables is hidden once they held more than it.
+				seen := map[uint64]bool{}
+				for _, c := range binding {
+					if c.count > shownPeople(tg.t) && !seen[c.ckey] {
+						seen[c.ckey] = true
+						declined[c.ckey] += shownPeople(tg.t)
 					}
 				}
 				withhold(tg.t)
