@@ -136,17 +136,7 @@ func TestOneAddedVictimIsNotDescribed(t *testing.T) {
 		return p
 	}
 	r := Minimum(schemas.TierConatt)
-	first, err := ProtectRelease(context.Background(), problem(before), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range first {
-		for _, c := range tb.Cells {
-			if tb.Withheld || c.Hidden {
-				t.Fatalf("the first release hides %s %v", tb.ID, c.Keys)
-			}
-		}
-	}
+	first := showsAll(t, problem(before), r)
 	after := maps.Clone(before)
 	after[[2]int{cit("CHN"), sex("unknown")}] = 1
 	p := problem(after)
@@ -177,4 +167,22 @@ func TestOneAddedVictimIsNotDescribed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// showsAll protects a first release (no release held) that must show
+// every cell: the setting of a test about what changes after it.
+func showsAll(t *testing.T, p Problem, r Rules) []Published {
+	t.Helper()
+	pub, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range pub {
+		for _, c := range tb.Cells {
+			if tb.Withheld || c.Hidden {
+				t.Fatalf("the first release hides %s %v", tb.ID, c.Keys)
+			}
+		}
+	}
+	return pub
 }
