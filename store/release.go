@@ -96,16 +96,16 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 	}
 	published := map[string]disclosure.Published{}
-	// A measure some table of which changed by too few people since a
-	// release its readers hold is carried over from the latest release of
-	// this tier that computed it (0: none, withheld).
-	carried := map[schemas.Measure]int64{}
+	// A table that changed by fewer than k people since a release its
+	// readers hold (none included) is carried over from the latest release
+	// of this tier that computed it (0: none, withheld).
+	carried := map[string]int64{}
 	for _, m := range schemas.Measures {
 		p, err := problem(ctx, tx, m, all, kind, cellKey)
 		if err != nil {
 			return nil, err
 		}
-		few := ""
+		few, some := map[string]bool{}, map[string]bool{} // below k; and 1 to k-1
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all)
 			if err != nil {
@@ -116,22 +116,35 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			}
 			hr := db.heldRules(h)
 			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
-			if backs[i] > 0 && few == "" && len(p.Tables) > 0 {
-				few = disclosure.FewChanged(p, rules, cells, min(rules.Threshold, hr.Threshold))
+			if backs[i] == 0 || len(p.Tables) == 0 {
+				continue
+			}
+			for id, n := range disclosure.Changed(p, rules, cells) {
+				if n < min(rules.Threshold, hr.Threshold) {
+					few[id], some[id] = true, some[id] || n > 0
+				}
 			}
 		}
-		if few != "" {
-			if carried[m], err = lastComputed(ctx, tx, kind, m); err != nil {
+		for i := range p.Tables {
+			s := &p.Tables[i]
+			if s.Shadow || !few[s.ID] {
+				continue
+			}
+			origin, err := lastComputed(ctx, tx, kind, s.ID)
+			if err != nil {
 				return nil, err
 			}
-			continue
+			if origin == 0 && !some[s.ID] {
+				continue // nothing to carry, and nothing changed: computed
+			}
+			s.Carried, carried[s.ID] = true, origin
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.heldRules); err != nil {
 			return nil, err
 		}
 		p.Deadline = time.Now().Add(db.publishBudget)
-		if len(p.Tables) == 0 {
-			continue
+		if !slices.ContainsFunc(p.Tables, func(s disclosure.Spec) bool { return !s.Shadow && !s.Carried }) {
+			continue // nothing of the measure to compute
 		}
 		out, err := disclosure.ProtectRelease(ctx, p, rules)
 		if err != nil {
@@ -149,7 +162,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		return nil, err
 	}
 	for pos, s := range specs {
-		if origin, ok := carried[s.Measure]; ok {
+		if origin, ok := carried[s.ID]; ok {
 			tr, err := carryTable(ctx, tx, rep.ID, pos, origin, s)
 			if err != nil {
 				return nil, err
@@ -204,11 +217,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 }
 
 // lastComputed returns the latest approved release of tier kind that
-// computed measure m's tables rather than carrying them over (0: none).
-func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, m schemas.Measure) (int64, error) {
+// computed table id rather than carrying it over (0: none).
+func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string) (int64, error) {
 	var n sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT max(r.id) FROM releases r JOIN release_tables t ON t.release = r.id
-		WHERE r.kind = ? AND r.status = ? AND t.measure = ? AND t.carried_from IS NULL`, string(kind), string(schemas.ReleaseApproved), string(m)).Scan(&n)
+		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL`, string(kind), string(schemas.ReleaseApproved), id).Scan(&n)
 	return n.Int64, err
 }
 
@@ -923,8 +936,8 @@ func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schem
 		t.Release, t.ReleasedAt = from.ID, from.CreatedAt
 		day := from.CreatedAt.Format("2006-01-02")
 		t.Notes = append([]schemas.Message{{
-			ES: fmt.Sprintf("Sin cambios desde la publicación %d (%s): las cifras de esta medida cambiaron desde entonces en muy pocas personas para publicarlas sin describirlas (las celdas que cambian dirían quiénes son); se actualizan cuando hayan cambiado en más.", from.ID, day),
-			EN: fmt.Sprintf("Unchanged since release %d (%s): this measure's counts have changed since by too few people to publish without describing them (the cells that change would tell who they are); they are updated once more have changed.", from.ID, day),
+			ES: fmt.Sprintf("Sin cambios desde la publicación %d (%s): desde entonces sus cifras no cambiaron, o cambiaron en muy pocas personas para publicarlas sin describirlas (las celdas que cambian dirían quiénes son); se actualiza cuando hayan cambiado en más.", from.ID, day),
+			EN: fmt.Sprintf("Unchanged since release %d (%s): since then its counts have not changed, or changed by too few people to publish without describing them (the cells that change would tell who they are); it is updated once more have changed.", from.ID, day),
 		}}, t.Notes...)
 	}
 	return t, t.Select(where)

@@ -328,8 +328,14 @@ func TestReleases(t *testing.T) {
 			t.Fatal(err)
 		}
 		old := tables[schemas.TierConatt]["victims_total"]
-		if latest.Release != next.ID || latest.Rows[0].Count == nil || old.Rows[0].Count == nil || *latest.Rows[0].Count <= *old.Rows[0].Count {
+		shown := slices.IndexFunc(next.Tables, func(r schemas.TableReport) bool { return r.ID == "victims_total" && r.ShownPeople > 0 }) >= 0
+		switch {
+		case shown && (latest.Release != next.ID || latest.Rows[0].Count == nil || old.Rows[0].Count == nil || *latest.Rows[0].Count <= *old.Rows[0].Count):
 			t.Errorf("the new release (%d) should serve a larger total than release %d: %+v, %+v", next.ID, conatt.ID, latest.Rows, old.Rows)
+		case !shown && (latest.Release != conatt.ID || len(latest.Notes) == 0 || !strings.Contains(latest.Notes[0].EN, fmt.Sprintf("Table of release %d", conatt.ID))):
+			// Hidden by the new release (a total that binds many tables):
+			// served from the one before, said so.
+			t.Errorf("the new release (%d) hides the total: served from release %d, notes %v; want release %d's", next.ID, latest.Release, latest.Notes, conatt.ID)
 		}
 	})
 }
@@ -872,22 +878,24 @@ func TestReleaseStoresExactCountsUnserved(t *testing.T) {
 // TestFewChangedCarriedOver is the red team's attack on releases one small
 // batch apart: after a batch of one victim the cells newly hidden (or
 // shown at another value) were her profile, though no count was proven.
-// A release carries the victims' tables over unchanged while they changed
-// by fewer than 5 people since a release its readers hold, and computes
-// them again once 5 have changed; a rollback that brings the records
-// back near an earlier release is carried over too. The other measures,
-// which did not change, are computed as usual.
+// A release carries a table over unchanged while it changed by fewer than
+// 5 people since a release its readers hold, none included (so that being
+// carried over does not tell that somebody changed), and computes it
+// again once 5 have changed; a rollback that brings the records back near
+// an earlier release is carried over too. Tables of the same measure go
+// their own ways: trafficking suspects stay while other suspects are
+// updated.
 func TestFewChangedCarriedOver(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	ingestGenerated(t, db, 600, 3)
 	row := 100000
-	victims := func(file string, n int) int64 {
+	add := func(file string, role schemas.Role, n int) int64 {
 		t.Helper()
 		var recs []schemas.Record
 		for range n {
 			row++
-			recs = append(recs, rec(row, fmt.Sprintf("new%d", row), schemas.RoleVictim, schemas.SexFemale, 2025))
+			recs = append(recs, rec(row, fmt.Sprintf("new%d", row), role, schemas.SexFemale, 2025))
 		}
 		rep, _ := store(t, db, file, recs...)
 		return rep.BatchID
@@ -904,16 +912,13 @@ func TestFewChangedCarriedOver(t *testing.T) {
 		}
 		return out, tab
 	}
-	// carried checks every table of rep: the victims' carried over from
-	// release from (0: computed), the others computed.
-	carried := func(rep *schemas.ReleaseReport, from int64) {
+	// carried checks every table of rep: carried over from the release
+	// from says (0: computed), and then the same as that release's.
+	carried := func(rep *schemas.ReleaseReport, from func(schemas.TableSpec) int64) {
 		t.Helper()
 		for _, tr := range rep.Tables {
 			spec, _ := schemas.Tables().Table(rep.Kind, tr.ID)
-			want := int64(0)
-			if spec.Measure == schemas.MeasureVictims {
-				want = from
-			}
+			want := from(spec)
 			if tr.CarriedFrom != want {
 				t.Errorf("release %d, %s: carried from %d, want %d", rep.ID, tr.ID, tr.CarriedFrom, want)
 			}
@@ -921,20 +926,31 @@ func TestFewChangedCarriedOver(t *testing.T) {
 				continue
 			}
 			now, _ := rows(rep.ID, rep.Kind, tr.ID)
-			then, _ := rows(from, rep.Kind, tr.ID)
+			then, _ := rows(want, rep.Kind, tr.ID)
 			if diff := cmp.Diff(then, now); diff != "" {
-				t.Errorf("release %d's %s differs from release %d's (-then +now):\n%s", rep.ID, tr.ID, from, diff)
+				t.Errorf("release %d's %s differs from release %d's (-then +now):\n%s", rep.ID, tr.ID, want, diff)
 			}
+		}
+	}
+	// victimsFrom: the victims' tables from release v, the others from o.
+	victimsFrom := func(v, o int64) func(schemas.TableSpec) int64 {
+		return func(s schemas.TableSpec) int64 {
+			if s.Measure == schemas.MeasureVictims {
+				return v
+			}
+			return o
 		}
 	}
 	total := func() int { return count(t, db, victimsBy())[""] }
 	r1 := publish(t, db, schemas.TierConatt, "first")
-	carried(r1, 0)
+	carried(r1, victimsFrom(0, 0))
 	first := total()
 
-	victims("one.csv", 1)
+	add("one.csv", schemas.RoleVictim, 1)
 	r2 := publish(t, db, schemas.TierConatt, "one victim more")
-	carried(r2, r1.ID)
+	// Every victims table (the one by form of exploitation, a person in
+	// several cells, too), and the unchanged measures as well.
+	carried(r2, victimsFrom(r1.ID, r1.ID))
 	// Served from release r1, said so.
 	if got, tab := rows(0, schemas.TierConatt, "victims_total"); tab.Release != r1.ID || got[""] == nil || *got[""] != first ||
 		!strings.Contains(tab.Notes[0].ES, fmt.Sprintf("Sin cambios desde la publicación %d", r1.ID)) ||
@@ -942,12 +958,13 @@ func TestFewChangedCarriedOver(t *testing.T) {
 		t.Errorf("the latest victims_total: release %d, %v, notes %v; want release %d's %d, said unchanged", tab.Release, got, tab.Notes, r1.ID, first)
 	}
 	// The first public release, at these records, has no earlier public
-	// release to carry from: it withholds the victims' tables, with a note.
+	// release to carry from: it withholds the victims' tables, which
+	// changed, with a note, and computes the others, which did not.
 	p1 := publish(t, db, schemas.TierPublic, "first public")
 	for _, tr := range p1.Tables {
 		spec, _ := schemas.Tables().Table(schemas.TierPublic, tr.ID)
-		if victimsTable := spec.Measure == schemas.MeasureVictims; tr.Withheld != victimsTable {
-			t.Errorf("public release %d, %s: withheld %v", p1.ID, tr.ID, tr.Withheld)
+		if victimsTable := spec.Measure == schemas.MeasureVictims; tr.Withheld != victimsTable || tr.CarriedFrom != 0 {
+			t.Errorf("public release %d, %s: withheld %v, carried from %d", p1.ID, tr.ID, tr.Withheld, tr.CarriedFrom)
 		}
 	}
 	if err := db.ApproveRelease(ctx, p1.ID, time.Now()); err != nil {
@@ -957,11 +974,11 @@ func TestFewChangedCarriedOver(t *testing.T) {
 		t.Errorf("public victims_year_sex withheld without saying why: %v", tab.Notes)
 	}
 
-	three := victims("three.csv", 3)
-	carried(publish(t, db, schemas.TierConatt, "four more than r1"), r1.ID)
-	one := victims("fifth.csv", 1)
+	three := add("three.csv", schemas.RoleVictim, 3)
+	carried(publish(t, db, schemas.TierConatt, "four more than r1"), victimsFrom(r1.ID, r1.ID))
+	one := add("fifth.csv", schemas.RoleVictim, 1)
 	r4 := publish(t, db, schemas.TierConatt, "five more than r1")
-	carried(r4, 0)
+	carried(r4, victimsFrom(0, r1.ID))
 	if got, tab := rows(0, schemas.TierConatt, "victims_total"); tab.Release != r4.ID || got[""] == nil || *got[""] != first+5 {
 		t.Errorf("after five more victims victims_total is release %d's %v, want release %d's %d", tab.Release, got, r4.ID, first+5)
 	}
@@ -972,7 +989,21 @@ func TestFewChangedCarriedOver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	carried(publish(t, db, schemas.TierConatt, "rolled back"), r4.ID)
+	carried(publish(t, db, schemas.TierConatt, "rolled back"), victimsFrom(r4.ID, r1.ID))
+
+	// Six suspects of migrant smuggling: the suspects' tables are
+	// computed, but not those of trafficking suspects alone, which did not
+	// change (carried from r1, not telling whether any did).
+	add("suspects.csv", schemas.RoleSuspect, 6)
+	carried(publish(t, db, schemas.TierConatt, "six suspects"), func(s schemas.TableSpec) int64 {
+		switch {
+		case s.Measure == schemas.MeasureVictims:
+			return r4.ID
+		case s.Measure == schemas.MeasureSuspects && len(s.Where) == 0:
+			return 0
+		}
+		return r1.ID
+	})
 }
 
 // TestReleaseKeepsItsRules: thresholds can be raised in configuration

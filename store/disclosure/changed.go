@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 )
@@ -9,30 +10,39 @@ import (
 // that is not shown on its own in both (folded, other, unknown).
 const coarse = -3
 
-// FewChanged says whether the measure's tables, as p would publish them,
-// changed since an earlier release (held: its cells, with the exact counts
-// it stored) by fewer than k people in some table, but not by none: the
-// first such table's id, or "" when every table changed by none or by k or
-// more. A release that publishes such a change lets its readers see which
-// cells changed (the cells newly hidden, or shown at another value), and
-// when one person changed they are her profile, though no count is
-// proven (a red team read a victim's year, sex, age, nationality, form of
-// exploitation and province this way). The store then carries the
-// measure's tables over from the release before, unchanged.
+// Changed returns, per table of the measure as p would publish it, the
+// least number of people who changed in it since an earlier release
+// (held: its cells, with the exact counts it stored); 0 when it is the
+// same. A release that publishes a change of 1 to k-1 people lets its
+// readers see which cells changed (the cells newly hidden, or shown at
+// another value), and when one person changed they are her profile,
+// though no count is proven (a red team read a victim's year, sex, age,
+// nationality, form of exploitation and province this way). The store
+// carries such tables over, unchanged, from the release before; and those
+// that did not change at all too, so that being carried over does not
+// tell that somebody changed (0 to k-1, never 1 to k-1).
 //
 // The people who changed in a table are at least the change of its total
 // and at least half its cells' changes (one person moved changes two
 // cells). Categories shown on their own in only one of the two releases
 // are compared as one (folding differs between them), which counts fewer
-// changes, never more. Tables with a multi-valued dimension (one person in
-// several cells) and tables the held release withheld, or whose exact
-// counts it did not store, are not compared; every person of a measure
-// counts in its total, which is.
-func FewChanged(p Problem, r Rules, held map[string][]PubCell, k int) string {
+// changes, never more. A table with a multi-valued dimension (one person
+// in several cells) counts the change of its population's total (the
+// tables with the same filter), since every person added or removed is in
+// it; a table the held release withheld, or whose exact counts it did not
+// store, is left out (and a held release that stored none gives nothing).
+func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 	atoms, _, _ := fold(p, r.Fold)
+	out := map[string]int{}
+	population := map[string]int{} // by filter: the change of its total
+	var multi []Spec
 	for _, s := range p.Tables {
 		then, ok := held[s.ID]
-		if !ok || s.Shadow || slices.ContainsFunc(s.By, isMulti) || slices.ContainsFunc(then, func(c PubCell) bool { return !c.Known }) {
+		if !ok || s.Shadow || slices.ContainsFunc(then, func(c PubCell) bool { return !c.Known }) {
+			continue
+		}
+		if slices.ContainsFunc(s.By, isMulti) {
+			multi = append(multi, s)
 			continue
 		}
 		now := map[key]int{}
@@ -47,15 +57,31 @@ func FewChanged(p Problem, r Rules, held map[string][]PubCell, k int) string {
 				before[keyOf(c.Keys)] = c.Exact
 			}
 		}
+		total := 0
+		for _, n := range now {
+			total += n
+		}
+		for _, n := range before {
+			total -= n
+		}
+		population[filterOf(s)] = abs(total)
 		if maps.Equal(now, before) {
+			out[s.ID] = 0
 			continue
 		}
-		changed := peopleChanged(coarsen(s, now, before), coarsen(s, before, now))
-		if changed < k {
-			return s.ID
+		out[s.ID] = peopleChanged(coarsen(s, now, before), coarsen(s, before, now))
+	}
+	for _, s := range multi {
+		if n, ok := population[filterOf(s)]; ok {
+			out[s.ID] = n
 		}
 	}
-	return ""
+	return out
+}
+
+// filterOf names a table's population (its filter).
+func filterOf(s Spec) string {
+	return fmt.Sprint(s.Where) // fmt sorts map keys
 }
 
 // coarsen maps the categories of a table's foldable dimensions that are

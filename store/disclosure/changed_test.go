@@ -2,15 +2,16 @@ package disclosure
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/conatt/tipdash/schemas"
 )
 
-// TestFewChanged: a release's tables changed since an earlier one by no
+// TestChanged: a release's tables changed since an earlier one by no
 // person, by fewer than k or by k or more, including where the folding of
 // small nationalities into other differs between the two.
-func TestFewChanged(t *testing.T) {
+func TestChanged(t *testing.T) {
 	cit := func(c string) int { return schemas.MustDim(schemas.DimCitizenship).Index(c) }
 	sex := func(s string) int { return schemas.MustDim(schemas.DimSex).Index(s) }
 	type person struct{ cit, sex string }
@@ -53,28 +54,41 @@ func TestFewChanged(t *testing.T) {
 		}
 		return out
 	}
+	// few lists the tables that changed by fewer than 5 people but some.
+	few := func(got map[string]int) []string {
+		var out []string
+		for _, id := range []string{"total", "sex", "citizenship_sex"} {
+			if n, ok := got[id]; !ok {
+				t.Errorf("%s not compared", id)
+			} else if n > 0 && n < r.Threshold {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
 	for _, c := range []struct {
 		name string
 		now  map[person]int
-		want string // the table found changed by too few, "" none
+		want []string // the tables changed by 1 to 4 people (at least)
 	}{
-		{"the same people", base, ""},
-		{"one added", with(map[person]int{{"CHN", "female"}: 1}), "total"},
-		{"four added", with(map[person]int{{"CHN", "female"}: 2, {"COL", "male"}: 2}), "total"},
-		{"five added", with(map[person]int{{"CHN", "female"}: 3, {"COL", "male"}: 2}), ""},
-		{"one moved from male to female", with(map[person]int{{"CHN", "female"}: 1, {"CHN", "male"}: -1}), "sex"},
-		{"one moved between nationalities", with(map[person]int{{"CHN", "female"}: 1, {"COL", "female"}: -1}), "citizenship_sex"},
+		{"the same people", base, nil},
+		{"one added", with(map[person]int{{"CHN", "female"}: 1}), []string{"total", "sex", "citizenship_sex"}},
+		{"four added", with(map[person]int{{"CHN", "female"}: 2, {"COL", "male"}: 2}), []string{"total", "sex", "citizenship_sex"}},
+		{"five added", with(map[person]int{{"CHN", "female"}: 3, {"COL", "male"}: 2}), nil},
+		{"one moved from male to female", with(map[person]int{{"CHN", "female"}: 1, {"CHN", "male"}: -1}), []string{"sex", "citizenship_sex"}},
+		{"one moved between nationalities", with(map[person]int{{"CHN", "female"}: 1, {"COL", "female"}: -1}), []string{"citizenship_sex"}},
 		// Two more Dominicans make five: DOM is shown on its own now and
 		// was folded into other before; compared as one, other gained 2.
-		{"a folded nationality unfolds", with(map[person]int{{"DOM", "female"}: 2}), "total"},
-		{"five added to folded ones", with(map[person]int{{"DOM", "female"}: 2, {"HTI", "male"}: 3}), ""},
-		{"five removed", with(map[person]int{{"CHN", "female"}: -5}), ""},
+		{"a folded nationality unfolds", with(map[person]int{{"DOM", "female"}: 2}), []string{"total", "sex", "citizenship_sex"}},
+		{"five added to folded ones", with(map[person]int{{"DOM", "female"}: 2, {"HTI", "male"}: 3}), nil},
+		{"five removed", with(map[person]int{{"CHN", "female"}: -5}), nil},
 		// Five people changed, but the total tells of one at least, the
-		// table by sex of three: counted short, carried over (safe).
-		{"three removed, two added", with(map[person]int{{"CHN", "female"}: -3, {"COL", "male"}: 2}), "total"},
+		// tables by sex and by nationality and sex of three: counted
+		// short, carried over (safe).
+		{"three removed, two added", with(map[person]int{{"CHN", "female"}: -3, {"COL", "male"}: 2}), []string{"total", "sex", "citizenship_sex"}},
 	} {
-		if got := FewChanged(problem(c.now), r, held, r.Threshold); got != c.want {
-			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		if got := few(Changed(problem(c.now), r, held)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 	// Without its total, the table by nationality and sex alone: one more
@@ -95,8 +109,8 @@ func TestFewChanged(t *testing.T) {
 		five[k] = n
 	}
 	five[person{"DOM", "female"}]++
-	if got := FewChanged(alone(five), r, tablesOf(before), r.Threshold); got != "citizenship_sex" {
-		t.Errorf("a Dominican unfolds the nationality: %q, want citizenship_sex", got)
+	if got := Changed(alone(five), r, tablesOf(before))["citizenship_sex"]; got != 1 {
+		t.Errorf("a Dominican unfolds the nationality: %d changed, want 1", got)
 	}
 	// A held release whose exact counts are not known is not compared.
 	unknown := map[string][]PubCell{}
@@ -106,7 +120,68 @@ func TestFewChanged(t *testing.T) {
 			unknown[id] = append(unknown[id], c)
 		}
 	}
-	if got := FewChanged(problem(with(map[person]int{{"CHN", "female"}: 1})), r, unknown, r.Threshold); got != "" {
-		t.Errorf("exact counts not known: %q, want none compared", got)
+	if got := Changed(problem(with(map[person]int{{"CHN", "female"}: 1})), r, unknown); len(got) != 0 {
+		t.Errorf("exact counts not known: %v, want none compared", got)
+	}
+}
+
+// TestCarriedTableDifferenceProtected: a release carries the table by year
+// over (one victim more since the release held, which showed it) and
+// computes the table by year and sex, which the release held withheld.
+// Summed over sex, today's table gives today's years: against the held
+// release's years, the one added victim's year. What a carried table's
+// cells gained is a target as any other: today's table hides or goes.
+func TestCarriedTableDifferenceProtected(t *testing.T) {
+	sex := func(s string) int { return schemas.MustDim(schemas.DimSex).Index(s) }
+	problem := func(extra int) Problem {
+		p := Problem{
+			Dims: []schemas.Dim{schemas.DimYear, schemas.DimSex},
+			Tables: []Spec{
+				{ID: "year", By: []schemas.Dim{schemas.DimYear}},
+				{ID: "year_sex", By: []schemas.Dim{schemas.DimYear, schemas.DimSex}},
+			},
+		}
+		for y := 2022; y <= 2025; y++ {
+			for i, s := range []string{"female", "male"} {
+				n := 20 + y%3*4 - i*5
+				if y == 2025 && s == "female" {
+					n += extra
+				}
+				p.Atoms = append(p.Atoms, Atom{Codes: []int{y, sex(s)}, Count: n, Key: uint64(y*7919 + i)})
+			}
+		}
+		return p
+	}
+	r := Minimum(schemas.TierConatt)
+	held := tablesOf(showsAll(t, problem(0), r))
+	delete(held, "year_sex") // withheld by the release held
+	p := problem(1)
+	p.Tables[0].Carried = true
+	p.Others = []Other{{Tables: held, Rules: r, Back: 1}}
+	out, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].ID != "year_sex" {
+		t.Fatalf("published %d tables, want year_sex alone (year is carried over)", len(out))
+	}
+	if out[0].Withheld {
+		return
+	}
+	sum, hidden := 0, false
+	for _, c := range out[0].Cells {
+		if c.Keys[0] == 2025 {
+			sum += c.Count
+			hidden = hidden || c.Hidden
+		}
+	}
+	if !hidden {
+		var was int
+		for _, c := range held["year"] {
+			if c.Keys[0] == 2025 {
+				was = c.Count
+			}
+		}
+		t.Errorf("2025 by sex is shown whole (%d), against the held release's 2025 (%d): one victim added in 2025", sum, was)
 	}
 }

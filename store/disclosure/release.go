@@ -36,7 +36,15 @@ type Spec struct {
 	// release): it carries that release's cells into the program and is
 	// left out of the result.
 	Shadow bool
+	// Carried marks a table this release carries over from an earlier
+	// release of its tier (FewChanged): not published anew, its held
+	// releases' cells take part in every check (of this tier's releases
+	// too), and it is left out of the result.
+	Carried bool
 }
+
+// published says whether this release publishes the table's cells.
+func (s Spec) published() bool { return !s.Shadow && !s.Carried }
 
 // Other is a release that a reader holds beside this one, read with its
 // own rules: a CONATT member reads every conatt release and every public
@@ -215,7 +223,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	}
 	var out []Published
 	for _, t := range tabs {
-		if !t.spec.Shadow {
+		if t.spec.published() {
 			out = append(out, t.publish(r, folded))
 		}
 	}
@@ -324,7 +332,7 @@ func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 	slices.SortFunc(t.cells, func(a, b *cell) int { return compareKeys(a.keys, b.keys) })
 	for _, c := range t.cells {
 		c.value = c.count
-		if s.Shadow {
+		if !s.published() {
 			c.hidden = true // not published by this release
 		} else if c.count > 0 && c.count < r.Threshold {
 			c.hidden = true
@@ -590,7 +598,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	for _, t := range tabs {
 		if !t.withheld && (ch.shadows || !t.spec.Shadow) {
 			live = append(live, t)
-			if !t.spec.Shadow {
+			if t.spec.published() {
 				published++
 			}
 		}
@@ -601,7 +609,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	for _, t := range live {
 		for _, c := range t.cells {
 			c.floor = 0
-			if f := ch.floors[t.spec.ID][c.keys]; f <= c.count && !t.spec.Shadow {
+			if f := ch.floors[t.spec.ID][c.keys]; f <= c.count && t.spec.published() {
 				c.floor = f
 			}
 		}
@@ -733,7 +741,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	byRow := map[int]*cell{}
 	for _, t := range live {
 		for _, cl := range t.cells {
-			if !cl.hidden && !t.spec.Shadow {
+			if !cl.hidden && t.spec.published() {
 				byRow[cl.row] = cl
 			}
 		}
@@ -769,7 +777,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
-			if cl.hidden && cl.count < ch.k && !t.spec.Shadow {
+			if cl.hidden && cl.count < ch.k && t.spec.published() {
 				targets = append(targets, &target{cols: cl.cols, t: t})
 			}
 		}
@@ -805,7 +813,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	withholdUntil := func(tg *target) bool {
 		var order []*table
 		for _, t := range live {
-			if !t.withheld && !t.spec.Shadow {
+			if !t.withheld && t.spec.published() {
 				order = append(order, t)
 			}
 		}
@@ -1074,6 +1082,9 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 				slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
 				p := pair{t: t, es: es}
 				if !cross {
+					// A carried table's cells today are not published,
+					// but today's other tables may tell them: what they
+					// gained is a target too.
 					p.today = t.index[k]
 				}
 				pairs = append(pairs, p)
@@ -1108,7 +1119,9 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		if d <= 0 || d >= ch.k || len(cols) == 0 {
 			return
 		}
-		changed := !before.hidden && (after.hidden || after.value != before.value)
+		// Shown before and hidden now, or shown at another value: told to
+		// have changed (not so a carried table, which shows as before).
+		changed := !before.hidden && (after.hidden || after.value != before.value) && (earlier || t.spec.published())
 		sig := fmt.Sprint(cols)
 		i, ok := seen[sig]
 		if ok && (!changed || !out[i].zeroOK) {
@@ -1125,7 +1138,9 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			return
 		}
 		seen[sig] = len(out)
-		out = append(out, &target{cols: cols, t: t, earlier: earlier, zeroOK: !changed})
+		// A carried table's target, like a held release's, can only be
+		// proven by today's published tables hiding more or withheld.
+		out = append(out, &target{cols: cols, t: t, earlier: earlier || !t.spec.published(), zeroOK: !changed})
 	}
 	for _, p := range pairs {
 		for i, e := range p.es {
@@ -1552,7 +1567,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			}
 			for _, cl := range t.cells {
 				b := cellBound(cl, r)
-				if t.spec.Shadow {
+				if !t.spec.published() {
 					b = unbounded() // not published by this release
 				}
 				cl.row = lp.addRow(cl.cols, ones(len(cl.cols)), b)
@@ -1572,7 +1587,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	shows := map[int]bool{}
 	for _, c := range cliques {
 		for _, t := range c.tables {
-			if !t.spec.Shadow {
+			if t.spec.published() {
 				for _, col := range t.by {
 					shows[col] = true
 				}
