@@ -37,7 +37,7 @@ type Spec struct {
 	// left out of the result.
 	Shadow bool
 	// Carried marks a table this release carries over from an earlier
-	// release of its tier (FewChanged): not published anew, its held
+	// release of its tier (Changed): not published anew, its held
 	// releases' cells take part in every check (of this tier's releases
 	// too), and it is left out of the result.
 	Carried bool
