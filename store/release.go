@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
@@ -100,6 +101,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	// readers hold (none included) is carried over from the latest release
 	// of this tier that computed it (0: none, withheld).
 	carried := map[string]int64{}
+	var problems []disclosure.Problem
 	for _, m := range schemas.Measures {
 		p, err := problem(ctx, tx, m, all, kind, cellKey)
 		if err != nil {
@@ -142,14 +144,30 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.heldRules); err != nil {
 			return nil, err
 		}
-		p.Deadline = time.Now().Add(db.publishBudget)
 		if !slices.ContainsFunc(p.Tables, func(s disclosure.Spec) bool { return !s.Shadow && !s.Carried }) {
 			continue // nothing of the measure to compute
 		}
-		out, err := disclosure.ProtectRelease(ctx, p, rules)
-		if err != nil {
-			return nil, err
-		}
+		problems = append(problems, p)
+	}
+	// The measures are protected apart (their people are others): each on
+	// its own goroutine, with its own budget (GLPK keeps a program's memory
+	// on the thread it locks).
+	outs := make([][]disclosure.Published, len(problems))
+	errs := make([]error, len(problems))
+	var wg sync.WaitGroup
+	for i := range problems {
+		problems[i].Deadline = time.Now().Add(db.publishBudget)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = disclosure.ProtectRelease(ctx, problems[i], rules)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, out := range outs {
 		for _, t := range out {
 			published[t.ID] = t
 		}
