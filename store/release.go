@@ -293,10 +293,8 @@ func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
 			return nil, err
 		}
 		h.kind = schemas.Tier(kind)
-		if rules != "" {
-			if err := json.Unmarshal([]byte(rules), &h.rules); err != nil {
-				return nil, err
-			}
+		if err := h.readRules(rules); err != nil {
+			return nil, err
 		}
 		out = append(out, h)
 	}
@@ -309,6 +307,15 @@ type heldRelease struct {
 	kind    schemas.Tier
 	records string
 	rules   disclosure.Rules // made with (zero: not stored, before migration 10)
+}
+
+// readRules reads the rules stored with a release (releases.rules; ""
+// before migration 10).
+func (h *heldRelease) readRules(js string) error {
+	if js == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(js), &h.rules)
 }
 
 // heldRules returns the rules a held release was made with: its readers
@@ -550,10 +557,8 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 			return nil, err
 		}
 		h := heldRelease{kind: schemas.Tier(kind)}
-		if rulesJS != "" {
-			if err := json.Unmarshal([]byte(rulesJS), &h.rules); err != nil {
-				return nil, err
-			}
+		if err := h.readRules(rulesJS); err != nil {
+			return nil, err
 		}
 		r := rules(h)
 		spec, ok := byID[id]
