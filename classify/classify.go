@@ -39,6 +39,11 @@ type multiOutcome struct {
 	unmapped []string
 }
 
+// maxMemoized is the longest raw value memoised: spellings of a code are
+// short, and a column of long, all-different text would otherwise keep
+// 65,536 of them per field.
+const maxMemoized = 128
+
 // Classifier classifies the values of one profile. It memoises every distinct
 // raw value, so a column of a million cells with thirty spellings costs thirty
 // lookups. It is not safe for concurrent use: give each goroutine its own.
@@ -143,7 +148,7 @@ func (c *Classifier) CodeAt(fi int, raw string) Outcome {
 		return o
 	}
 	o := l.classify(raw)
-	if len(l.memo) < 1<<16 {
+	if len(l.memo) < 1<<16 && len(raw) <= maxMemoized {
 		l.memo[raw] = o
 	}
 	return o
@@ -155,7 +160,7 @@ func (c *Classifier) Date(raw string, pivot int) (Date, bool) {
 		return m.d, m.ok
 	}
 	d, ok := ParseDate(raw, pivot)
-	if len(c.dates) < 1<<16 {
+	if len(c.dates) < 1<<16 && len(raw) <= maxMemoized {
 		c.dates[raw] = dateMemo{d, ok}
 	}
 	return d, ok
@@ -187,7 +192,7 @@ func (c *Classifier) MultiAt(fi int, raw string) (codes []int, unmapped []string
 		return m.codes, m.unmapped
 	}
 	codes, unmapped = l.classifyMulti(raw)
-	if len(l.multi) < 1<<16 {
+	if len(l.multi) < 1<<16 && len(raw) <= maxMemoized {
 		l.multi[raw] = multiOutcome{codes, unmapped}
 	}
 	return codes, unmapped

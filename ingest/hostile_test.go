@@ -210,6 +210,18 @@ func checkAccounted(t *testing.T, rep *schemas.BatchReport, rows, rejected int) 
 	}
 }
 
+// wantRefused ingests path and wants it refused with code, nothing stored.
+func wantRefused(t *testing.T, path, code string) error {
+	t.Helper()
+	sink := newMemSink()
+	_, err := File(context.Background(), sink, path, opts(t, "eri"))
+	wantCode(t, err, code)
+	if len(sink.records)+len(sink.quarantined) != 0 {
+		t.Errorf("%s: %d records and %d rejected rows stored", path, len(sink.records), len(sink.quarantined))
+	}
+	return err
+}
+
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
 	var se *schemas.Error
@@ -222,6 +234,7 @@ func wantCode(t *testing.T, err error, code string) {
 func TestXLSXBrokenCellRecovers(t *testing.T) {
 	for name, cell := range map[string]string{
 		"shared index":  `<c r="A%[1]d" t="s"><v>999</v></c><c r="B%[1]d" t="inlineStr"><is><t>víctima</t></is></c>`,
+		"shared text":   `<c r="A%[1]d" t="s"><v>abc</v></c>`,
 		"out of order":  `<c r="C%[1]d"><v>1</v></c><c r="A%[1]d"><v>2</v></c>`,
 		"too long cell": `<c r="A%[1]d" t="inlineStr"><is>` + strings.Repeat("<t>"+strings.Repeat("x", 1000)+"</t>", 40) + `</is></c>`,
 	} {
@@ -241,6 +254,15 @@ func TestXLSXBrokenCellRecovers(t *testing.T) {
 			checkAccounted(t, rep, 100, 2)
 			if len(sink.records) != 98 || rep.Rejections[0].Row != 5 || rep.Rejections[1].Row != 50 || rep.Rejections[0].Reasons[0].Code != "unreadable" {
 				t.Errorf("%d records stored, rejections %+v", len(sink.records), rep.Rejections)
+			}
+			// Kept in quarantine like every rejected row, the reason in
+			// both languages (no English inside the Spanish).
+			if len(sink.quarantined) != 2 || sink.quarantined[1].Row != 50 {
+				t.Fatalf("quarantine %+v", sink.quarantined)
+			}
+			msg := sink.quarantined[0].Reasons[0].Msg
+			if strings.Contains(msg.ES, "shared") || strings.Contains(msg.ES, "cell") || strings.Contains(msg.ES, "the ") || !strings.Contains(msg.EN, "cell") && !strings.Contains(msg.EN, "shared") {
+				t.Errorf("reason %+v: want Spanish and English", msg)
 			}
 		})
 	}
@@ -611,5 +633,114 @@ func TestXLSXRowLimit(t *testing.T) {
 	wantCode(t, err, "limit_rows")
 	if sink.batches != 0 {
 		t.Error("a batch was stored")
+	}
+}
+
+// Two tables pasted one under the other: reading from the second header
+// would lose the first table's rows, so the file is refused.
+func TestXLSXSecondHeaderRefused(t *testing.T) {
+	path := book(t, "two.xlsx", text(`<sst/>`), func(w io.Writer) {
+		var first strings.Builder
+		eriRows(4, nil)(&first)
+		body := strings.TrimSuffix(first.String(), `</sheetData></worksheet>`)
+		io.WriteString(w, body)
+		// The second header has one more known column.
+		io.WriteString(w, `<row r="6"><c r="A6" t="inlineStr"><is><t>ID persona</t></is></c><c r="B6" t="inlineStr"><is><t>Rol</t></is></c><c r="C6" t="inlineStr"><is><t>Fecha</t></is></c><c r="D6" t="inlineStr"><is><t>Sexo</t></is></c><c r="E6" t="inlineStr"><is><t>Edad</t></is></c></row>`)
+		io.WriteString(w, `<row r="7"><c r="A7" t="inlineStr"><is><t>Q-7</t></is></c><c r="B7" t="inlineStr"><is><t>víctima</t></is></c><c r="C7" t="inlineStr"><is><t>2024-03-15</t></is></c><c r="D7" t="inlineStr"><is><t>F</t></is></c><c r="E7"><v>30</v></c></row>`)
+		io.WriteString(w, `</sheetData></worksheet>`)
+	})
+	wantRefused(t, path, "two_headers")
+}
+
+// A hidden sheet (an old copy) is not read unless asked for by name; the
+// first visible one is.
+func TestXLSXHiddenSheetSkipped(t *testing.T) {
+	const wb = `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Viejo" sheetId="1" state="hidden" r:id="rId1"/><sheet name="Casos" sheetId="2" r:id="rId3"/></sheets></workbook>`
+	const rels = `<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/></Relationships>`
+	path := writeWorkbook(t, "hidden.xlsx",
+		part{"xl/workbook.xml", text(wb)},
+		part{"xl/_rels/workbook.xml.rels", text(rels)},
+		part{"xl/worksheets/sheet1.xml", eriRows(2, nil)},
+		part{"xl/worksheets/sheet2.xml", eriRows(4, nil)})
+	for sheet, want := range map[string]int{"": 4, "Viejo": 2} {
+		sink := newMemSink()
+		o := opts(t, "eri")
+		o.Sheet = sheet
+		if _, err := File(context.Background(), sink, path, o); err != nil {
+			t.Fatal(err)
+		}
+		if len(sink.records) != want {
+			t.Errorf("sheet %q: %d records, want %d", sheet, len(sink.records), want)
+		}
+	}
+}
+
+// A workbook counting dates from 1904 would store every date four years
+// early: refused, with how to change it.
+func TestXLSXDate1904Refused(t *testing.T) {
+	wb := strings.Replace(workbookXML, "<sheets>", `<workbookPr date1904="1"/><sheets>`, 1)
+	path := writeWorkbook(t, "mac.xlsx",
+		part{"xl/workbook.xml", text(wb)},
+		part{"xl/_rels/workbook.xml.rels", text(wbRelsXML)},
+		part{"xl/sharedStrings.xml", text(`<sst/>`)},
+		part{"xl/worksheets/sheet1.xml", eriRows(3, nil)})
+	wantRefused(t, path, "xlsx_date1904")
+}
+
+// A sheet cut off between two rows (no </sheetData>) is damaged: whatever
+// followed the cut would be lost.
+func TestXLSXSheetCutBetweenRowsRefused(t *testing.T) {
+	path := book(t, "cut.xlsx", text(`<sst/>`), func(w io.Writer) {
+		var b strings.Builder
+		eriRows(3, nil)(&b)
+		io.WriteString(w, strings.TrimSuffix(b.String(), `</sheetData></worksheet>`))
+	})
+	wantRefused(t, path, "damaged_xlsx")
+}
+
+// A column of all-different unknown text: the report lists the first
+// values and counts the rest, so that memory does not grow with them.
+func TestValueWarningsBounded(t *testing.T) {
+	const n = reportRejections + 500
+	path := book(t, "distinct.xlsx", text(`<sst/>`), eriRows(n, func(w io.Writer, i int) bool {
+		fmt.Fprintf(w, `<c r="A%[1]d" t="inlineStr"><is><t>P-%[1]d</t></is></c><c r="B%[1]d" t="inlineStr"><is><t>víctima</t></is></c><c r="C%[1]d" t="inlineStr"><is><t>2024-03-15</t></is></c><c r="D%[1]d" t="inlineStr"><is><t>sexo raro %[1]d</t></is></c>`, i)
+		return true
+	}))
+	sink := newMemSink()
+	rep, err := File(context.Background(), sink, path, opts(t, "eri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounted(t, rep, n, 0)
+	listed := 0
+	for _, w := range rep.Warnings {
+		listed += w.Count
+	}
+	if len(rep.Warnings) != reportRejections || listed+rep.WarningsOmitted != n {
+		t.Errorf("%d values listed (%d rows) and %d rows omitted; want %d listed, %d rows in all", len(rep.Warnings), listed, rep.WarningsOmitted, reportRejections, n)
+	}
+}
+
+// A file named .xlsx that is not a zip gets a message that says so (and
+// what to do), not the zip reader's words.
+func TestNotAWorkbook(t *testing.T) {
+	full := writeWorkbook(t, "full.xlsx",
+		part{"xl/workbook.xml", text(workbookXML)},
+		part{"xl/_rels/workbook.xml.rels", text(wbRelsXML)},
+		part{"xl/sharedStrings.xml", text(`<sst/>`)},
+		part{"xl/worksheets/sheet1.xml", eriRows(3, nil)})
+	whole, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"vacio.xlsx":    nil,
+		"csv.xlsx":      []byte("ID persona,Rol,Fecha\nP-1,víctima,2024-01-15\n"),
+		"cortado.xlsx":  whole[:len(whole)/2],
+		"espacios.xlsx": bytes.Repeat([]byte(" "), 100),
+	} {
+		if err := wantRefused(t, writeFile(t, name, data), "not_xlsx"); err != nil && strings.Contains(err.Error(), "zip:") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

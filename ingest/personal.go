@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -118,10 +119,25 @@ func (m *mapper) stored(pl *plan, q schemas.Rejected) schemas.Rejected {
 func storedReport(rep *schemas.BatchReport) *schemas.BatchReport {
 	out := *rep
 	out.Rejections = nil
+	// A header the profile does not know was not read, and may be a name
+	// typed into the header row.
+	out.Columns = slices.Clone(rep.Columns)
+	hidden := map[string]bool{}
+	for i, c := range out.Columns {
+		if c.Action == schemas.ColumnIgnored && strings.TrimSpace(c.Header) != "" {
+			hidden[c.Header] = true
+			out.Columns[i].Header = hiddenText
+		}
+	}
 	out.RowWarnings = make([]schemas.Issue, len(rep.RowWarnings))
 	for i, w := range rep.RowWarnings {
 		if hasLetter(w.Value) {
 			w.Value = hiddenText
+		}
+		if hidden[w.Column] { // a suggestion for a column not read names it
+			w.Msg.ES = strings.ReplaceAll(w.Msg.ES, w.Column, hiddenText)
+			w.Msg.EN = strings.ReplaceAll(w.Msg.EN, w.Column, hiddenText)
+			w.Column = hiddenText
 		}
 		out.RowWarnings[i] = w
 	}

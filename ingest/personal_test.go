@@ -40,7 +40,9 @@ func TestMaskPersonal(t *testing.T) {
 // Names, e-mails and numbers typed into kept columns may show in the
 // uploader's printed report, never in what the database keeps.
 func TestNothingPersonalStored(t *testing.T) {
-	data := "ID persona,Rol,Fecha,Nacionalidad,Provincia,Sexo\n" +
+	// The last two headers are not known to the profile: a name and an
+	// ID number typed into the header row.
+	data := "ID persona,Rol,Fecha,Nacionalidad,Provincia,Sexo,Zacarías Quesadilla Ramírez,7-7777-7799\n" +
 		"P-1,víctima,2024-01-15,María Fernanda Solís,Limón,F\n" +
 		"P-2,,2024-01-15,NIC,Juan Pérez Mora,M\n" +
 		"P-3,víctima,2024-01-15,NIC,maria.solis@ejemplo.cr,F\n" +
@@ -58,7 +60,7 @@ func TestNothingPersonalStored(t *testing.T) {
 		t.Errorf("the uploader's report should show their value: %s", printed)
 	}
 	stored, _ := json.Marshal([]any{sink.reports, sink.quarantined})
-	for _, leak := range []string{"María", "Juan", "Pérez", "Ana", "solis", "ejemplo", "8888", "0234", "456", "234-567"} {
+	for _, leak := range []string{"María", "Juan", "Pérez", "Ana", "solis", "ejemplo", "8888", "0234", "456", "234-567", "Zacar", "Quesadilla", "7777"} {
 		if bytes.Contains(stored, []byte(leak)) {
 			t.Errorf("%q is kept in the database: %s", leak, stored)
 		}
@@ -67,6 +69,9 @@ func TestNothingPersonalStored(t *testing.T) {
 		if bytes.Contains(printed, []byte(leak)) {
 			t.Errorf("%q is printed unmasked: %s", leak, printed)
 		}
+	}
+	if c := sink.reports[0].Columns; len(c) != 8 || c[6].Header != hiddenText || c[6].Action != schemas.ColumnIgnored || c[2].Header != "Fecha" {
+		t.Errorf("stored columns: %+v", c)
 	}
 	if len(sink.quarantined) != 2 || sink.quarantined[0].Cells["Nacionalidad"] != "NIC" || sink.quarantined[0].Cells["Provincia"] != hiddenText {
 		t.Errorf("quarantine: %+v", sink.quarantined)
@@ -102,5 +107,22 @@ func TestPersonalColumnNeverADimension(t *testing.T) {
 	}
 	if _, err := eri.WithColumns(map[string]string{"Cédula": "person_id"}); err != nil {
 		t.Errorf("an ID card number may be the person id (it is stored only as a keyed hash): %v", err)
+	}
+}
+
+// A suggestion about a column that was not read names the column: the
+// stored copy hides the name with the header.
+func TestStoredReportHidesUnknownHeaders(t *testing.T) {
+	rep := &schemas.BatchReport{
+		Columns: []schemas.ColumnReport{{Index: 1, Header: "Sexo", Action: schemas.ColumnMapped, Field: "sex"}, {Index: 2, Header: "Ana Lucía Mora", Action: schemas.ColumnIgnored}},
+		RowWarnings: []schemas.Issue{{Row: 1, Column: "Ana Lucía Mora", Code: "column_suggestion", Msg: schemas.Message{
+			ES: "columna «Ana Lucía Mora» no leída; por sus valores podría ser: sex", EN: `column "Ana Lucía Mora" not read`}}},
+	}
+	out, _ := json.Marshal(storedReport(rep))
+	if bytes.Contains(out, []byte("Lucía")) || !bytes.Contains(out, []byte(`"header":"Sexo"`)) {
+		t.Errorf("stored: %s", out)
+	}
+	if rep.Columns[1].Header != "Ana Lucía Mora" || rep.RowWarnings[0].Column != "Ana Lucía Mora" {
+		t.Errorf("the printed report changed: %+v", rep)
 	}
 }

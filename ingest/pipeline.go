@@ -152,6 +152,7 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 	var buf []rawRow
 	var best *plan
 	bestAt, wide := -1, 0
+	firstAt := -1 // the first row that reads as a header
 	var unreadable *RowError
 	for len(buf) < headerScan {
 		row, cells, err := src.Next()
@@ -177,8 +178,12 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 				wide = max(wide, w)
 				continue
 			}
-			if pl := p.ix.plan(cells); pl.matched > 0 && (best == nil || pl.matched > best.matched) {
+			pl := p.ix.plan(cells)
+			if pl.matched > 0 && (best == nil || pl.matched > best.matched) {
 				best, bestAt = pl, len(buf)-1
+			}
+			if pl.matched >= 2 && firstAt < 0 {
+				firstAt = len(buf) - 1
 			}
 		}
 	}
@@ -201,6 +206,23 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 			"no se reconoce ningún encabezado del perfil %s en las primeras %d filas; revise que la hoja y el perfil sean los correctos (se esperan columnas como: %s)",
 			"no header of profile %s found in the first %d rows; check the sheet and the profile (columns such as: %s are expected)",
 			p.profile.Name, headerScan, expected(p.profile))
+	}
+	// A header below another, with rows between them: two tables pasted
+	// one under the other. Reading from the second would lose the first's
+	// rows; title rows above the first header are the only rows skipped.
+	if firstAt >= 0 && firstAt < bestAt {
+		data := 0
+		for _, r := range buf[firstAt+1 : bestAt] {
+			if r.err != nil || !empty(r.cells) {
+				data++
+			}
+		}
+		if data > 0 {
+			return nil, schemas.Invalid("two_headers",
+				"la fila %d repite el encabezado de la fila %d, y entre ellas hay %d filas que se perderían; no se guardó nada. Ponga cada tabla en su propia hoja (y use --sheet) o borre el segundo encabezado",
+				"row %d repeats the header of row %d, and the %d rows between them would be lost; nothing was stored. Put each table on its own sheet (and use --sheet) or delete the second header",
+				buf[bestAt].row, buf[firstAt].row, data)
+		}
 	}
 	p.plan = best
 	if bestAt >= 0 {
@@ -297,6 +319,19 @@ func (p *pipeline) read(ctx context.Context, src Source, first []rawRow, out cha
 	return nil
 }
 
+// unreadableMsg says why a row could not be read, in both languages.
+func unreadableMsg(err error) schemas.Message {
+	var ce *cellError
+	if errors.As(err, &ce) && ce.es != "" {
+		return schemas.Message{ES: msgUnreadable.ES + ": " + ce.es, EN: msgUnreadable.EN + ": " + ce.msg}
+	}
+	var se *schemas.Error
+	if errors.As(err, &se) {
+		return schemas.Message{ES: msgUnreadable.ES + ": " + se.Msg.ES, EN: msgUnreadable.EN + ": " + se.Msg.EN}
+	}
+	return schemas.Message{ES: msgUnreadable.ES + ": " + err.Error(), EN: msgUnreadable.EN + ": " + err.Error()}
+}
+
 // mapBlock sorts the rows of one block; it runs in a worker.
 func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 
@@ -312,8 +347,9 @@ func (p *pipeline) mapBlock(m *mapper, b rawBlock) resultBlock {
 		}
 		res.rows++
 		if r.err != nil {
-			res.rejected = append(res.rejected, quarantined(r.plan, r.row, nil, []schemas.Issue{{Row: r.row, Code: "unreadable", Msg: schemas.Message{
-				ES: msgUnreadable.ES + ": " + r.err.Error(), EN: msgUnreadable.EN + ": " + r.err.Error()}}}))
+			// Kept in quarantine like every rejected row (without cells:
+			// none could be read), so that the batch accounts for it.
+			res.reject(m, r.plan, quarantined(r.plan, r.row, nil, []schemas.Issue{{Row: r.row, Code: "unreadable", Msg: unreadableMsg(r.err)}}))
 			continue
 		}
 		if extra := len(r.cells) - len(r.plan.header); extra > 0 && !empty(r.cells[len(r.plan.header):]) {
@@ -457,6 +493,10 @@ func (p *pipeline) warn(w schemas.Issue) {
 	}
 	k := warnKey{w.Column, clip(w.Value), w.Code}
 	i, ok := p.warnIdx[k]
+	if !ok && len(p.rep.Warnings) >= reportRejections {
+		p.rep.WarningsOmitted++ // memory stays flat; the count says how many
+		return
+	}
 	if !ok {
 		i = len(p.rep.Warnings)
 		p.warnIdx[k] = i

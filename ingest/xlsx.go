@@ -32,6 +32,9 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 		}
 	}
 	zr, err := zip.NewReader(r, size)
+	if errors.Is(err, zip.ErrFormat) {
+		return nil, errNotXLSX
+	}
 	if err != nil {
 		return nil, badXLSX(err)
 	}
@@ -60,7 +63,12 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 	if len(sheets) == 0 {
 		return nil, schemas.Invalid("bad_xlsx", "el libro no tiene hojas", "the workbook has no sheets")
 	}
+	// The first sheet the user sees: a hidden sheet (an old copy, a
+	// lookup list) is read only when asked for by name.
 	target := sheets[0]
+	if i := slices.IndexFunc(sheets, func(s sheetRef) bool { return !s.hidden }); i >= 0 {
+		target = sheets[i]
+	}
 	if sheet != "" {
 		i := slices.IndexFunc(sheets, func(s sheetRef) bool { return s.name == sheet })
 		if i < 0 {
@@ -117,6 +125,12 @@ var oleMagic = []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}
 var errEncrypted = schemas.Invalid("xlsx_encrypted",
 	"el libro está protegido con contraseña (o es un .xls antiguo): ábralo en Excel, quite la contraseña (Archivo > Información > Proteger libro) y guárdelo como .xlsx",
 	"the workbook is password-protected (or an old .xls): open it in Excel, remove the password (File > Info > Protect Workbook) and save it as .xlsx")
+
+// errNotXLSX is a file named .xlsx that is not a zip at all: empty, cut
+// before its end, or another format renamed.
+var errNotXLSX = schemas.Invalid("not_xlsx",
+	"el archivo no es un libro XLSX (está vacío, incompleto, o es otro formato, como un CSV, con la extensión cambiada); no se guardó nada. Ábralo en Excel y guárdelo como .xlsx",
+	"the file is not an XLSX workbook (it is empty, incomplete, or another format, such as a CSV, renamed); nothing was stored. Open it in Excel and save it as .xlsx")
 
 func badXLSX(err error) error {
 	return schemas.Invalid("bad_xlsx", "no es un libro XLSX legible: %v", "not a readable XLSX workbook: %v", err)
@@ -189,12 +203,29 @@ func readRels(files map[string]*zip.File, name, dir string) ([]rel, error) {
 	return out, err
 }
 
-type sheetRef struct{ name, path string }
+type sheetRef struct {
+	name, path string
+	hidden     bool // hidden or very hidden in Excel
+}
+
+// errDate1904 refuses a workbook that counts dates from 1904 (an option of
+// Excel for Mac): its date cells would read four years early.
+var errDate1904 = schemas.Invalid("xlsx_date1904",
+	"el libro usa el sistema de fechas de 1904 y sus fechas se leerían cuatro años antes; no se guardó nada. En Excel: Archivo > Opciones > Avanzadas (Excel > Preferencias > Cálculo en Mac), desmarque «Usar sistema de fechas 1904», revise las fechas y guárdelo de nuevo",
+	"the workbook uses the 1904 date system and its dates would read four years early; nothing was stored. In Excel: File > Options > Advanced (Excel > Preferences > Calculation on a Mac), untick \"Use 1904 date system\", check the dates and save it again")
 
 func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
-	type entry struct{ name, rid string }
+	type entry struct {
+		name, rid string
+		hidden    bool
+	}
 	var listed []entry
 	err := scanPart(files, wbPath, func(t tag) error {
+		if t.name == "workbookPr" {
+			if v, _ := t.attr("date1904"); v == "1" || v == "true" {
+				return errDate1904
+			}
+		}
 		if t.name != "sheet" || t.end {
 			return nil
 		}
@@ -203,7 +234,8 @@ func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
 		}
 		name, _ := t.attr("name")
 		rid, _ := t.attr("id") // r:id
-		listed = append(listed, entry{name, rid})
+		state, _ := t.attr("state")
+		listed = append(listed, entry{name, rid, state == "hidden" || state == "veryHidden"})
 		return nil
 	})
 	if err != nil {
@@ -221,7 +253,7 @@ func readSheets(files map[string]*zip.File, wbPath string) ([]sheetRef, error) {
 	var out []sheetRef
 	for _, e := range listed {
 		if t, ok := targets[e.rid]; ok {
-			out = append(out, sheetRef{name: e.name, path: t})
+			out = append(out, sheetRef{name: e.name, path: t, hidden: e.hidden})
 		}
 	}
 	return out, nil
@@ -348,9 +380,15 @@ func (s *xlsxSource) Next() (int, []string, error) {
 	}
 	for {
 		tag, err := s.sc.nextTag()
-		if err == io.EOF || (err == nil && tag.name == "sheetData" && tag.end) {
+		if err == nil && tag.name == "sheetData" && (tag.end || tag.selfClosing) {
 			s.done = true
 			return 0, nil, s.finish()
+		}
+		if err == io.EOF {
+			// The part ends before </sheetData>: cut off, and what came
+			// after the cut is lost.
+			s.done = true
+			return s.row + 1, nil, damaged(s.name, s.row, errors.New("the sheet ends before its end tag"))
 		}
 		if err != nil {
 			s.done = true
@@ -410,11 +448,12 @@ const maxColumns = 16384 // Excel's limit (XFD)
 var errNesting = errors.New("an element is not closed")
 
 // cellError is a broken cell: its row is rejected, and reading goes on.
-type cellError struct{ msg string }
+type cellError struct{ msg, es string }
 
 func (e *cellError) Error() string { return e.msg }
 
-var errCellTooLong = &cellError{fmt.Sprintf("a cell holds more than %d characters, Excel's maximum", maxCellChars)}
+var errCellTooLong = &cellError{fmt.Sprintf("a cell holds more than %d characters, Excel's maximum", maxCellChars),
+	fmt.Sprintf("una celda tiene más de %d caracteres, el máximo de Excel", maxCellChars)}
 
 // cells reads the <c> elements of a row up to </row>. After a broken cell
 // it skips to </row> and returns a *cellError.
@@ -446,7 +485,8 @@ func (s *xlsxSource) cells() ([]string, error) {
 			}
 		}
 		if col >= maxColumns || col < next {
-			broken = &cellError{fmt.Sprintf("cell %d out of order or beyond column XFD", col+1)}
+			broken = &cellError{fmt.Sprintf("cell %d out of order or beyond column XFD", col+1),
+				fmt.Sprintf("la celda %d está fuera de orden o más allá de la columna XFD", col+1)}
 			continue
 		}
 		next = col + 1
@@ -465,7 +505,8 @@ func (s *xlsxSource) cells() ([]string, error) {
 			continue
 		}
 		if size += len(val); size > maxRowBytes {
-			broken = &cellError{fmt.Sprintf("the row holds more than %d MB of text", maxRowBytes>>20)}
+			broken = &cellError{fmt.Sprintf("the row holds more than %d MB of text", maxRowBytes>>20),
+				fmt.Sprintf("la fila tiene más de %d MB de texto", maxRowBytes>>20)}
 			continue
 		}
 		for len(cells) < col {
@@ -493,7 +534,8 @@ func (s *xlsxSource) cellValue(typ string) (string, error) {
 			if typ == "s" {
 				i, err := strconv.Atoi(strings.TrimSpace(v.String()))
 				if err != nil || i < 0 || i >= len(s.shared) {
-					return "", &cellError{fmt.Sprintf("shared string %q out of range", clipRunes(v.String(), 20))}
+					return "", &cellError{fmt.Sprintf("shared string %q out of range", clipRunes(v.String(), 20)),
+						fmt.Sprintf("el texto compartido %q no existe en el libro", clipRunes(v.String(), 20))}
 				}
 				return s.shared[i], nil
 			}

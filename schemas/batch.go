@@ -90,7 +90,11 @@ type BatchReport struct {
 	Columns     []ColumnReport `json:"columns"`
 	Absent      []string       `json:"absent_fields,omitempty"` // fields of the profile with no column
 	Warnings    []ValueWarning `json:"warnings"`
-	RowWarnings []Issue        `json:"row_warnings"` // warnings that are not about a code list value
+	// WarningsOmitted counts the cells whose unknown value is not one of
+	// the first 1000 distinct values listed in Warnings (memory stays flat
+	// on a column of all-different text).
+	WarningsOmitted int     `json:"warnings_omitted,omitempty"`
+	RowWarnings     []Issue `json:"row_warnings"` // warnings that are not about a code list value
 	// RowWarningsOmitted counts row warnings past the first 1000.
 	RowWarningsOmitted int        `json:"row_warnings_omitted,omitempty"`
 	Rejections         []Rejected `json:"rejections"`

@@ -96,6 +96,9 @@ func WriteText(w io.Writer, rep *schemas.BatchReport) error {
 		for _, v := range rep.Warnings {
 			p.f("  «%s» = «%s»: %d %s (%s)\n", v.Column, v.Value, v.Count, plural(v.Count, "fila", "filas")+" / "+plural(v.Count, "row", "rows"), rowList(v.Rows, v.Count))
 		}
+		if n := rep.WarningsOmitted; n > 0 {
+			p.f("  … y %d %s con otros valores desconocidos / … and %d more with other unknown values\n", n, plural(n, "celda", "celdas"), n)
+		}
 	}
 	if len(rep.RowWarnings) > 0 {
 		p.f("\nOtras advertencias / other warnings:\n")
