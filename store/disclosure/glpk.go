@@ -165,6 +165,62 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 	return float64(C.glp_get_obj_val(lp.p)), true
 }
 
+// relax finds the cheapest way to let the sum of cols reach goal by moving
+// rows off their bounds: row rows[i] may rise by any amount or fall by at
+// most down[i], each unit costing cost[i] (a linear program on a copy of
+// the program). It returns how far each row moved; feasible is false when
+// no moves of these rows let the sum reach goal, ok false when GLPK did
+// not tell.
+//
+// Hiding the cells of the rows it moved lets the sum reach goal at once,
+// whatever the basis: the dual values of one optimum name one limiting
+// row at a time, and where many limit a count together (a degenerate
+// optimum), hiding one of them frees nothing.
+func (lp *program) relax(cols []int, goal float64, rows []int, down, cost []float64) (moved []float64, feasible, ok bool) {
+	cp := &program{p: C.glp_create_prob(), cols: lp.cols, fixed: lp.fixed}
+	defer C.glp_delete_prob(cp.p)
+	C.glp_copy_prob(cp.p, lp.p, C.GLP_OFF)
+	for _, j := range lp.obj {
+		C.glp_set_obj_coef(cp.p, C.int(j+1), 0)
+	}
+	C.glp_set_obj_dir(cp.p, C.GLP_MIN)
+	first := int(C.glp_add_cols(cp.p, C.int(2*len(rows)))) // 1-based; non-basic at zero
+	var ind [2]C.int
+	var val [2]C.double
+	for i, r := range rows {
+		up, dn := C.int(first+2*i), C.int(first+2*i+1)
+		ind[1] = C.int(r + 1)
+		val[1] = -1 // the row's sum may exceed its bound by up
+		C.glp_set_mat_col(cp.p, up, 1, &ind[0], &val[0])
+		val[1] = 1 // or fall below it by dn
+		C.glp_set_mat_col(cp.p, dn, 1, &ind[0], &val[0])
+		C.glp_set_col_bnds(cp.p, up, C.GLP_LO, 0, 0)
+		if down[i] > 0 {
+			C.glp_set_col_bnds(cp.p, dn, C.GLP_DB, 0, C.double(down[i]))
+		} else {
+			C.glp_set_col_bnds(cp.p, dn, C.GLP_FX, 0, 0)
+		}
+		C.glp_set_obj_coef(cp.p, up, C.double(cost[i]))
+		C.glp_set_obj_coef(cp.p, dn, C.double(cost[i]))
+	}
+	cp.addRow(cols, ones(len(cols)), atLeast(goal))
+	if rc := C.solve(cp.p, 20000, 2000000, 0); rc != 0 {
+		return nil, false, false
+	}
+	switch C.glp_get_status(cp.p) {
+	case C.GLP_OPT:
+	case C.GLP_NOFEAS:
+		return nil, false, true
+	default:
+		return nil, false, false
+	}
+	moved = make([]float64, len(rows))
+	for i := range rows {
+		moved[i] = float64(C.glp_get_col_prim(cp.p, C.int(first+2*i))) + float64(C.glp_get_col_prim(cp.p, C.int(first+2*i+1)))
+	}
+	return moved, true, true
+}
+
 // minimize is maximize's twin: the least sum of cols.
 func (lp *program) minimize(cols []int) (float64, bool) {
 	C.glp_set_obj_dir(lp.p, C.GLP_MIN)

@@ -950,7 +950,26 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			} else {
 				stalled++
 			}
-			if pick != nil && !tg.earlier && linked && (len(picks) >= len(tg.t.cells) || stalled > stallLimit || pick.count > shownPeople(tg.t)+declined[pick.ckey]) {
+			// Rather than the one cell the dual values name (where many
+			// shown cells limit the count together, a degenerate optimum,
+			// hiding that one frees nothing and the table ends withheld),
+			// the cheapest set of shown cells whose moving lets the count
+			// reach the threshold is hidden at once.
+			var pattern []*cell
+			if ok && pick != nil {
+				pattern = ch.pattern(lp, tg, byRow, declined, r)
+				if pattern == nil {
+					pick = nil // hiding every shown cell would not free it
+				} else if len(pattern) > 0 {
+					pick = pattern[0]
+					for _, c := range pattern {
+						if c.count-declined[c.ckey] > pick.count-declined[pick.ckey] {
+							pick = c // the largest, for the rule below
+						}
+					}
+				}
+			}
+			if pick != nil && !tg.earlier && linked && (len(picks)+max(len(pattern), 1) > len(tg.t.cells) || len(pattern) == 0 && stalled > stallLimit || pick.count > shownPeople(tg.t)+declined[pick.ckey]) {
 				// Shown again, the cells hidden for this target only narrow
 				// the program back to where every target proven before them
 				// was proven; the withheld table only widens it.
@@ -985,10 +1004,15 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 						provenBefore[i] = o.proven
 					}
 				}
-				picks = append(picks, pick)
-				pick.hidden = true
-				lp.setBound(pick.row, cellBound(pick, r))
-				delete(byRow, pick.row)
+				if len(pattern) == 0 {
+					pattern = []*cell{pick}
+				}
+				for _, c := range pattern {
+					picks = append(picks, c)
+					c.hidden = true
+					lp.setBound(c.row, cellBound(c, r))
+					delete(byRow, c.row)
+				}
 				continue
 			}
 			// Nothing shown binds it, or the solver gave up: withhold its
@@ -1012,6 +1036,35 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	return nil
+}
+
+// pattern is the cheapest set of today's shown cells (byRow) whose hiding
+// lets tg reach the threshold (lp.relax): each person a cell's count moves
+// costs its count, or nearly nothing for a group of people already
+// charged with more withheld tables than it holds (declined). It is nil
+// when hiding every shown cell would not free tg, or when the solver did
+// not tell, and empty when tg needs nothing hidden.
+func (ch *check) pattern(lp *program, tg *target, byRow map[int]*cell, declined map[uint64]int, r Rules) []*cell {
+	rows := slices.Sorted(maps.Keys(byRow))
+	down, cost := make([]float64, len(rows)), make([]float64, len(rows))
+	for i, row := range rows {
+		c := byRow[row]
+		down[i], cost[i] = room(c, r), float64(c.count)
+		if declined[c.ckey] > 0 && declined[c.ckey] >= c.count {
+			cost[i] = 1e-3
+		}
+	}
+	moved, feasible, ok := lp.relax(tg.cols, float64(ch.k), rows, down, cost)
+	if !ok || !feasible {
+		return nil
+	}
+	out := []*cell{}
+	for i, row := range rows {
+		if moved[i] > 1e-6 {
+			out = append(out, byRow[row])
+		}
+	}
+	return out
 }
 
 // target is a count the program must let reach the threshold: a hidden
