@@ -189,6 +189,28 @@ func TestSmallBatchesLeaveReleasesUseful(t *testing.T) {
 	}
 }
 
+// A form of exploitation that earlier releases folded into "other" and a
+// later one shows as itself tells, with it, that it had fewer than the
+// fold threshold then. That knowledge comes from today's tables of that
+// dimension: withheld, they no longer tell it, and the rest of the release
+// stays. (It was kept after they were withheld, so a held release's count
+// stayed pinned and every table of the release was withheld, in this
+// history the third and every later one.)
+func TestFoldedCategoryShownLaterKeepsTheRelease(t *testing.T) {
+	_, releases := history(t, 7, 12, 12, 5, 6, Minimum(schemas.TierConatt))
+	for i, pub := range releases {
+		shown := 0
+		for _, tb := range pub {
+			if !tb.Withheld {
+				shown++
+			}
+		}
+		if shown == 0 {
+			t.Errorf("release %d withholds all its %d tables", i, len(pub))
+		}
+	}
+}
+
 // history makes a release of a population of about perYear victims a
 // year, then one after each of batches batches of 1 to most people (drawn
 // from a population of about extraPerYear, in the latest years), each

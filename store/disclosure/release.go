@@ -708,7 +708,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
 	views := ch.views
-	lp := buildProgram(dims, cliques, edges, nvars, r, views)
+	lp, todayFold := buildProgram(dims, cliques, edges, nvars, r, views)
 	for len(views) > 0 {
 		feasible, decided := lp.feasible()
 		if feasible {
@@ -731,7 +731,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			return nil
 		}
 		views = kept
-		lp = buildProgram(dims, cliques, edges, nvars, r, views)
+		lp, todayFold = buildProgram(dims, cliques, edges, nvars, r, views)
 	}
 	linked := len(views) > 0
 	defer lp.free()
@@ -757,6 +757,18 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		for _, tr := range todayRows {
 			if tr.t == t {
 				lp.setBound(tr.row, unbounded())
+			}
+		}
+		// How today folded a column shows only in its tables.
+		for _, col := range t.by {
+			shown := false
+			for _, o := range live {
+				shown = shown || !o.withheld && o.spec.published() && slices.Contains(o.by, col)
+			}
+			if !shown {
+				for _, row := range todayFold[col] {
+					lp.setBound(row, unbounded())
+				}
 			}
 		}
 	}
@@ -1572,7 +1584,12 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 // columns each, at least zero): a release of the records back b changes
 // ago has rows over the blocks up to the last minus b, today's over all.
 // Each release is read with its own rules.
-func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, views []view) *program {
+// buildProgram also returns, per column, the rows that hold what today's
+// folding tells (a category shown as itself holds at least r.Fold people
+// today; one a held release showed and today's does not, fewer): known
+// only through today's tables of that column, they are freed once every
+// one of them is withheld.
+func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, views []view) (*program, map[int][]int) {
 	// One block of columns per population a held release counted: records
 	// that changed between two of them and no held release counted in
 	// between are one block (a check of one tier's releases skips those of
@@ -1635,6 +1652,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	todayCodes := func(c *clique, j int) []int { return c.today[j] }
 	ownCodes := func(c *clique, j int) []int { return c.codes[j] }
 	present := foldedCodes(dims, cliques, r, todayCodes)
+	todayFold := map[int][]int{}
 	// Only for the dimensions this release publishes a table of: a shadow
 	// table's dimension says nothing of how this release folded it.
 	shows := map[int]bool{}
@@ -1654,10 +1672,24 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	}
 	for _, col := range sortedCols(present) {
 		for _, code := range present[col] {
-			lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold)))
+			if row := lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold))); row >= 0 {
+				todayFold[col] = append(todayFold[col], row)
+			}
 		}
 	}
 	seen := map[string]int{} // the rows of the held releases' cells, by columns and bounds
+	// The categories some held release shows as themselves: known to
+	// exist whatever today's release shows.
+	held := map[int][]int{}
+	for _, v := range views {
+		for col, codes := range earlierCodes(dims, cliques, v.tables) {
+			for _, code := range codes {
+				if !isUnknownOrOther(dims[col], code) && !slices.Contains(held[col], code) {
+					held[col] = append(held[col], code)
+				}
+			}
+		}
+	}
 	for _, v := range views {
 		upto := last - v.back
 		// An earlier release folded by its rule: a category it did not
@@ -1673,12 +1705,18 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 						lp.foldBound(dims, cliques, col, code, mapThen, nvars, upto, atLeast(float64(v.rules.Fold)))
 					}
 				}
-				// (Only for the categories this release shows: an attacker
-				// does not know which others exist, so cannot bound "other"
-				// by them.)
-				for _, code := range present[col] {
-					if !slices.Contains(codes, code) {
-						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, between(0, float64(v.rules.Fold-1)))
+				// (Only for the categories a release shows, today's or a
+				// held one: an attacker does not know which others exist,
+				// so cannot bound "other" by them. Known from today's
+				// tables only, the bound goes when they are withheld.)
+				known := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(held[col]), present[col]...))))
+				for _, code := range known {
+					if slices.Contains(codes, code) {
+						continue
+					}
+					row := lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, between(0, float64(v.rules.Fold-1)))
+					if row >= 0 && !slices.Contains(held[col], code) {
+						todayFold[col] = append(todayFold[col], row)
 					}
 				}
 			}
@@ -1692,7 +1730,9 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				}
 				for _, code := range then[col] {
 					if !isUnknownOrOther(dims[col], code) && !slices.Contains(present[col], code) {
-						lp.foldBound(dims, cliques, col, code, ownCodes, nvars, last, between(0, float64(r.Fold-1)))
+						if row := lp.foldBound(dims, cliques, col, code, ownCodes, nvars, last, between(0, float64(r.Fold-1))); row >= 0 {
+							todayFold[col] = append(todayFold[col], row)
+						}
 					}
 				}
 			}
@@ -1740,7 +1780,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			}
 		}
 	}
-	return lp
+	return lp, todayFold
 }
 
 // zeroColumns marks the columns that the held releases prove hold nobody:
@@ -1877,8 +1917,8 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 
 // foldBound bounds the people of one category of a column, over the
 // variables of the first clique holding its group, in the blocks of
-// columns 0..upto.
-func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) {
+// columns 0..upto. It returns the row (-1: no clique holds the group).
+func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) int {
 	d := dims[col]
 	for _, c := range cliques {
 		if !slices.Contains(c.groups, groupOf(d)) {
@@ -1892,9 +1932,9 @@ func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code in
 				}
 			}
 		}
-		lp.addRow(cols, ones(len(cols)), b)
-		return
+		return lp.addRow(cols, ones(len(cols)), b)
 	}
+	return -1
 }
 
 // earlierCodes lists, per foldable column, the codes the earlier release
