@@ -675,6 +675,45 @@ func TestXLSXHiddenSheetSkipped(t *testing.T) {
 	}
 }
 
+// Other visible sheets with data are not read, and the report says which
+// (the stored copy does not name them: a sheet may be named after a
+// person); an empty sheet and a hidden one are not mentioned.
+func TestXLSXOtherSheetsReported(t *testing.T) {
+	const wb = `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Casos" sheetId="1" r:id="rId1"/><sheet name="Ana Mora" sheetId="2" r:id="rId2"/><sheet name="Vacía" sheetId="3" r:id="rId3"/><sheet name="Viejo" sheetId="4" state="hidden" r:id="rId4"/></sheets></workbook>`
+	rel := func(i int) string {
+		return fmt.Sprintf(`<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, i, i)
+	}
+	path := writeWorkbook(t, "varias.xlsx",
+		part{"xl/workbook.xml", text(wb)},
+		part{"xl/_rels/workbook.xml.rels", text(`<Relationships>` + rel(1) + rel(2) + rel(3) + rel(4) + `</Relationships>`)},
+		part{"xl/worksheets/sheet1.xml", eriRows(3, nil)},
+		part{"xl/worksheets/sheet2.xml", eriRows(2, nil)},
+		part{"xl/worksheets/sheet3.xml", text(`<worksheet><sheetData><row r="1"><c r="A1" s="3"/></row></sheetData></worksheet>`)},
+		part{"xl/worksheets/sheet4.xml", eriRows(2, nil)})
+	for sheet, want := range map[string]string{"": "«Ana Mora»", "Ana Mora": "«Casos»"} {
+		sink := newMemSink()
+		o := opts(t, "eri")
+		o.Sheet = sheet
+		rep, err := File(context.Background(), sink, path, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []schemas.Issue
+		for _, w := range rep.RowWarnings {
+			if w.Code == "other_sheets" {
+				found = append(found, w)
+			}
+		}
+		if len(found) != 1 || !strings.HasSuffix(strings.SplitN(found[0].Msg.ES, ": ", 2)[1], want+". Para leer otra: --sheet NOMBRE (o súbala aparte)") || !strings.Contains(found[0].Msg.EN, want) {
+			t.Errorf("sheet %q: warnings %+v, want one naming %s only", sheet, found, want)
+		}
+		stored, _ := json.Marshal(sink.reports)
+		if sheet == "" && bytes.Contains(stored, []byte("Ana")) || !bytes.Contains(stored, []byte("other_sheets")) {
+			t.Errorf("stored report: %s", stored)
+		}
+	}
+}
+
 // A workbook counting dates from 1904 would store every date four years
 // early: refused, with how to change it.
 func TestXLSXDate1904Refused(t *testing.T) {

@@ -84,6 +84,12 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 	if err != nil {
 		return err
 	}
+	if o, ok := src.(interface{ OtherSheets() []string }); ok && len(o.OtherSheets()) > 0 {
+		names := "«" + strings.Join(o.OtherSheets(), "», «") + "»"
+		p.warn(schemas.Issue{Row: p.rep.HeaderRow, Code: "other_sheets", Msg: schemas.Message{
+			ES: fmt.Sprintf("solo se leyó esta hoja; el libro tiene otras con datos que no se leyeron: %s. Para leer otra: --sheet NOMBRE (o súbala aparte)", names),
+			EN: fmt.Sprintf("only this sheet was read; the workbook has other sheets with data that were not read: %s. To read one: --sheet NAME (or upload it separately)", names)}})
+	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
 	raw := make(chan rawBlock, workers*2)
 	done := make(chan resultBlock, workers*2)

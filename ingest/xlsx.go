@@ -100,8 +100,36 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 	if err != nil {
 		return nil, badXLSX(err)
 	}
-	return &xlsxSource{rc: rc, sc: newScanner(&capped{r: rc, left: maxSheetBytes}), shared: shared, name: target.name}, nil
+	return &xlsxSource{rc: rc, sc: newScanner(&capped{r: rc, left: maxSheetBytes}), shared: shared, name: target.name,
+		others: otherSheets(files, sheets, target)}, nil
 }
+
+// otherSheets names the visible sheets other than target that hold a
+// value: the report says they were not read. Each is looked at up to its
+// first megabyte, and at most 50 of them.
+func otherSheets(files map[string]*zip.File, sheets []sheetRef, target sheetRef) []string {
+	var out []string
+	looked := 0
+	for _, s := range sheets {
+		if s == target || s.hidden || files[s.path] == nil || looked == 50 {
+			continue
+		}
+		looked++
+		rc, err := files[s.path].Open()
+		if err != nil {
+			continue
+		}
+		head, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
+		rc.Close()
+		if bytes.Contains(head, []byte("<v>")) || bytes.Contains(head, []byte("<is>")) {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// OtherSheets names the workbook's other visible sheets that hold data.
+func (s *xlsxSource) OtherSheets() []string { return s.others }
 
 // Limits of what a workbook may hold. Excel's own limits are 32,767
 // characters in a cell, 16,384 columns and 1,048,576 rows; the others are
@@ -363,6 +391,7 @@ type xlsxSource struct {
 	sc     *scanner
 	shared []string
 	name   string // of the sheet
+	others []string
 	row    int
 	done   bool
 }
