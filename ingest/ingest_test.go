@@ -509,3 +509,45 @@ func TestIDsTypedInTheWrongColumnAreMasked(t *testing.T) {
 		t.Errorf("the rest of the row must be kept as typed: %+v", rep.Rejections)
 	}
 }
+
+// --map: the user's column is read even where a column of the profile
+// carries the same field (whichever comes first), matched like every
+// header (case and accents aside); a mapped header the file does not have
+// refuses it, naming the headers it has.
+func TestUserMappingWins(t *testing.T) {
+	data := "ID persona,Rol,Fecha,Estado,Situación\n" +
+		"P-1,víctima,2024-01-15,presunta,acreditada\n" +
+		"P-2,víctima,2024-01-15,presunta,acreditada\n"
+	path := writeFile(t, "map.csv", []byte(data))
+	for _, h := range []string{"Situación", "SITUACION"} {
+		o := opts(t, "eri")
+		p, err := o.Profile.WithColumns(map[string]string{h: "status"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Profile = p
+		sink := newMemSink()
+		rep, err := File(context.Background(), sink, path, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sink.records) != 2 || sink.records[0].Status != schemas.StatusAccredited {
+			t.Errorf("--map %s=status: records %+v", h, sink.records)
+		}
+		if c := rep.Columns; c[3].Action != schemas.ColumnRepeated || c[4].Action != schemas.ColumnMapped || c[4].Field != "status" {
+			t.Errorf("--map %s=status: columns %+v", h, c)
+		}
+	}
+	o := opts(t, "eri")
+	p, err := o.Profile.WithColumns(map[string]string{"Sitaución": "status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Profile = p
+	sink := newMemSink()
+	_, err = File(context.Background(), sink, path, o)
+	wantCode(t, err, "map_not_found")
+	if err == nil || !strings.Contains(err.Error(), "Sitaución") || !strings.Contains(err.Error(), "Situación") || len(sink.records) != 0 {
+		t.Errorf("a mapped header the file lacks: %v, %d records", err, len(sink.records))
+	}
+}

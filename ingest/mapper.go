@@ -41,6 +41,12 @@ type aliasIndex struct {
 	hints   []string          // folded substrings of personal-data headers
 }
 
+// userMapped reports a folded header that the user mapped (--map).
+func (ix *aliasIndex) userMapped(k string) bool {
+	_, ok := ix.profile.Mapped[k]
+	return ok
+}
+
 func newAliasIndex(p *schemas.Profile) *aliasIndex {
 	ix := &aliasIndex{profile: p, fields: map[string]string{}, flags: map[string]int{}}
 	for f, aliases := range p.Columns {
@@ -115,6 +121,13 @@ func (ix *aliasIndex) plan(header []string) *plan {
 			switch {
 			case f == fieldPersonal:
 				cr.Action = schemas.ColumnPersonal
+			case p.fields[schemas.FieldIndex(f)] >= 0 && ix.userMapped(k) && !ix.userMapped(schemas.Fold(header[p.fields[schemas.FieldIndex(f)]])):
+				// The user's mapping wins over the profile's alias for
+				// the same field, wherever the columns stand.
+				prev := p.fields[schemas.FieldIndex(f)]
+				p.columns[prev].Action, p.columns[prev].Field = schemas.ColumnRepeated, f
+				p.fields[schemas.FieldIndex(f)] = i
+				cr.Action, cr.Field = schemas.ColumnMapped, f
 			case p.fields[schemas.FieldIndex(f)] >= 0:
 				cr.Action, cr.Field = schemas.ColumnRepeated, f
 			default:

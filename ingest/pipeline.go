@@ -230,6 +230,25 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 				buf[bestAt].row, buf[firstAt].row, data)
 		}
 	}
+	// A header the user mapped (--map) that the file does not have: a
+	// typo, or the wrong file; reading on would ignore what was asked.
+	var missing []string
+	for k, h := range p.profile.Mapped {
+		if !slices.ContainsFunc(best.header, func(c string) bool { return schemas.Fold(c) == k }) {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		row := 1
+		if bestAt >= 0 {
+			row = buf[bestAt].row
+		}
+		return nil, schemas.Invalid("map_not_found",
+			"--map: el archivo no tiene la columna %s (su encabezado, fila %d: %s); no se guardó nada",
+			"--map: the file has no column %s (its header, row %d: %s); nothing was stored",
+			"«"+strings.Join(missing, "», «")+"»", row, clipRunes(strings.Join(best.header, ", "), 300))
+	}
 	p.plan = best
 	if bestAt >= 0 {
 		p.rep.HeaderRow = buf[bestAt].row

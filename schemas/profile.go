@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -45,6 +46,9 @@ type Profile struct {
 	Missing       map[string][]string          `json:"missing"`
 	Values        map[string]map[string]string `json:"values"`
 	Defaults      map[string]string            `json:"defaults"`
+	// Mapped are the headers a user mapped (WithColumns): each must be in
+	// the file, and is read as its field before any alias of the profile.
+	Mapped map[string]string `json:"-"`
 }
 
 // Fields lists every field a profile may map: the special fields and the
@@ -168,8 +172,13 @@ func (p *Profile) WithColumns(m map[string]string) (*Profile, error) {
 	for i := range out.Flags {
 		out.Flags[i].Columns = slices.DeleteFunc(slices.Clone(out.Flags[i].Columns), taken)
 	}
+	out.Mapped = maps.Clone(p.Mapped)
+	if out.Mapped == nil {
+		out.Mapped = map[string]string{}
+	}
 	for h, f := range m {
 		out.Columns[f] = append(out.Columns[f], h)
+		out.Mapped[Fold(h)] = h
 	}
 	if err := out.Validate(); err != nil {
 		return nil, err
