@@ -537,6 +537,13 @@ func TestUserMappingWins(t *testing.T) {
 		if c := rep.Columns; c[3].Action != schemas.ColumnRepeated || c[4].Action != schemas.ColumnMapped || c[4].Field != "status" {
 			t.Errorf("--map %s=status: columns %+v", h, c)
 		}
+		var text strings.Builder
+		if err := sheets.WriteText(&text, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text.String(), "repeated columns, not read: the field is already read from another column (use --map to choose): «Estado» (status: «Situación»)") || strings.Contains(text.String(), "not recognised") {
+			t.Errorf("the printed report should say Estado repeats status:\n%s", text.String())
+		}
 	}
 	o := opts(t, "eri")
 	p, err := o.Profile.WithColumns(map[string]string{"Sitaución": "status"})

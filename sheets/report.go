@@ -70,14 +70,26 @@ func WriteText(w io.Writer, rep *schemas.BatchReport) error {
 	if d := rep.DroppedColumns(); len(d) > 0 {
 		p.f("\nDatos personales descartados (nunca se guardan) / personal data dropped (never stored): %s\n", quoteJoin(d))
 	}
-	var ignored []string
+	var ignored, repeated []string
 	for _, c := range rep.Columns {
-		if c.Action == schemas.ColumnIgnored || c.Action == schemas.ColumnRepeated {
+		switch c.Action {
+		case schemas.ColumnIgnored:
 			ignored = append(ignored, c.Header)
+		case schemas.ColumnRepeated:
+			from := ""
+			for _, m := range rep.Columns {
+				if m.Action == schemas.ColumnMapped && m.Field == c.Field {
+					from = m.Header
+				}
+			}
+			repeated = append(repeated, fmt.Sprintf("«%s» (%s: «%s»)", c.Header, c.Field, from))
 		}
 	}
 	if len(ignored) > 0 {
 		p.f("Columnas no reconocidas, no leídas / columns not recognised, not read: %s\n", quoteJoin(ignored))
+	}
+	if len(repeated) > 0 {
+		p.f("Columnas repetidas, no leídas: el campo ya se lee de otra columna (use --map para elegir) / repeated columns, not read: the field is already read from another column (use --map to choose): %s\n", strings.Join(repeated, ", "))
 	}
 	if len(rep.Rejections) > 0 {
 		p.f("\nFilas rechazadas / rejected rows:\n")
