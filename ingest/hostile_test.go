@@ -783,3 +783,30 @@ func TestNotAWorkbook(t *testing.T) {
 		}
 	}
 }
+
+// Two zip entries of the same name: which one a reader takes is a guess,
+// so the file is refused.
+func TestXLSXDuplicatePartRefused(t *testing.T) {
+	path := writeWorkbook(t, "doble.xlsx",
+		part{"xl/workbook.xml", text(workbookXML)},
+		part{"xl/_rels/workbook.xml.rels", text(wbRelsXML)},
+		part{"xl/sharedStrings.xml", text(`<sst/>`)},
+		part{"xl/worksheets/sheet1.xml", eriRows(3, nil)},
+		part{"xl/worksheets/sheet1.xml", eriRows(5, nil)})
+	if err := wantRefused(t, path, "bad_xlsx"); err == nil || !strings.Contains(err.Error(), "xl/worksheets/sheet1.xml") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// What a damaged sheet says is in Spanish in the Spanish line, and the
+// size limit is a limit, not damage.
+func TestDamagedMessages(t *testing.T) {
+	var se *schemas.Error
+	if err := damaged("Casos", 12, &cellError{"the sheet ends before its end tag", "la hoja termina antes de su etiqueta de cierre"}); !errors.As(err, &se) ||
+		se.Code != "damaged_xlsx" || !strings.Contains(se.Msg.ES, "después de la fila 12 (la hoja termina") || strings.Contains(se.Msg.ES, "the sheet") || !strings.Contains(se.Msg.EN, "after row 12 (the sheet ends") {
+		t.Errorf("cut sheet: %v", err)
+	}
+	if err := damaged("Casos", 3, fmt.Errorf("reading: %w", errSheetTooBig)); !errors.As(err, &se) || se.Code != "limit_sheet_bytes" || strings.Contains(se.Msg.ES, "XML (tipdash's") || strings.Contains(se.Msg.ES, "dañado") {
+		t.Errorf("limit: %v", err)
+	}
+}

@@ -43,7 +43,14 @@ func NewXLSX(r io.ReaderAt, size int64, sheet string) (Source, error) {
 	}
 	files := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
-		files[strings.TrimPrefix(f.Name, "/")] = f
+		name := strings.TrimPrefix(f.Name, "/")
+		if files[name] != nil {
+			// Which copy would be read is a guess: no spreadsheet writes two.
+			return nil, schemas.Invalid("bad_xlsx",
+				"el libro tiene dos partes internas con el mismo nombre (%s): está dañado o fue alterado; no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
+				"the workbook holds two internal parts with the same name (%s): it is damaged or was altered; nothing was stored. Open it and save it again with Excel", clipRunes(name, 80))
+		}
+		files[name] = f
 	}
 	if files["EncryptionInfo"] != nil {
 		return nil, errEncrypted
@@ -167,15 +174,23 @@ func badXLSX(err error) error {
 // damaged is a workbook whose sheet cannot be read to its end: nothing of it
 // is stored, since the rows after the damage would be lost.
 func damaged(sheet string, row int, err error) error {
-	if row == 0 {
-		return schemas.Invalid("damaged_xlsx",
-			"el libro está dañado: la hoja %q no se puede leer (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
-			"the workbook is damaged: sheet %q cannot be read (%v); nothing was stored. Open it and save it again with Excel", sheet, err)
+	if errors.Is(err, errSheetTooBig) {
+		return schemas.Invalid("limit_sheet_bytes",
+			"la hoja %q tiene más de %d GB de XML (límite de tipdash); no se guardó nada. Divida los casos en varios archivos",
+			"sheet %q holds more than %d GB of XML (tipdash's limit); nothing was stored. Split the cases over several files", sheet, maxSheetBytes>>30)
 	}
-	return schemas.Invalid("damaged_xlsx",
-		"el libro está dañado: la hoja %q no se puede leer después de la fila %d (%v); no se guardó nada. Ábralo y guárdelo de nuevo con Excel",
-		"the workbook is damaged: sheet %q cannot be read after row %d (%v); nothing was stored. Open it and save it again with Excel",
-		sheet, row, err)
+	es, en := err.Error(), err.Error()
+	var ce *cellError
+	if errors.As(err, &ce) && ce.es != "" {
+		es = ce.es
+	}
+	where, donde := "", ""
+	if row > 0 {
+		where, donde = fmt.Sprintf(" after row %d", row), fmt.Sprintf(" después de la fila %d", row)
+	}
+	return &schemas.Error{Code: "damaged_xlsx", Kind: schemas.ErrInvalid, Msg: schemas.Message{
+		ES: fmt.Sprintf("el libro está dañado: la hoja %q no se puede leer%s (%s); no se guardó nada. Ábralo y guárdelo de nuevo con Excel", sheet, donde, es),
+		EN: fmt.Sprintf("the workbook is damaged: sheet %q cannot be read%s (%s); nothing was stored. Open it and save it again with Excel", sheet, where, en)}}
 }
 
 func tooMany(what, es, en string, limit int) error {
@@ -417,7 +432,7 @@ func (s *xlsxSource) Next() (int, []string, error) {
 			// The part ends before </sheetData>: cut off, and what came
 			// after the cut is lost.
 			s.done = true
-			return s.row + 1, nil, damaged(s.name, s.row, errors.New("the sheet ends before its end tag"))
+			return s.row + 1, nil, damaged(s.name, s.row, &cellError{"the sheet ends before its end tag", "la hoja termina antes de su etiqueta de cierre"})
 		}
 		if err != nil {
 			s.done = true
