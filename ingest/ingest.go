@@ -33,7 +33,7 @@ type BatchWriter = schemas.BatchWriter
 type Options struct {
 	Profile  *schemas.Profile
 	Format   string // "" to detect from the file
-	Sheet    string // XLSX sheet; "" for the first
+	Sheet    string // XLSX sheet; "" for the first visible one
 	DryRun   bool   // validate and report, write nothing
 	Strict   bool   // write nothing if any row is rejected
 	Entity   string // reporting entity (institution code)
@@ -98,17 +98,7 @@ func File(ctx context.Context, sink Sink, path string, opt Options) (*schemas.Ba
 		return found, nil
 	}
 	in := &countingReader{r: f, total: st.Size(), progress: opt.Progress}
-	var src Source
-	switch format {
-	case FormatCSV:
-		src, err = NewCSV(in)
-	case FormatXLSX:
-		src, err = NewXLSX(&countingReaderAt{r: f, c: in}, st.Size(), opt.Sheet)
-	case FormatJSONL:
-		src, err = NewJSONL(in)
-	default:
-		err = schemas.Invalid("bad_format", "formato desconocido %q", "unknown format %q", format)
-	}
+	src, err := newSource(format, in, &countingReaderAt{r: f, c: in}, st.Size(), opt.Sheet)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", meta.File, err)
 	}
@@ -197,8 +187,22 @@ func Check(path string, opt Options) error {
 	return nil
 }
 
+// newSource reads a file of format: r from its start, ra at any offset.
+func newSource(format string, r io.Reader, ra io.ReaderAt, size int64, sheet string) (Source, error) {
+	switch format {
+	case FormatCSV:
+		return NewCSV(r)
+	case FormatXLSX:
+		return NewXLSX(ra, size, sheet)
+	case FormatJSONL:
+		return NewJSONL(r)
+	}
+	return nil, schemas.Invalid("bad_format", "formato desconocido %q", "unknown format %q", format)
+}
+
 // Verify reads a whole file for what would refuse it once rows are
-// stored: in delimited text, an unclosed quote or a line over the limit;
+// stored: no header, two tables one under the other, a --map header it
+// lacks; in delimited text, an unclosed quote or a line over the limit;
 // in a workbook, a damaged sheet (its zip checksum). A multi-file ingest
 // verifies every file before it writes the first one.
 func Verify(path string, opt Options) error {
@@ -207,6 +211,20 @@ func Verify(path string, opt Options) error {
 		return err
 	}
 	defer f.Close()
+	if opt.Profile != nil {
+		src, err := newSource(format, f, f, st.Size(), opt.Sheet)
+		if err == nil {
+			p := &pipeline{ix: newAliasIndex(opt.Profile), profile: opt.Profile, rep: &schemas.BatchReport{}}
+			_, _, _, err = p.findHeader(src)
+			src.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", filepath.Base(path), err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
 	switch format {
 	case FormatCSV:
 		g, _ := guarded(f)

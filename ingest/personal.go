@@ -134,9 +134,6 @@ func storedReport(rep *schemas.BatchReport) *schemas.BatchReport {
 		if hasLetter(w.Value) {
 			w.Value = hiddenText
 		}
-		if w.Code == "other_sheets" { // a sheet's name may be a person's
-			w.Msg = schemas.Message{ES: "el libro tenía otras hojas con datos que no se leyeron", EN: "the workbook had other sheets with data that were not read"}
-		}
 		if hidden[w.Column] { // a suggestion for a column not read names it
 			w.Msg.ES = strings.ReplaceAll(w.Msg.ES, w.Column, hiddenText)
 			w.Msg.EN = strings.ReplaceAll(w.Msg.EN, w.Column, hiddenText)

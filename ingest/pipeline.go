@@ -85,10 +85,11 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 		return err
 	}
 	if o, ok := src.(interface{ OtherSheets() []string }); ok && len(o.OtherSheets()) > 0 {
-		names := "«" + strings.Join(o.OtherSheets(), "», «") + "»"
-		p.warn(schemas.Issue{Row: p.rep.HeaderRow, Code: "other_sheets", Msg: schemas.Message{
-			ES: fmt.Sprintf("solo se leyó esta hoja; el libro tiene otras con datos que no se leyeron: %s. Para leer otra: --sheet NOMBRE (o súbala aparte)", names),
-			EN: fmt.Sprintf("only this sheet was read; the workbook has other sheets with data that were not read: %s. To read one: --sheet NAME (or upload it separately)", names)}})
+		// The names are the value: the stored report hides a value with
+		// letters, and a sheet may be named after a person.
+		p.warn(schemas.Issue{Row: p.rep.HeaderRow, Code: "other_sheets", Value: strings.Join(o.OtherSheets(), ", "), Msg: schemas.Message{
+			ES: "solo se leyó esta hoja; el libro tiene otras hojas con datos (las del valor), que no se leyeron. Para leer otra: --sheet NOMBRE (o súbala aparte)",
+			EN: "only this sheet was read; the workbook has other sheets with data (those in the value), which were not read. To read one: --sheet NAME (or upload it separately)"}})
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
 	raw := make(chan rawBlock, workers*2)
@@ -152,11 +153,11 @@ func (p *pipeline) run(ctx context.Context, src Source, w BatchWriter) error {
 	return werr
 }
 
-// header finds the header among the first rows (the one with most known
-// columns: title rows above it are skipped) and returns the rows after it.
-func (p *pipeline) header(src Source) ([]rawRow, error) {
-	var buf []rawRow
-	var best *plan
+// findHeader finds the header among the first rows (the one with most
+// known columns: title rows above it are skipped), or says why the file
+// cannot be read from it. It returns the rows read and the header's index
+// among them (-1: JSON Lines keys, before the first row).
+func (p *pipeline) findHeader(src Source) (buf []rawRow, best *plan, bestAt int, err error) {
 	bestAt, wide := -1, 0
 	firstAt := -1 // the first row that reads as a header
 	var unreadable *RowError
@@ -168,7 +169,7 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		var hc *HeaderChange
 		var re *RowError
 		if err != nil && !errors.As(err, &hc) && !errors.As(err, &re) {
-			return nil, err
+			return nil, nil, -1, err
 		}
 		buf = append(buf, rawRow{row: row, cells: cells, err: err})
 		if re != nil && unreadable == nil {
@@ -194,21 +195,21 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		}
 	}
 	if best == nil && unreadable != nil {
-		return nil, schemas.Invalid("unreadable_header", "no se encuentra el encabezado: las primeras filas no se pueden leer (fila %d: %v)",
+		return nil, nil, -1, schemas.Invalid("unreadable_header", "no se encuentra el encabezado: las primeras filas no se pueden leer (fila %d: %v)",
 			"no header found: the first rows cannot be read (row %d: %v)", unreadable.Row, unreadable.Err)
 	}
 	if best == nil && wide > 0 {
-		return nil, schemas.Invalid("limit_header", "las primeras filas tienen %d columnas con datos; tipdash lee a lo sumo %d",
+		return nil, nil, -1, schemas.Invalid("limit_header", "las primeras filas tienen %d columnas con datos; tipdash lee a lo sumo %d",
 			"the first rows have %d filled columns; tipdash reads at most %d", wide, maxHeaderColumns)
 	}
 	if cs, ok := src.(*csvSource); ok && best == nil && cs.mixed != 0 {
-		return nil, schemas.Invalid("mixed_delimiters",
+		return nil, nil, -1, schemas.Invalid("mixed_delimiters",
 			"el archivo mezcla separadores (%[1]q y %[2]q en distintas líneas), así que no se reconoce el encabezado; guárdelo de nuevo con un solo separador",
 			"the file mixes delimiters (%[1]q and %[2]q on different lines), so no header is recognised; save it again with a single delimiter",
 			string(cs.r.Comma), string(cs.mixed))
 	}
 	if best == nil || best.matched == 0 {
-		return nil, schemas.Invalid("no_header",
+		return nil, nil, -1, schemas.Invalid("no_header",
 			"no se reconoce ningún encabezado del perfil %s en las primeras %d filas; revise que la hoja y el perfil sean los correctos (se esperan columnas como: %s)",
 			"no header of profile %s found in the first %d rows; check the sheet and the profile (columns such as: %s are expected)",
 			p.profile.Name, headerScan, expected(p.profile))
@@ -224,7 +225,7 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 			}
 		}
 		if data > 0 {
-			return nil, schemas.Invalid("two_headers",
+			return nil, nil, -1, schemas.Invalid("two_headers",
 				"la fila %d repite el encabezado de la fila %d, y entre ellas hay %d filas que se perderían; no se guardó nada. Ponga cada tabla en su propia hoja (y use --sheet) o borre el segundo encabezado",
 				"row %d repeats the header of row %d, and the %d rows between them would be lost; nothing was stored. Put each table on its own sheet (and use --sheet) or delete the second header",
 				buf[bestAt].row, buf[firstAt].row, data)
@@ -244,10 +245,19 @@ func (p *pipeline) header(src Source) ([]rawRow, error) {
 		if bestAt >= 0 {
 			row = buf[bestAt].row
 		}
-		return nil, schemas.Invalid("map_not_found",
+		return nil, nil, -1, schemas.Invalid("map_not_found",
 			"--map: el archivo no tiene la columna %s (su encabezado, fila %d: %s); no se guardó nada",
 			"--map: the file has no column %s (its header, row %d: %s); nothing was stored",
 			"«"+strings.Join(missing, "», «")+"»", row, clipRunes(strings.Join(best.header, ", "), 300))
+	}
+	return buf, best, bestAt, nil
+}
+
+// header finds the header and returns the rows after it.
+func (p *pipeline) header(src Source) ([]rawRow, error) {
+	buf, best, bestAt, err := p.findHeader(src)
+	if err != nil {
+		return nil, err
 	}
 	p.plan = best
 	if bestAt >= 0 {

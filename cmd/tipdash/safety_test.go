@@ -91,6 +91,14 @@ func TestNothingStoredOnRefusal(t *testing.T) {
 	}
 	// Several files: each is read through before the first is stored.
 	wantRefused(t, tipdash(t, "ingest", good, quote), "comillas.csv", "fila 2")
+	// And for what refuses a file at its header: no header, two tables one
+	// under the other, a --map header the second file lacks.
+	noHeader := writeCSV(t, dir, "sin.csv", "a,b\n1,2\n")
+	twoTables := writeCSV(t, dir, "dos.csv", "Rol,Fecha\nvíctima,01/02/2024\n\nRol,Fecha,Sexo\nvíctima,01/03/2024,F\n")
+	wantRefused(t, tipdash(t, "ingest", good, noHeader), "sin.csv")
+	wantRefused(t, tipdash(t, "ingest", good, twoTables), "dos.csv", "fila 4")
+	mapped := writeCSV(t, dir, "estado.csv", "Rol,Fecha,Situación\nvíctima,01/02/2024,acreditada\n")
+	wantRefused(t, tipdash(t, "ingest", "--map", "Situación=status", mapped, good), "bueno.csv", "Situación")
 	if n := batchCount(t); n != 1 {
 		t.Errorf("%d batches after refusals, want 1", n)
 	}
