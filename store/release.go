@@ -87,7 +87,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if err != nil {
 		return nil, err
 	}
-	backs := recordsBack(held, records)
+	counted, err := storedBatches(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	backs := recordsBack(held, records, offPath(held, counted))
 	// The tables of both tiers: those of the other tier that this one does
 	// not publish are shadows, carrying the other release's cells.
 	all := slices.Clone(specs)
@@ -117,7 +121,12 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				continue
 			}
 			hr := db.heldRules(h)
-			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
+			if backs[i] >= 0 {
+				// (Of records that today's did not grow from, a batch
+				// rolled back since, it is not linked: recordsBack. What
+				// changed since it still counts below.)
+				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
+			}
 			if backs[i] == 0 || len(p.Tables) == 0 {
 				continue
 			}
@@ -226,9 +235,10 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		approved = rep.ApprovedAt
 	}
 	rulesJS, _ := json.Marshal(rules)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with, checked_with_other, records, rules)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), sameRel.id, otherRel.id, records, string(rulesJS)); err != nil {
+	batchesJS, _ := json.Marshal(counted)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, kind, note, status, created_at, approved_at, report, checked_with, checked_with_other, records, rules, batches)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rep.ID, string(kind), note, string(rep.Status), rep.CreatedAt, approved, string(js), sameRel.id, otherRel.id, records, string(rulesJS), string(batchesJS)); err != nil {
 		return nil, err
 	}
 	return rep, tx.Commit()
@@ -280,7 +290,7 @@ func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64,
 
 // allApproved returns every approved release, whole, oldest first.
 func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, kind, coalesce(records, ''), coalesce(rules, '') FROM releases WHERE status = ? ORDER BY id`, string(schemas.ReleaseApproved))
+	rows, err := tx.QueryContext(ctx, `SELECT id, kind, coalesce(records, ''), coalesce(rules, ''), coalesce(batches, '') FROM releases WHERE status = ? ORDER BY id`, string(schemas.ReleaseApproved))
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +298,14 @@ func allApproved(ctx context.Context, tx *sql.Tx) ([]heldRelease, error) {
 	var out []heldRelease
 	for rows.Next() {
 		var h heldRelease
-		var kind, rules string
-		if err := rows.Scan(&h.id, &kind, &h.records, &rules); err != nil {
+		var kind, rules, batches string
+		if err := rows.Scan(&h.id, &kind, &h.records, &rules, &batches); err != nil {
 			return nil, err
+		}
+		if batches != "" {
+			if err := json.Unmarshal([]byte(batches), &h.batches); err != nil {
+				return nil, fmt.Errorf("release %d: its batches: %w", h.id, err)
+			}
 		}
 		h.kind = schemas.Tier(kind)
 		if err := h.readRules(rules); err != nil {
@@ -307,6 +322,7 @@ type heldRelease struct {
 	kind    schemas.Tier
 	records string
 	rules   disclosure.Rules // made with (zero: not stored, before migration 10)
+	batches []int64          // the batches it counted (nil: not stored, before migration 11)
 }
 
 // readRules reads the rules stored with a release (releases.rules; ""
@@ -369,11 +385,58 @@ func recordsStamp(ctx context.Context, tx *sql.Tx) (string, error) {
 	return fmt.Sprintf("%d:%s", n, sum), err
 }
 
+// storedBatches lists the batches whose records count now, ascending.
+func storedBatches(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM batches WHERE status = 'stored' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// offPath says, for each held release that stored its batches, whether a
+// batch it counted has been rolled back since: its people are then not
+// all among today's, and no check may read today's records as its records
+// and more. (An update since, a person counted with another version then,
+// keeps it on the way: read as records today's grew from, the two fit
+// only where the update moved nobody between cells the releases show
+// exactly; where they do not fit, the engine checks without it.)
+func offPath(held []heldRelease, stored []int64) []bool {
+	out := make([]bool, len(held))
+	for i, h := range held {
+		if h.id == 0 {
+			continue
+		}
+		for _, b := range h.batches {
+			if _, ok := slices.BinarySearch(stored, b); !ok {
+				out[i] = true // rolled back since
+			}
+		}
+	}
+	return out
+}
+
 // recordsBack says, for each held release, how many times the records
 // changed between it and now (taking the releases in the order they were
 // made): 0 when it counted today's records. A release with no stamp (made
 // before migration 7) counts as other records than any.
-func recordsBack(held []heldRelease, now string) []int {
+//
+// A release that counted the records of today is one population with
+// today's release, however the records went in between (a batch stored,
+// then rolled back): 0. A release that today's records did not grow from
+// (off: a batch it counted rolled back since) is -1, and so are the releases made after the newest one of today's
+// records: no check reads them as records today's grew from (the engine
+// does not link them).
+func recordsBack(held []heldRelease, now string, off []bool) []int {
 	order := make([]int, 0, len(held))
 	for i, h := range held {
 		if h.id != 0 {
@@ -382,8 +445,13 @@ func recordsBack(held []heldRelease, now string) []int {
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(held[b].id, held[a].id) }) // newest first
 	out := make([]int, len(held))
+	same := slices.IndexFunc(order, func(i int) bool { return held[i].records != "" && held[i].records == now })
 	back, next := 0, now
-	for _, i := range order {
+	for n, i := range order {
+		if n < same || off[i] {
+			out[i] = -1
+			continue
+		}
 		if held[i].records == "" || held[i].records != next {
 			back++
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1063,5 +1064,90 @@ func TestReleaseKeepsItsRules(t *testing.T) {
 	}
 	if diff := cmp.Diff([]disclosure.Rules{want[first.ID], raised}, got); diff != "" {
 		t.Errorf("floors grouped by rules (-want +got):\n%s", diff)
+	}
+}
+
+// TestRecordsBackAfterRollback: the releases a reader holds are read as
+// populations that today's grew from. One of today's very records (a batch
+// stored, released, then rolled back) is today's population, not one that
+// today's grew from twice; a release that counted a batch rolled back
+// since is not on that way at all.
+func TestRecordsBackAfterRollback(t *testing.T) {
+	h := func(id int64, records string, batches ...int64) heldRelease {
+		return heldRelease{id: id, records: records, batches: batches}
+	}
+	cases := []struct {
+		name   string
+		held   []heldRelease
+		now    string
+		stored []int64
+		want   []int
+	}{
+		{"only added", []heldRelease{h(1, "a", 1), h(2, "a", 1), h(3, "ab", 1, 2), h(4, "abc", 1, 2, 3)}, "abcd", []int64{1, 2, 3, 4}, []int{3, 3, 2, 1}},
+		{"today's records", []heldRelease{h(1, "a", 1), h(2, "ab", 1, 2)}, "ab", []int64{1, 2}, []int{1, 0}},
+		{"rolled back to the second", []heldRelease{h(1, "a", 1), h(2, "ab", 1, 2), h(3, "ab", 1, 2), h(4, "abc", 1, 2, 3), h(5, "abc", 1, 2, 3), h(6, "abcd", 1, 2, 3, 4)}, "ab", []int64{1, 2}, []int{1, 0, 0, -1, -1, -1}},
+		{"rolled back, then added", []heldRelease{h(1, "a", 1), h(2, "ab", 1, 2), h(3, "abc", 1, 2, 3)}, "abd", []int64{1, 2, 4}, []int{2, 1, -1}},
+		{"rolled back, no batches stored", []heldRelease{h(1, "a"), h(2, "ab"), h(3, "abc")}, "abd", []int64{1, 2, 4}, []int{3, 2, 1}},
+		{"no stamp", []heldRelease{h(1, ""), h(2, "a", 1)}, "a", []int64{1}, []int{1, 0}},
+		{"none held", []heldRelease{{}, h(2, "a", 1)}, "ab", []int64{1, 2}, []int{0, 1}},
+	}
+	for _, c := range cases {
+		if got := recordsBack(c.held, c.now, offPath(c.held, c.stored)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRollbackToReleasedRecords: a batch stored, released and rolled back
+// leaves the records of the releases before it. Each release stores the
+// batches it counted; the next one, of those records again, is read with
+// them as one population (recordsBack), and the release of the batch
+// rolled back as records today's did not grow from.
+func TestRollbackToReleasedRecords(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	first := ingestGenerated(t, db, 600, 3)
+	r1 := publish(t, db, schemas.TierConatt, "first")
+	p1 := publish(t, db, schemas.TierPublic, "first public")
+	if err := db.ApproveRelease(ctx, p1.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b := ingestGenerated(t, db, 40, 4)
+	r2 := publish(t, db, schemas.TierConatt, "with the batch")
+	if err := db.Rollback(ctx, b.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r3 := publish(t, db, schemas.TierConatt, "rolled back")
+	want := map[int64]string{r1.ID: fmt.Sprint("[", first.BatchID, "]"), p1.ID: fmt.Sprint("[", first.BatchID, "]"),
+		r2.ID: fmt.Sprint("[", first.BatchID, ",", b.BatchID, "]"), r3.ID: fmt.Sprint("[", first.BatchID, "]")}
+	for id, w := range want {
+		var got string
+		if err := db.sql.QueryRow(`SELECT batches FROM releases WHERE id = ?`, id).Scan(&got); err != nil || got != w {
+			t.Errorf("release %d counted batches %s (%v), want %s", id, got, err, w)
+		}
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	held, err := allApproved(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := storedBatches(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := recordsStamp(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backs := map[int64]int{}
+	for i, n := range recordsBack(held, now, offPath(held, stored)) {
+		backs[held[i].id] = n
+	}
+	if w := map[int64]int{r1.ID: 0, p1.ID: 0, r2.ID: -1, r3.ID: 0}; !maps.Equal(backs, w) {
+		t.Errorf("after the rollback, the releases held read as records %v back, want %v", backs, w)
 	}
 }
