@@ -26,139 +26,239 @@ func TestEveryEarlierReleaseHeld(t *testing.T) {
 			r := Minimum(schemas.TierConatt)
 			r.Fold = 0
 			pops, releases := history(t, seed, 12, 6, 4, 4, r)
-			last := pops[len(pops)-1]
-			vars := universe(last)
-			lp := newProgram(len(pops) * len(vars))
-			defer lp.free()
-			type system struct {
-				members   map[string][]int
-				published map[string]PubCell
-			}
-			var systems []system
-			for i, pub := range releases {
-				// Release i counts the people of every batch up to its own.
-				cols := func(j int) []int {
-					var out []int
-					for b := 0; b <= i; b++ {
-						out = append(out, b*len(vars)+j)
-					}
-					return out
-				}
-				m, p := equations(lp, cols, vars, pub, r)
-				systems = append(systems, system{m, p})
-			}
-			// What each batch added to each cell: a rise of 1..k-1 people
-			// describes them (one person added, and every cell she falls in
-			// rises by 1). The attacker reads a cell shown before and hidden
-			// now, or shown at another count, as one that gained somebody.
-			type change struct {
-				label string
-				cols  []int
-			}
-			var changes []change
-			for i := 1; i < len(systems); i++ {
-				before, after := truth(pops[i-1]), truth(pops[i])
-				for k, c := range systems[i].published {
-					d := after[k] - before[k]
-					if d < 1 || d >= r.Threshold {
-						continue
-					}
-					var cols []int
-					for _, col := range systems[i].members[k] {
-						if col/len(vars) == i {
-							cols = append(cols, col)
-						}
-					}
-					if prev, ok := systems[i-1].published[k]; ok && !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
-						lp.addRow(cols, ones(len(cols)), atLeast(1))
-					}
-					changes = append(changes, change{fmt.Sprintf("release %d: %s gained %d", i+1, k, d), cols})
-				}
-			}
-			if len(changes) == 0 {
+			found, told, ok := attackHistory(pops, releases, r, false)
+			if !ok {
 				t.Fatal("no batch added 1 to 4 people to a cell: the history tests nothing")
-			}
-			// The cells to prove: every release's hidden cells of 1..k-1
-			// people. A solution in which one holds k or more proves it; one
-			// that pushes all those left up at once proves many; the rest
-			// are solved one by one (pinned).
-			type target struct {
-				release int
-				key     string
-				cols    []int
-			}
-			var targets []target
-			for i, s := range systems {
-				exact := truth(pops[i])
-				for k, c := range s.published {
-					if c.Hidden && exact[k] > 0 && exact[k] < r.Threshold {
-						targets = append(targets, target{i, k, s.members[k]})
-					}
-				}
-			}
-			holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
-			for len(targets) > 1 {
-				var cols []int
-				seen := map[int]bool{}
-				for _, tg := range targets {
-					for _, c := range tg.cols {
-						if !seen[c] {
-							seen[c] = true
-							cols = append(cols, c)
-						}
-					}
-				}
-				if _, ok := lp.maximize(cols); !ok {
-					break
-				}
-				left := slices.DeleteFunc(slices.Clone(targets), func(tg target) bool { return holds(tg.cols) })
-				if len(left) == len(targets) {
-					break
-				}
-				targets = left
-			}
-			var found []string
-			for i, s := range systems {
-				members := map[string][]int{}
-				published := map[string]PubCell{}
-				for _, tg := range targets {
-					if tg.release == i {
-						members[tg.key], published[tg.key] = tg.cols, s.published[tg.key]
-					}
-				}
-				found = append(found, pinned(lp, pops[i], members, published, r, fmt.Sprintf("release %d: ", i+1))...)
 			}
 			if len(found) > 0 {
 				t.Errorf("%d hidden counts pinned below %d by the %d releases together:\n%s", len(found), r.Threshold, len(releases), strings.Join(found, "\n"))
 			}
-			// A change is safe when it can be none or k and more. One
-			// solution pushing all of them up, one pulling all down, then
-			// one by one.
-			safe := func(cols []int) bool {
-				v := lp.sum(cols)
-				return v >= float64(r.Threshold)-1e-6 || v <= 1e-6
+			if len(told) > 0 {
+				t.Errorf("%d changes of 1 to %d people pinned by the %d releases together:\n%s", len(told), r.Threshold-1, len(releases), strings.Join(told, "\n"))
 			}
-			for _, dir := range []func([]int) (float64, bool){lp.maximize, lp.minimize} {
-				var cols []int
-				for _, c := range changes {
-					cols = append(cols, c.cols...)
-				}
-				slices.Sort(cols)
-				if _, ok := dir(slices.Compact(cols)); ok {
-					changes = slices.DeleteFunc(changes, func(c change) bool { return safe(c.cols) })
+		})
+	}
+}
+
+// attackHistory is the attacker of TestEveryEarlierReleaseHeld: every
+// release of pops (each the one before plus a batch) in one program, people
+// only added. It returns the hidden counts of 1..k-1 it pins, the changes
+// of 1..k-1 between any two releases it pins, and whether there was any
+// such change to try. With folded, the releases may fold citizenship (and
+// nothing else): each release's tables are read with the nationalities it
+// shows as themselves, the others in the category they folded into, and
+// the folding rule as the attacker knows it (a nationality shown as itself
+// holds at least r.Fold people of the release; one that another release
+// shows and this one does not, while this one shows nationalities, fewer).
+func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool) (found, told []string, ok bool) {
+	last := pops[len(pops)-1]
+	vars := universe(last)
+	lp := newProgram(len(pops) * len(vars))
+	defer lp.free()
+	type system struct {
+		members   map[string][]int
+		published map[string]PubCell
+	}
+	// shown[i] is what release i shows of citizenship (nil: read as is).
+	shown := make([][]string, len(releases))
+	var ever []string
+	for i, pub := range releases {
+		if folded {
+			shown[i] = slices.Sorted(slices.Values(append([]string{}, publishedCodes(pub, schemas.DimCitizenship)...)))
+			ever = append(ever, shown[i]...)
+		}
+	}
+	as := func(ps []person, i int) []person {
+		if shown[i] == nil {
+			return ps
+		}
+		out := make([]person, len(ps))
+		for j, p := range ps {
+			out[j] = asPublished(p, shown[i])
+		}
+		return out
+	}
+	var systems []system
+	for i, pub := range releases {
+		// Release i counts the people of every batch up to its own.
+		cols := func(j int) []int {
+			var out []int
+			for b := 0; b <= i; b++ {
+				out = append(out, b*len(vars)+j)
+			}
+			return out
+		}
+		m, p := equations(lp, cols, as(vars, i), pub, r)
+		systems = append(systems, system{m, p})
+		if !folded || len(shown[i]) == 0 {
+			continue
+		}
+		foldRows(lp, as(vars, i), cols, shown[i], r)
+		for _, code := range slices.Compact(slices.Sorted(slices.Values(ever))) {
+			if code == "other" || code == "UNK" || slices.Contains(shown[i], code) {
+				continue
+			}
+			var fewer []int
+			for j, v := range vars {
+				if v.citizenship == code {
+					fewer = append(fewer, cols(j)...)
 				}
 			}
-			var told []string
-			for _, c := range changes {
-				hi, okHi := lp.maximize(c.cols)
-				lo, okLo := lp.minimize(c.cols)
-				if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
+			lp.addRow(fewer, ones(len(fewer)), between(0, float64(r.Fold-1)))
+		}
+	}
+	// What each batch added to each cell: a rise of 1..k-1 people
+	// describes them (one person added, and every cell she falls in
+	// rises by 1). The attacker reads a cell shown before and hidden
+	// now, or shown at another count, as one that gained somebody.
+	type change struct {
+		label string
+		cols  []int
+	}
+	// Between any two releases, not only consecutive ones: what
+	// several batches added together is read off the first and the
+	// last.
+	var changes []change
+	for i := 1; i < len(systems); i++ {
+		for j := range i {
+			// (Under release i's folding: who was added to its cell.)
+			before, after := truth(as(pops[j], i)), truth(as(pops[i], i))
+			for k, c := range systems[i].published {
+				d := after[k] - before[k]
+				if d < 1 || d >= r.Threshold {
 					continue
 				}
-				told = append(told, fmt.Sprintf("%s (between %.2f and %.2f)", c.label, lo, hi))
+				var cols []int
+				for _, col := range systems[i].members[k] {
+					if col/len(vars) > j {
+						cols = append(cols, col)
+					}
+				}
+				// (Not where the two fold citizenship otherwise: a cell of
+				// other people then.)
+				sameFold := !strings.Contains(k, string(schemas.DimCitizenship)) || slices.Equal(shown[i], shown[j])
+				if prev, ok := systems[j].published[k]; ok && sameFold && !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
+					lp.addRow(cols, ones(len(cols)), atLeast(1))
+				}
+				changes = append(changes, change{fmt.Sprintf("releases %d to %d: %s gained %d", j+1, i+1, k, d), cols})
+			}
+		}
+	}
+	if len(changes) == 0 {
+		return nil, nil, false
+	}
+	// The cells to prove: every release's hidden cells of 1..k-1
+	// people. A solution in which one holds k or more proves it; one
+	// that pushes all those left up at once proves many; the rest
+	// are solved one by one (pinned).
+	type target struct {
+		release int
+		key     string
+		cols    []int
+	}
+	var targets []target
+	for i, s := range systems {
+		exact := truth(as(pops[i], i))
+		for k, c := range s.published {
+			if c.Hidden && exact[k] > 0 && exact[k] < r.Threshold {
+				targets = append(targets, target{i, k, s.members[k]})
+			}
+		}
+	}
+	holds := func(cols []int) bool { return lp.sum(cols) >= float64(r.Threshold)-1e-6 }
+	for len(targets) > 1 {
+		var cols []int
+		seen := map[int]bool{}
+		for _, tg := range targets {
+			for _, c := range tg.cols {
+				if !seen[c] {
+					seen[c] = true
+					cols = append(cols, c)
+				}
+			}
+		}
+		if _, ok := lp.maximize(cols); !ok {
+			break
+		}
+		left := slices.DeleteFunc(slices.Clone(targets), func(tg target) bool { return holds(tg.cols) })
+		if len(left) == len(targets) {
+			break
+		}
+		targets = left
+	}
+	for i, s := range systems {
+		members := map[string][]int{}
+		published := map[string]PubCell{}
+		for _, tg := range targets {
+			if tg.release == i {
+				members[tg.key], published[tg.key] = tg.cols, s.published[tg.key]
+			}
+		}
+		found = append(found, pinned(lp, as(pops[i], i), members, published, r, fmt.Sprintf("release %d: ", i+1))...)
+	}
+	// A change is safe when it can be none or k and more. One
+	// solution pushing all of them up, one pulling all down, then
+	// one by one.
+	safe := func(cols []int) bool {
+		v := lp.sum(cols)
+		return v >= float64(r.Threshold)-1e-6 || v <= 1e-6
+	}
+	for _, dir := range []func([]int) (float64, bool){lp.maximize, lp.minimize} {
+		var cols []int
+		for _, c := range changes {
+			cols = append(cols, c.cols...)
+		}
+		slices.Sort(cols)
+		if _, ok := dir(slices.Compact(cols)); ok {
+			changes = slices.DeleteFunc(changes, func(c change) bool { return safe(c.cols) })
+		}
+	}
+	for _, c := range changes {
+		hi, okHi := lp.maximize(c.cols)
+		lo, okLo := lp.minimize(c.cols)
+		if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
+			continue
+		}
+		told = append(told, fmt.Sprintf("%s (between %.2f and %.2f)", c.label, lo, hi))
+	}
+	slices.Sort(told)
+	return found, told, true
+}
+
+// Folding across releases: a nationality of a few people, folded into
+// "other" by the first releases, grows with the batches until one shows it
+// as itself, while another hovers about the fold threshold. An attacker
+// who holds every release, reads each with the nationalities it shows,
+// and knows the folding rule (shown as itself: at least r.Fold people of
+// that release; shown by another release and not by this one: fewer),
+// pins no hidden count and no change of 1 to k-1 between any two of them.
+func TestFoldingAcrossReleasesPinsNothing(t *testing.T) {
+	cits := []string{"CRI", "NIC", "VEN", "PAN"}
+	for _, seed := range []uint64{1, 2} {
+		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(schemas.TierConatt)
+			first := foldPopulation(seed, 4, cits, .5, .3, .17)
+			extra := foldPopulation(seed+100, 4, cits, .3, .2, .1)
+			pops, releases := historyOf(t, first, extra, seed, 5, 4, r)
+			var seen [][]string
+			for _, pub := range releases {
+				shown := slices.Sorted(slices.Values(publishedCodes(pub, schemas.DimCitizenship)))
+				if !slices.ContainsFunc(seen, func(s []string) bool { return slices.Equal(s, shown) }) {
+					seen = append(seen, shown)
+				}
+			}
+			if len(seen) < 2 {
+				t.Fatalf("every release shows the same nationalities %v: the history folds nothing differently", seen)
+			}
+			found, told, ok := attackHistory(pops, releases, r, true)
+			if !ok {
+				t.Fatal("no batch added 1 to 4 people to a cell: the history tests nothing")
+			}
+			if len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d by the %d releases together:\n%s", len(found), r.Threshold, len(releases), strings.Join(found, "\n"))
 			}
 			if len(told) > 0 {
-				slices.Sort(told)
 				t.Errorf("%d changes of 1 to %d people pinned by the %d releases together:\n%s", len(told), r.Threshold-1, len(releases), strings.Join(told, "\n"))
 			}
 		})
@@ -218,8 +318,14 @@ func TestFoldedCategoryShownLaterKeepsTheRelease(t *testing.T) {
 // the releases.
 func history(t *testing.T, seed uint64, perYear, extraPerYear, batches, most int, r Rules) ([][]person, [][]Published) {
 	t.Helper()
-	pops := [][]person{population(seed, perYear)}
-	extra := population(seed+100, extraPerYear)
+	return historyOf(t, population(seed, perYear), population(seed+100, extraPerYear), seed, batches, most, r)
+}
+
+// historyOf is history from a first population and one the batches are
+// drawn from (its last people).
+func historyOf(t *testing.T, first, extra []person, seed uint64, batches, most int, r Rules) ([][]person, [][]Published) {
+	t.Helper()
+	pops := [][]person{first}
 	for i := range batches {
 		n := 1 + (int(seed)+i)%most
 		batch := extra[len(extra)-(i+1)*most : len(extra)-(i+1)*most+n]

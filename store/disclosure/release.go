@@ -1098,7 +1098,7 @@ type target struct {
 // exploitation, ...). So a cell that today would show a rise (or fall) of
 // 1 to k-1 since a release of this tier that showed it exactly is hidden
 // (primary), and every difference of 1 to k-1 (today's against each held
-// release, and each held release's against the one before it) becomes a
+// release, and between any two held releases) becomes a
 // target: the program must let it be k or more, or (when nothing
 // published tells that it changed) none. The attacker is granted that a
 // cell shown before and hidden now, or shown at another value, gained
@@ -1215,11 +1215,13 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			if cl := p.today; cl != nil && e.upto < last {
 				add(p.t, e, cl, after(cl.cols, e.upto), false)
 			}
-			// Between two held releases: a difference they both show
-			// exactly was published before this rule, and nothing today
-			// can take it back.
-			if i > 0 {
-				b := p.es[i-1]
+			// Between two held releases, every pair, not only the
+			// consecutive ones: each difference along the way may reach
+			// 0 or the threshold while their sum, what an attacker
+			// reads between the first and the last, is pinned. A
+			// difference they both show exactly was published before
+			// this rule, and nothing today can take it back.
+			for _, b := range p.es[:i] {
 				if b.known && b.upto < e.upto && !(b.exact && e.exact) {
 					add(p.t, b, e, after(e.cols, b.upto), true)
 				}
