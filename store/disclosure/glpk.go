@@ -51,6 +51,9 @@ type program struct {
 
 func newProgram(cols int) *program {
 	runtime.LockOSThread()
+	// GLPK's terminal output is per thread: off, or a basis rebuilt after
+	// a numerical failure prints to the CLI's standard output.
+	C.glp_term_out(C.GLP_OFF)
 	p := C.glp_create_prob()
 	C.glp_set_obj_dir(p, C.GLP_MAX)
 	if cols > 0 {
