@@ -121,12 +121,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				continue
 			}
 			hr := db.heldRules(h)
-			if backs[i] >= 0 {
-				// (Of records that today's did not grow from, a batch
-				// rolled back since, it is not linked: recordsBack. What
-				// changed since it still counts below.)
-				p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
-			}
+			// (Of records that today's did not grow from, a batch rolled
+			// back since, it is not linked, -1: recordsBack. What changed
+			// since it still counts below, and the engine hides what its
+			// cells and today's differ by when a few.)
+			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
 			if backs[i] == 0 || len(p.Tables) == 0 {
 				continue
 			}

@@ -58,6 +58,9 @@ type Other struct {
 	// before. An attacker assumes people were only added from one to the
 	// next; so does the engine, and when that does not fit today's truth
 	// it checks without the releases of other records (Back > 0).
+	// Negative: of records today's did not grow from at all (a batch
+	// rolled back since); not in the program, only its differences with
+	// today's cells that a reader subtracts are hidden.
 	Back int
 }
 
@@ -160,7 +163,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		tabs[i] = newTable(p.Dims, s, atoms, r)
 	}
 	// The releases of this tier (its rules), and those of another.
-	var same, cross []view
+	var same, cross, unlinked []view
 	if p.Earlier != nil {
 		same = append(same, view{tables: p.Earlier, rules: r, back: 1, same: true})
 	}
@@ -173,6 +176,10 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			continue
 		}
 		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r}
+		if o.Back < 0 {
+			unlinked = append(unlinked, v)
+			continue
+		}
 		if v.same {
 			same = append(same, v)
 			continue
@@ -186,7 +193,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	// the lowest threshold. (When that is this tier's own, the second check
 	// proves the first: it holds more.)
 	if len(cross) == 0 || lowest < r.Threshold {
-		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
+		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, unlinked: unlinked, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
 		for {
 			err := plain.protect(ctx, tabs, p.Deadline, r)
 			if err == nil {
@@ -202,7 +209,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		}
 	}
 	if len(cross) > 0 {
-		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
+		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), unlinked: unlinked, k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
 		if refold {
 			// The other release folded by other rules: the variables are
 			// the people's own categories, mapped to this release's.
@@ -242,14 +249,18 @@ type view struct {
 // variables vars (whose codes maps turns into the release's categories),
 // with the views, every hidden cell to reach k.
 type check struct {
-	dims    []schemas.Dim
-	atoms   []Atom // the release's own (folded) atoms
-	vars    []Atom // the atoms the variables come from
-	maps    []map[int]int
-	views   []view
-	k       int
-	shadows bool // the shadow tables take part
-	floors  map[string]map[key]int
+	dims  []schemas.Dim
+	atoms []Atom // the release's own (folded) atoms
+	vars  []Atom // the atoms the variables come from
+	maps  []map[int]int
+	views []view
+	// unlinked are releases held that the program cannot read as records
+	// today's grew from (a batch rolled back since, Other.Back < 0): only
+	// their differences that anyone reads off two tables are hidden.
+	unlinked []view
+	k        int
+	shadows  bool // the shadow tables take part
+	floors   map[string]map[key]int
 }
 
 // floorsOf gathers the floors a check reads: of the releases with rules r
@@ -707,7 +718,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// a rollback, a category that folded differently), today's truth does
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
-	views := ch.views
+	views, unlinked := ch.views, slices.Clone(ch.unlinked)
 	lp, todayFold := buildProgram(dims, cliques, edges, nvars, r, views)
 	for len(views) > 0 {
 		feasible, decided := lp.feasible()
@@ -729,6 +740,11 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				t.withhold()
 			}
 			return nil
+		}
+		for _, v := range views {
+			if v.back != 0 {
+				unlinked = append(unlinked, v)
+			}
 		}
 		views = kept
 		lp, todayFold = buildProgram(dims, cliques, edges, nvars, r, views)
@@ -785,6 +801,32 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// solutions, so a proven cell stays proven. A difference the attacker
 	// cannot tell from none (zeroOK) is proven by a solution in which it is
 	// 0 as well.
+	// A release held but not in the program (unlinked) still shows its
+	// cells: one that today would show at a count 1 to k-1 away from the
+	// count that release showed exactly is hidden, as against a linked
+	// one (differences). Without the program, nothing proves that today's
+	// other cells do not give it away: this hides what a reader sees by
+	// subtracting two tables, not what a linear program finds.
+	for _, v := range unlinked {
+		if !v.same {
+			continue
+		}
+		for _, t := range live {
+			then := map[key]PubCell{}
+			for _, e := range v.tables[t.spec.ID] {
+				then[keyOf(e.Keys)] = e
+			}
+			for _, cl := range t.cells {
+				e, ok := then[cl.keys]
+				if b := pubBound(e.Hidden, e.Count, v.rules); !ok || cl.hidden || e.Hidden || b.lo != b.hi || !t.spec.published() {
+					continue
+				}
+				if d := cl.count - e.Count; d != 0 && d > -ch.k && d < ch.k {
+					hide(cl)
+				}
+			}
+		}
+	}
 	var targets, diffs []*target
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
