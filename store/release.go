@@ -125,7 +125,16 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			// back since, it is not linked, -1: recordsBack. What changed
 			// since it still counts below, and the engine hides what its
 			// cells and today's differ by when a few.)
-			p.Others = append(p.Others, disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]})
+			o := disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]}
+			if backs[i] > 0 {
+				// Those it counted by a version updated since: known to
+				// the program, so that it still reads as records
+				// today's grew from.
+				if o.Gone, err = goneSince(ctx, tx, m, p.Dims, cellKey, h.batches); err != nil {
+					return nil, err
+				}
+			}
+			p.Others = append(p.Others, o)
 			if backs[i] == 0 || len(p.Tables) == 0 {
 				continue
 			}
@@ -496,8 +505,17 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 		p.Tables = nil
 		return p, nil
 	}
-	cols := make([]string, 0, len(p.Dims)+2)
-	for _, d := range p.Dims {
+	var err error
+	p.Atoms, err = atomsOf(ctx, tx, m, p.Dims, cellKey, "v.is_current")
+	return p, err
+}
+
+// atomsOf counts the record versions that where selects (a condition on
+// record_versions v), of the measure's role, by their codes in dims, each
+// combination with the sum of its people's keys.
+func atomsOf(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schemas.Dim, cellKey []byte, where string) ([]disclosure.Atom, error) {
+	cols := make([]string, 0, len(dims)+2)
+	for _, d := range dims {
 		if multiValued[d] {
 			cols = append(cols, layout[d].expr("v"))
 		} else {
@@ -508,17 +526,18 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 	// source had no person id): the same person keeps it across versions
 	// and releases. The sum wraps at 2^64, as the engine's does.
 	cols = append(cols, "count(*)", `CAST(sum(CAST(CAST('0x' || left(sha256(? || coalesce(CAST(v.person_key AS VARCHAR), CAST(v.id AS VARCHAR))), 16) AS UBIGINT) AS HUGEINT)) % 18446744073709551616 AS UBIGINT)`)
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM record_versions v WHERE v.is_current AND " + layout[schemas.DimRole].expr("v") + " = ?"
-	if len(p.Dims) > 0 {
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM record_versions v WHERE " + where + " AND " + layout[schemas.DimRole].expr("v") + " = ?"
+	if len(dims) > 0 {
 		q += " GROUP BY ALL"
 	}
 	rows, err := tx.QueryContext(ctx, q, fmt.Sprintf("%x", cellKey), int(m.Role()))
 	if err != nil {
-		return p, err
+		return nil, err
 	}
 	defer rows.Close()
+	var out []disclosure.Atom
 	for rows.Next() {
-		codes := make([]int64, len(p.Dims))
+		codes := make([]int64, len(dims))
 		dest := make([]any, 0, len(codes)+2)
 		for i := range codes {
 			dest = append(dest, &codes[i])
@@ -526,7 +545,7 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 		var a disclosure.Atom
 		dest = append(dest, &a.Count, &a.Key)
 		if err := rows.Scan(dest...); err != nil {
-			return p, err
+			return nil, err
 		}
 		if a.Count == 0 {
 			continue
@@ -534,9 +553,25 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 		for _, c := range codes {
 			a.Codes = append(a.Codes, int(c))
 		}
-		p.Atoms = append(p.Atoms, a)
+		out = append(out, a)
 	}
-	return p, rows.Err()
+	return out, rows.Err()
+}
+
+// goneSince reads the people a release counted (batches: the batches it
+// counted) by a version of their record that is no longer today's: a
+// later batch updated them. Their codes are those it counted them by.
+func goneSince(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schemas.Dim, cellKey []byte, batches []int64) ([]disclosure.Atom, error) {
+	if len(batches) == 0 {
+		return nil, nil
+	}
+	in := make([]string, len(batches))
+	for i, b := range batches {
+		in[i] = strconv.FormatInt(b, 10)
+	}
+	set := "(" + strings.Join(in, ",") + ")"
+	return atomsOf(ctx, tx, m, dims, cellKey, `NOT v.is_current AND v.person_key IS NOT NULL AND (v.id >> 32) IN `+set+
+		` AND v.id = (SELECT max(w.id) FROM record_versions w WHERE w.person_key = v.person_key AND (w.id >> 32) IN `+set+`)`)
 }
 
 // releaseCells reads the measure's tables as release n published them

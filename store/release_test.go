@@ -1151,3 +1151,48 @@ func TestRollbackToReleasedRecords(t *testing.T) {
 		t.Errorf("after the rollback, the releases held read as records %v back, want %v", backs, w)
 	}
 }
+
+// TestGoneSinceAnUpdate: the people a release counted by a version of
+// their record that a later batch updated are read back with the codes
+// the release counted them by (goneSince), for the release made before
+// the update and for none after; a new person in the same batch is not.
+func TestGoneSinceAnUpdate(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	var recs []schemas.Record
+	for i := range 30 {
+		recs = append(recs, rec(i+1, fmt.Sprintf("p%d", i), schemas.RoleVictim, schemas.SexFemale, 2024))
+	}
+	store(t, db, "a.csv", recs...)
+	r1 := publish(t, db, schemas.TierConatt, "first")
+	store(t, db, "b.csv", rec(1, "p1", schemas.RoleVictim, schemas.SexMale, 2024), rec(2, "p2", schemas.RoleVictim, schemas.SexMale, 2023),
+		rec(3, "new", schemas.RoleVictim, schemas.SexMale, 2024))
+	r2 := publish(t, db, schemas.TierConatt, "updated")
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	held, err := allApproved(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dims := []schemas.Dim{schemas.DimYear, schemas.DimSex}
+	female := schemas.MustDim(schemas.DimSex).Index("female")
+	for _, h := range held {
+		gone, err := goneSince(ctx, tx, schemas.MeasureVictims, dims, []byte("k"), h.batches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []disclosure.Atom
+		if h.id == r1.ID {
+			want = []disclosure.Atom{{Codes: []int{2024, female}, Count: 2}}
+		}
+		for i := range gone {
+			gone[i].Key = 0
+		}
+		if diff := cmp.Diff(want, gone); diff != "" || h.id != r1.ID && h.id != r2.ID {
+			t.Errorf("release %d: gone since (-want +got):\n%s", h.id, diff)
+		}
+	}
+}

@@ -397,3 +397,80 @@ func TestUnlinkedReleaseDifferencesHidden(t *testing.T) {
 		}
 	}
 }
+
+// Updated people (a corrected age) and ten added: the release before the
+// update, held with the people it counted by their old records (Gone),
+// still reads as records today's grew from, so what the ten added to
+// each cell stays protected. The attacker knows the old records outright
+// (three blocks: people in both releases, added or updated since, the
+// old versions fixed at their counts) and pins no hidden count of 1..k-1
+// of either release and no cell's gain of 1..k-1 people.
+func TestUpdatedPeopleKeepTheChain(t *testing.T) {
+	r := Minimum(schemas.TierConatt)
+	r.Fold = 0
+	people := population(11, 60)
+	then, err := ProtectRelease(context.Background(), problemOf(people, 11), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gone, moved []person
+	for _, x := range people[:3] {
+		gone = append(gone, x)
+		x.age = map[string]string{"child": "adult", "adult": "child", "unknown": "adult"}[x.age]
+		moved = append(moved, x)
+	}
+	added := population(12, 60)[:10]
+	now := append(slices.Clone(people[3:]), append(moved, added...)...)
+	p := problemOf(now, 11)
+	p.Others = []Other{{Tables: tablesOf(then), Rules: r, Back: 1, Gone: problemOf(gone, 11).Atoms}}
+	pub, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := universe(append(slices.Clone(people), now...))
+	n := len(vars)
+	lp := newProgram(3 * n)
+	defer lp.free()
+	mThen, pThen := equations(lp, func(j int) []int { return []int{j, 2*n + j} }, vars, then, r)
+	mNow, pNow := equations(lp, func(j int) []int { return []int{j, n + j} }, vars, pub, r)
+	oldOf := map[string]int{}
+	for _, g := range gone {
+		oldOf[fmt.Sprint(g)]++
+	}
+	for j, v := range vars {
+		lp.addRow([]int{2*n + j}, ones(1), exactly(float64(oldOf[fmt.Sprint(v)])))
+	}
+	found := pinned(lp, people, mThen, pThen, r, "then: ")
+	found = append(found, pinned(lp, now, mNow, pNow, r, "now: ")...)
+	if len(found) > 0 {
+		t.Errorf("%d hidden counts pinned below %d:\n%s", len(found), r.Threshold, strings.Join(found, "\n"))
+	}
+	gained := truth(append(moved, added...))
+	var told []string
+	tried := 0
+	for k := range pNow {
+		if d := gained[k]; d < 1 || d >= r.Threshold {
+			continue
+		}
+		var cols []int
+		for _, col := range mNow[k] {
+			if col >= n && col < 2*n {
+				cols = append(cols, col)
+			}
+		}
+		tried++
+		hi, okHi := lp.maximize(cols)
+		lo, okLo := lp.minimize(cols)
+		if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
+			continue
+		}
+		told = append(told, fmt.Sprintf("%s gained %d (between %.2f and %.2f)", k, gained[k], lo, hi))
+	}
+	if tried == 0 {
+		t.Fatal("no cell gained 1 to 4 people: the test tries nothing")
+	}
+	if len(told) > 0 {
+		slices.Sort(told)
+		t.Errorf("%d gains of 1 to %d people pinned:\n%s", len(told), r.Threshold-1, strings.Join(told, "\n"))
+	}
+}

@@ -62,6 +62,13 @@ type Other struct {
 	// rolled back since); not in the program, only its differences with
 	// today's cells that a reader subtracts are hidden.
 	Back int
+	// Gone are the people it counted by a version of their record that
+	// is no longer today's (updated since), with the codes it counted
+	// them by. The program counts them in its cells as known, as if the
+	// attacker knew them (a stronger attacker: safe), so that a release
+	// before an update still reads as records today's grew from, and
+	// its differences with today's stay checked.
+	Gone []Atom
 }
 
 // Problem is everything a release publishes about one measure.
@@ -175,7 +182,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			// of it, and its records need no block of their own.
 			continue
 		}
-		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r}
+		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone}
 		if o.Back < 0 {
 			unlinked = append(unlinked, v)
 			continue
@@ -242,7 +249,23 @@ type view struct {
 	tables map[string][]PubCell
 	rules  Rules
 	back   int
-	same   bool // of this release's tier
+	same   bool   // of this release's tier
+	gone   []Atom // Other.Gone
+}
+
+// goneIn counts, per cell of table t as the view's release published it,
+// the people it counted that today's records no longer have (Other.Gone).
+func (v view) goneIn(dims []schemas.Dim, t *table, then map[int][]int) map[key]int {
+	if len(v.gone) == 0 {
+		return nil
+	}
+	out := map[key]int{}
+	for _, g := range v.gone {
+		for _, k := range t.cellsOf(dims, mapCodes(dims, g.Codes, then)) {
+			out[k] += g.Count
+		}
+	}
+	return out
 }
 
 // check is one attacker's program: this release's tables over the
@@ -318,6 +341,7 @@ type cell struct {
 	upto  int
 	known bool
 	exact bool // published exactly
+	gone  int  // of its people, those today's records no longer have (Other.Gone)
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
@@ -836,21 +860,21 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 	}
-	proving := map[int]bool{} // the rows of the held releases' hidden cells (one per cell shown alike)
+	proving := map[[2]int]bool{} // the rows of the held releases' hidden cells (one per cell shown alike), with their people gone
 	for _, t := range live {
 		for _, e := range t.earlierHidden {
 			// A held release's hidden cell of the threshold or more (known
 			// from its stored count) was hidden for another: nothing to prove.
-			if !proving[e.row] && !(e.known && e.count >= ch.k) {
-				proving[e.row] = true
-				targets = append(targets, &target{cols: e.cols, t: t, earlier: true})
+			if !proving[[2]int{e.row, e.gone}] && !(e.known && e.count >= ch.k) {
+				proving[[2]int{e.row, e.gone}] = true
+				targets = append(targets, &target{cols: e.cols, t: t, earlier: true, offset: e.gone})
 			}
 		}
 	}
 	targets = append(targets, diffs...)
 	holds := func(tg *target) bool {
 		v := lp.sum(tg.cols)
-		return v >= float64(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
+		return v >= tg.goal(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
 	}
 	// solve tries to prove tg: by a solution in which it is none (when
 	// zeroOK), or by its largest value, which it returns (ok: solved; the
@@ -862,7 +886,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 		best, ok = lp.maximize(tg.cols)
-		return best, ok, ok && best >= float64(ch.k)-1e-6
+		return best, ok, ok && best >= tg.goal(ch.k)-1e-6
 	}
 	withholdUntil := func(tg *target) bool {
 		var order []*table
@@ -975,7 +999,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			var binding []*cell
 			bestScore, bestDual := 0.0, 0.0
 			if ok {
-				need := float64(ch.k) - best
+				need := tg.goal(ch.k) - best
 				for row, s := range byRow {
 					d := lp.dual(row)
 					if math.Abs(d) < 1e-9 {
@@ -1108,7 +1132,7 @@ func (ch *check) pattern(lp *program, tg *target, byRow map[int]*cell, declined 
 			cost[i] = 1e-3
 		}
 	}
-	moved, feasible, ok := lp.relax(tg.cols, float64(ch.k), rows, down, cost)
+	moved, feasible, ok := lp.relax(tg.cols, tg.goal(ch.k), rows, down, cost)
 	if !ok || !feasible {
 		return nil
 	}
@@ -1127,11 +1151,15 @@ func (ch *check) pattern(lp *program, tg *target, byRow map[int]*cell, declined 
 // tells that it changed).
 type target struct {
 	cols    []int
+	offset  int // people of the cell known outside cols (cell.gone): cols must reach the threshold less these
 	t       *table
 	earlier bool // of held releases: today's tables can only be withheld or hide more for it
 	proven  bool
 	zeroOK  bool
 }
+
+// goal is what tg's columns must reach for its cell to reach k.
+func (tg *target) goal(k int) float64 { return float64(k - tg.offset) }
 
 // differences protects what a cell gained between two releases of this
 // tier. Two releases that both show a cell exactly give its difference
@@ -1222,7 +1250,9 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	var todayRows []tableRow
 	seen := map[string]int{} // the index in out of a difference over the same columns
 	add := func(t *table, before, after *cell, cols []int, earlier bool) {
-		d := after.count - before.count
+		// What today's people in the cell gained (its people gone since
+		// out of both counts).
+		d := after.count - after.gone - (before.count - before.gone)
 		if d <= 0 || d >= ch.k || len(cols) == 0 {
 			return
 		}
@@ -1784,10 +1814,11 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		for _, c := range cliques {
 			for _, t := range c.tables {
 				cells := map[key]*cell{}
+				gone := v.goneIn(dims, t, then)
 				for _, e := range v.tables[t.spec.ID] {
 					b := pubBound(e.Hidden, e.Count, v.rules)
 					cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1, cross: !v.same,
-						count: e.Exact, known: e.Known, upto: upto, exact: !e.Hidden && b.lo == b.hi}
+						count: e.Exact, known: e.Known, upto: upto, exact: !e.Hidden && b.lo == b.hi, gone: gone[keyOf(e.Keys)]}
 				}
 				if len(cells) == 0 {
 					continue // not in that release
@@ -1808,7 +1839,10 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 					// A cell that several releases held show alike (the
 					// same count over the same people, once the empty
 					// columns are out) is one row, and one cell to prove.
+					// Its people gone since are known: the row bounds
+					// the others.
 					b := pubBound(e.hidden, e.value, v.rules)
+					b.lo, b.hi = b.lo-float64(e.gone), b.hi-float64(e.gone)
 					sig := fmt.Sprint(lp.live(e.cols), b)
 					if row, ok := seen[sig]; ok {
 						e.row = row
@@ -1858,6 +1892,7 @@ func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views [
 				if len(cells) == 0 {
 					continue // not in that release
 				}
+				gone := v.goneIn(dims, t, thens[i])
 				vars := map[key][]int{}
 				for j := range c.atoms {
 					for _, k := range t.cellsOf(dims, mapCodes(dims, c.codes[j], thens[i])) {
@@ -1872,7 +1907,7 @@ func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views [
 				}
 				for k, e := range cells {
 					if b := pubBound(e.Hidden, e.Count, v.rules); b.lo == b.hi {
-						byKey[k] = append(byKey[k], exact{upto: upto, value: e.Count, vars: vars[k]})
+						byKey[k] = append(byKey[k], exact{upto: upto, value: e.Count - gone[k], vars: vars[k]})
 					}
 				}
 			}
