@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1036,15 +1037,7 @@ func TestReleaseKeepsItsRules(t *testing.T) {
 			t.Fatalf("%s carried over after 400 more records", tr.ID)
 		}
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	held, err := allApproved(ctx, tx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, held := heldReleases(t, db)
 	want := map[int64]disclosure.Rules{first.ID: disclosure.Minimum(schemas.TierConatt), second.ID: raised}
 	if len(held) != 2 {
 		t.Fatalf("%d releases held, want 2", len(held))
@@ -1126,15 +1119,7 @@ func TestRollbackToReleasedRecords(t *testing.T) {
 			t.Errorf("release %d counted batches %s (%v), want %s", id, got, err, w)
 		}
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	held, err := allApproved(ctx, tx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, held := heldReleases(t, db)
 	stored, err := storedBatches(ctx, tx)
 	if err != nil {
 		t.Fatal(err)
@@ -1168,15 +1153,7 @@ func TestGoneSinceAnUpdate(t *testing.T) {
 	store(t, db, "b.csv", rec(1, "p1", schemas.RoleVictim, schemas.SexMale, 2024), rec(2, "p2", schemas.RoleVictim, schemas.SexMale, 2023),
 		rec(3, "new", schemas.RoleVictim, schemas.SexMale, 2024))
 	r2 := publish(t, db, schemas.TierConatt, "updated")
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	held, err := allApproved(ctx, tx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, held := heldReleases(t, db)
 	dims := []schemas.Dim{schemas.DimYear, schemas.DimSex}
 	female := schemas.MustDim(schemas.DimSex).Index("female")
 	for _, h := range held {
@@ -1195,4 +1172,20 @@ func TestGoneSinceAnUpdate(t *testing.T) {
 			t.Errorf("release %d: gone since (-want +got):\n%s", h.id, diff)
 		}
 	}
+}
+
+// heldReleases opens a transaction (rolled back at the test's end) and
+// reads the approved releases in it.
+func heldReleases(t *testing.T, db *DB) (*sql.Tx, []heldRelease) {
+	t.Helper()
+	tx, err := db.sql.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	held, err := allApproved(context.Background(), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx, held
 }

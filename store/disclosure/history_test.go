@@ -355,13 +355,7 @@ func historyOf(t *testing.T, first, extra []person, seed uint64, batches, most i
 // batch rolled back since), or with Back 1 where the add-only model does
 // not fit (the engine then drops it from the program).
 func TestUnlinkedReleaseDifferencesHidden(t *testing.T) {
-	r := Minimum(schemas.TierConatt)
-	r.Fold = 0
-	people := population(11, 60)
-	then, err := ProtectRelease(context.Background(), problemOf(people, 11), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, people, then := firstRelease(t)
 	// Two people rolled back (or moved), ten others added.
 	now := append(slices.Clone(people[2:]), population(12, 60)[:10]...)
 	for _, back := range []int{-1, 1} {
@@ -406,13 +400,7 @@ func TestUnlinkedReleaseDifferencesHidden(t *testing.T) {
 // old versions fixed at their counts) and pins no hidden count of 1..k-1
 // of either release and no cell's gain of 1..k-1 people.
 func TestUpdatedPeopleKeepTheChain(t *testing.T) {
-	r := Minimum(schemas.TierConatt)
-	r.Fold = 0
-	people := population(11, 60)
-	then, err := ProtectRelease(context.Background(), problemOf(people, 11), r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, people, then := firstRelease(t)
 	var gone, moved []person
 	for _, x := range people[:3] {
 		gone = append(gone, x)
@@ -473,4 +461,18 @@ func TestUpdatedPeopleKeepTheChain(t *testing.T) {
 		slices.Sort(told)
 		t.Errorf("%d gains of 1 to %d people pinned:\n%s", len(told), r.Threshold-1, strings.Join(told, "\n"))
 	}
+}
+
+// firstRelease is a conatt release (no folding) of about 60 victims a year,
+// checked alone.
+func firstRelease(t *testing.T) (Rules, []person, []Published) {
+	t.Helper()
+	r := Minimum(schemas.TierConatt)
+	r.Fold = 0
+	people := population(11, 60)
+	then, err := ProtectRelease(context.Background(), problemOf(people, 11), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, people, then
 }
