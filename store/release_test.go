@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,12 @@ func ingestGenerated(t *testing.T, db *DB, n int, seed uint64) *schemas.BatchRep
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return ingestFile(t, db, path)
+}
+
+// ingestFile stores an ERI file through the ingest pipeline.
+func ingestFile(t *testing.T, db *DB, path string) *schemas.BatchReport {
+	t.Helper()
 	prof, err := schemas.BuiltinProfile("eri")
 	if err != nil {
 		t.Fatal(err)
@@ -1188,4 +1195,103 @@ func heldReleases(t *testing.T, db *DB) (*sql.Tx, []heldRelease) {
 		t.Fatal(err)
 	}
 	return tx, held
+}
+
+// TestUpdateTellsNoFewChanges is a red team's worst history, end to end:
+// 600 generated records released at both tiers, then a file of 60 new
+// records and one suspect re-sent at another stage (an update). The update
+// used to make the check drop the release before, and 20 cells that both
+// conatt releases show differed by 1 to 4 (the people added or moved
+// there). None does now.
+func TestUpdateTellsNoFewChanges(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	dir := t.TempDir()
+	gen := func(n int, seed uint64) [][]string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := ingest.Generate(&buf, ingest.GenOptions{N: n, Seed: seed}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	write := func(name string, rows [][]string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := csv.NewWriter(f)
+		if err := w.WriteAll(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	base := gen(600, 3)
+	ingestFile(t, db, write("base.csv", base))
+	r1 := publish(t, db, schemas.TierConatt, "first")
+	p1 := publish(t, db, schemas.TierPublic, "first public")
+	if err := db.ApproveRelease(ctx, p1.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	stage := slices.Index(base[0], "Etapa judicial")
+	if stage < 0 {
+		t.Fatalf("the generated header %v has no stage column", base[0])
+	}
+	// The red team's suspect of smuggling, of 2022, moved on to convicted:
+	// a cell that the first release shows.
+	var moved []string
+	for _, r := range base[1:] {
+		if r[0] == "ERI-2022-0003000061" {
+			moved = slices.Clone(r)
+		}
+	}
+	if moved == nil {
+		t.Fatal("the generated file lacks the red team's suspect")
+	}
+	moved[stage] = "Condenada"
+	added := gen(60, 77)
+	if rep := ingestFile(t, db, write("new.csv", append(added, moved))); rep.Updated != 1 {
+		t.Fatalf("the second file updated %d records, want 1", rep.Updated)
+	}
+	r2 := publish(t, db, schemas.TierConatt, "new and one update")
+	compared := 0
+	for _, tr := range r2.Tables {
+		if tr.CarriedFrom != 0 || tr.Withheld {
+			continue
+		}
+		then, err := db.ReleaseTable(ctx, schemas.TierConatt, r1.ID, tr.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := db.ReleaseTable(ctx, schemas.TierConatt, r2.ID, tr.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]*int{}
+		for _, r := range then.Rows {
+			before[rowKey(r)] = r.Count
+		}
+		for _, r := range now.Rows {
+			b := before[rowKey(r)]
+			if r.Count == nil || b == nil {
+				continue
+			}
+			compared++
+			if d := *r.Count - *b; d != 0 && d > -5 && d < 5 {
+				t.Errorf("%s %v: %d in release %d, %d in release %d", tr.ID, r.Keys, *b, r1.ID, *r.Count, r2.ID)
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatal("no cell shown in both releases: the test compares nothing")
+	}
 }
