@@ -414,10 +414,8 @@ func storedBatches(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 // offPath says, for each held release that stored its batches, whether a
 // batch it counted has been rolled back since: its people are then not
 // all among today's, and no check may read today's records as its records
-// and more. (An update since, a person counted with another version then,
-// keeps it on the way: read as records today's grew from, the two fit
-// only where the update moved nobody between cells the releases show
-// exactly; where they do not fit, the engine checks without it.)
+// and more. (An update since keeps it on the way: the versions it counted
+// and today's records no longer have are read back as known, goneSince.)
 func offPath(held []heldRelease, stored []int64) []bool {
 	out := make([]bool, len(held))
 	for i, h := range held {
@@ -441,9 +439,9 @@ func offPath(held []heldRelease, stored []int64) []bool {
 // A release that counted the records of today is one population with
 // today's release, however the records went in between (a batch stored,
 // then rolled back): 0. A release that today's records did not grow from
-// (off: a batch it counted rolled back since) is -1, and so are the releases made after the newest one of today's
-// records: no check reads them as records today's grew from (the engine
-// does not link them).
+// (off: a batch it counted rolled back since) is -1, and so are the
+// releases made after the newest one of today's records: no check reads
+// them as records today's grew from (the engine does not link them).
 func recordsBack(held []heldRelease, now string, off []bool) []int {
 	order := make([]int, 0, len(held))
 	for i, h := range held {

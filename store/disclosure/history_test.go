@@ -64,7 +64,9 @@ func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool
 	var ever []string
 	for i, pub := range releases {
 		if folded {
-			shown[i] = slices.Sorted(slices.Values(append([]string{}, publishedCodes(pub, schemas.DimCitizenship)...)))
+			// (Empty, not nil, when it shows none: every table of
+			// citizenship withheld.)
+			shown[i] = append([]string{}, slices.Sorted(slices.Values(publishedCodes(pub, schemas.DimCitizenship)))...)
 			ever = append(ever, shown[i]...)
 		}
 	}
