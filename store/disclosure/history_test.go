@@ -236,7 +236,10 @@ func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool
 // pins no hidden count and no change of 1 to k-1 between any two of them.
 func TestFoldingAcrossReleasesPinsNothing(t *testing.T) {
 	cits := []string{"CRI", "NIC", "VEN", "PAN"}
-	for _, seed := range []uint64{1, 2} {
+	// (Seed 6: what the total gained between the second and third
+	// releases was read exactly, 4, until the check also proved what a
+	// cell gained since a release that did not publish its table.)
+	for _, seed := range []uint64{1, 2, 6} {
 		t.Run(fmt.Sprintf("seed_%d", seed), func(t *testing.T) {
 			t.Parallel()
 			r := Minimum(schemas.TierConatt)

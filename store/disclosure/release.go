@@ -912,9 +912,24 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 		return false
 	}
-	// One solution that pushes every unproven cell up at once proves many
-	// of them; again over those left, while that proves more. The rest are
+	// Every change that may be none, pulled down at once; then one
+	// solution that pushes every unproven cell up at once proves many of
+	// them; again over those left, while that proves more. The rest are
 	// solved one by one.
+	var zero []int
+	for _, tg := range targets {
+		if tg.zeroOK {
+			zero = append(zero, tg.cols...)
+		}
+	}
+	if len(zero) > 0 {
+		slices.Sort(zero)
+		if _, ok := lp.minimize(slices.Compact(zero)); ok {
+			for _, tg := range targets {
+				tg.proven = tg.zeroOK && lp.sum(tg.cols) <= 1e-6
+			}
+		}
+	}
 	for {
 		var cols []int
 		seen := map[int]bool{}
@@ -1297,6 +1312,44 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 				if b.known && b.upto < e.upto && !(b.exact && e.exact) {
 					add(p.t, b, e, after(e.cols, b.upto), true)
 				}
+			}
+		}
+	}
+	// A held release of this tier that did not publish a table (withheld
+	// or carried over then) may still tell what it would have shown, from
+	// its other tables: what today's cells gained since is a target too,
+	// one that nothing published tells changed. (Its count then is not
+	// known here; a change of none or of k and more proves itself.)
+	held := map[int]bool{}
+	for _, t := range live {
+		for _, e := range t.earlier {
+			if !e.cross {
+				held[e.upto] = true
+			}
+		}
+	}
+	for _, t := range live {
+		if !t.spec.published() {
+			continue
+		}
+		has := map[int]bool{}
+		for _, e := range t.earlier {
+			if !e.cross {
+				has[e.upto] = true
+			}
+		}
+		for _, u := range slices.Sorted(maps.Keys(held)) {
+			if has[u] || u >= last {
+				continue
+			}
+			for _, cl := range t.cells {
+				cols := after(cl.cols, u)
+				sig := fmt.Sprint(cols)
+				if _, ok := seen[sig]; ok || len(cols) == 0 {
+					continue
+				}
+				seen[sig] = len(out)
+				out = append(out, &target{cols: cols, t: t, zeroOK: true})
 			}
 		}
 	}
