@@ -926,7 +926,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		slices.Sort(zero)
 		if _, ok := lp.minimize(slices.Compact(zero)); ok {
 			for _, tg := range targets {
-				tg.proven = tg.zeroOK && lp.sum(tg.cols) <= 1e-6
+				tg.proven = tg.proven || tg.zeroOK && lp.sum(tg.cols) <= 1e-6
 			}
 		}
 	}
