@@ -427,7 +427,9 @@ func noBatch(id int64) error {
 
 // Rollback undoes a stored batch: its records go, and for every person it
 // had updated the version before it becomes current again. The batch row and
-// its quarantine stay, marked rolled_back, so the history is kept.
+// its quarantine stay, marked rolled_back, so the history is kept. Its
+// records are kept apart (rolled_back_versions), read only by the
+// disclosure check of later releases, until Purge.
 func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) (err error) {
 	defer db.recordDone(ctx, schemas.ActionBatchRollback, strconv.FormatInt(id, 10), "", &err)
 	tx, err := db.sql.BeginTx(ctx, nil)
@@ -445,6 +447,7 @@ func (db *DB) Rollback(ctx context.Context, id int64, now time.Time) (err error)
 	}
 	for _, q := range []string{
 		`CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT person_key FROM record_versions WHERE id BETWEEN ? AND ? AND person_key IS NOT NULL`,
+		`INSERT INTO rolled_back_versions SELECT id, person_key, case_key, false, c0, c1, c2, c3, c4 FROM record_versions WHERE id BETWEEN ? AND ?`,
 		`DELETE FROM record_versions WHERE id BETWEEN ? AND ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, recordID(id, 0), recordID(id, 1<<32-1)); err != nil {
@@ -530,6 +533,9 @@ func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 			"batch %d is not rolled back: roll it back first with \"tipdash batches rollback %d\"", id, id)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE batch_id = ?`, id); err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM rolled_back_versions WHERE id BETWEEN ? AND ?`, recordID(id, 0), recordID(id, 1<<32-1)); err != nil {
 		return fmt.Errorf("purge batch %d: %w", id, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE batches SET report = NULL, purged_at = ? WHERE id = ?`, now.UTC(), id); err != nil {

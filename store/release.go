@@ -91,7 +91,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if err != nil {
 		return nil, err
 	}
-	backs := recordsBack(held, records, offPath(held, counted))
+	links, err := linkRollbacks(ctx, tx, held, counted)
+	if err != nil {
+		return nil, err
+	}
+	backs := recordsBack(links.held, records, links.off)
 	// The tables of both tiers: those of the other tier that this one does
 	// not publish are shadows, carrying the other release's cells.
 	all := slices.Clone(specs)
@@ -111,6 +115,15 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if err != nil {
 			return nil, err
 		}
+		if len(p.Tables) > 0 {
+			for _, b := range links.batches {
+				atoms, err := atomsFrom(ctx, tx, "rolled_back_versions", m, p.Dims, cellKey, fmt.Sprintf("(v.id >> 32) = %d", b))
+				if err != nil {
+					return nil, err
+				}
+				p.Extra = append(p.Extra, atoms)
+			}
+		}
 		few, some := map[string]bool{}, map[string]bool{} // below k; and 1 to k-1
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all)
@@ -126,6 +139,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			// since it still counts below, and the engine hides what its
 			// cells and today's differ by when a few.)
 			o := disclosure.Other{Tables: cells, Rules: hr, Back: backs[i]}
+			if backs[i] >= 0 {
+				o.Extra = links.extra[i]
+			}
 			if backs[i] > 0 {
 				// Those it counted by a version updated since: known to
 				// the program, so that it still reads as records
@@ -431,6 +447,91 @@ func offPath(held []heldRelease, stored []int64) []bool {
 	return out
 }
 
+// rollbackLinks is how the held releases that counted a batch rolled back
+// since are read: held with their records stamps as if without those
+// batches, off as offPath but false for those linked, extra the blocks of
+// batches each counted besides (indexes into batches, whose kept records
+// are disclosure.Problem.Extra).
+type rollbackLinks struct {
+	held    []heldRelease
+	off     []bool
+	extra   [][]int
+	batches []int64
+}
+
+// linkRollbacks reads a held release that counted a batch rolled back
+// since (offPath) as the records it grew from plus that batch's people,
+// when the batch's records are still kept (rolled_back_versions: not
+// purged, and rolled back after migration 12) and none of its people has
+// another version among the batches the release counted (an update then:
+// the release did not count the version before, and does not read as
+// records plus people). Its stamp becomes that of its records without the
+// batch, so that recordsBack places them in the chain. The others stay
+// off the path, as before.
+func linkRollbacks(ctx context.Context, tx *sql.Tx, held []heldRelease, stored []int64) (rollbackLinks, error) {
+	out := rollbackLinks{held: slices.Clone(held), off: offPath(held, stored), extra: make([][]int, len(held))}
+	index := map[int64]int{}
+	for i, h := range held {
+		if !out.off[i] || h.records == "" {
+			continue
+		}
+		var gone []int64
+		for _, b := range h.batches {
+			if _, ok := slices.BinarySearch(stored, b); !ok {
+				gone = append(gone, b)
+			}
+		}
+		in := make([]string, len(h.batches))
+		for j, b := range h.batches {
+			in[j] = strconv.FormatInt(b, 10)
+		}
+		counted := "(" + strings.Join(in, ",") + ")"
+		linkable := true
+		for _, b := range gone {
+			var kept, updates int
+			err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE v.person_key IS NOT NULL AND (
+					EXISTS (SELECT 1 FROM record_versions w WHERE w.person_key = v.person_key AND (w.id >> 32) IN `+counted+`)
+					OR EXISTS (SELECT 1 FROM rolled_back_versions w WHERE w.person_key = v.person_key AND w.id <> v.id AND (w.id >> 32) IN `+counted+`)))
+				FROM rolled_back_versions v WHERE (v.id >> 32) = ?`, b).Scan(&kept, &updates)
+			if err != nil {
+				return out, err
+			}
+			if kept == 0 || updates > 0 {
+				linkable = false
+				break
+			}
+		}
+		if !linkable {
+			continue
+		}
+		n, sum, ok := strings.Cut(h.records, ":")
+		if !ok {
+			continue
+		}
+		var stamp string
+		set := make([]string, len(gone))
+		for j, b := range gone {
+			set[j] = strconv.FormatInt(b, 10)
+		}
+		err := tx.QueryRowContext(ctx, `SELECT CAST(CAST(? AS BIGINT) - count(*) AS VARCHAR) || ':' || CAST(CAST(? AS HUGEINT) - coalesce(sum(hash(id)), 0) AS VARCHAR)
+			FROM rolled_back_versions WHERE (id >> 32) IN (`+strings.Join(set, ",")+`)`, n, sum).Scan(&stamp)
+		if err != nil {
+			return out, err
+		}
+		out.held[i].records, out.off[i] = stamp, false
+		for _, b := range gone {
+			e, ok := index[b]
+			if !ok {
+				e = len(out.batches)
+				index[b] = e
+				out.batches = append(out.batches, b)
+			}
+			out.extra[i] = append(out.extra[i], e)
+		}
+	}
+	return out, nil
+}
+
 // recordsBack says, for each held release, how many times the records
 // changed between it and now (taking the releases in the order they were
 // made): 0 when it counted today's records. A release with no stamp (made
@@ -512,6 +613,11 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 // record_versions v), of the measure's role, by their codes in dims, each
 // combination with the sum of its people's keys.
 func atomsOf(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schemas.Dim, cellKey []byte, where string) ([]disclosure.Atom, error) {
+	return atomsFrom(ctx, tx, "record_versions", m, dims, cellKey, where)
+}
+
+// atomsFrom is atomsOf over the record versions of table from.
+func atomsFrom(ctx context.Context, tx *sql.Tx, from string, m schemas.Measure, dims []schemas.Dim, cellKey []byte, where string) ([]disclosure.Atom, error) {
 	cols := make([]string, 0, len(dims)+2)
 	for _, d := range dims {
 		if multiValued[d] {
@@ -524,7 +630,7 @@ func atomsOf(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schemas.
 	// source had no person id): the same person keeps it across versions
 	// and releases. The sum wraps at 2^64, as the engine's does.
 	cols = append(cols, "count(*)", `CAST(sum(CAST(CAST('0x' || left(sha256(? || coalesce(CAST(v.person_key AS VARCHAR), CAST(v.id AS VARCHAR))), 16) AS UBIGINT) AS HUGEINT)) % 18446744073709551616 AS UBIGINT)`)
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM record_versions v WHERE " + where + " AND " + layout[schemas.DimRole].expr("v") + " = ?"
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + from + " v WHERE " + where + " AND " + layout[schemas.DimRole].expr("v") + " = ?"
 	if len(dims) > 0 {
 		q += " GROUP BY ALL"
 	}

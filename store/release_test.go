@@ -1102,7 +1102,7 @@ func TestRecordsBackAfterRollback(t *testing.T) {
 // leaves the records of the releases before it. Each release stores the
 // batches it counted; the next one, of those records again, is read with
 // them as one population (recordsBack), and the release of the batch
-// rolled back as records today's did not grow from.
+// rolled back as those records and the batch's people (linkRollbacks).
 func TestRollbackToReleasedRecords(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
@@ -1126,7 +1126,20 @@ func TestRollbackToReleasedRecords(t *testing.T) {
 			t.Errorf("release %d counted batches %s (%v), want %s", id, got, err, w)
 		}
 	}
+	backs, extra := linksNow(t, db)
+	if w := map[int64]int{r1.ID: 0, p1.ID: 0, r2.ID: 0, r3.ID: 0}; !maps.Equal(backs, w) || !slices.Equal(extra[r2.ID], []int64{b.BatchID}) || len(extra) != 1 {
+		t.Errorf("after the rollback, the releases held read as records %v back with the rolled-back batches %v, want %v and r2 with batch %d", backs, extra, w, b.BatchID)
+	}
+}
+
+// linksNow reads how the held releases are linked now: how many changes
+// of the records back each counted (recordsBack, -1: out of the program),
+// and the rolled-back batches each counted besides (linkRollbacks).
+func linksNow(t *testing.T, db *DB) (map[int64]int, map[int64][]int64) {
+	t.Helper()
+	ctx := context.Background()
 	tx, held := heldReleases(t, db)
+	defer tx.Rollback()
 	stored, err := storedBatches(ctx, tx)
 	if err != nil {
 		t.Fatal(err)
@@ -1135,13 +1148,97 @@ func TestRollbackToReleasedRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backs := map[int64]int{}
-	for i, n := range recordsBack(held, now, offPath(held, stored)) {
+	l, err := linkRollbacks(ctx, tx, held, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backs, extra := map[int64]int{}, map[int64][]int64{}
+	for i, n := range recordsBack(l.held, now, l.off) {
 		backs[held[i].id] = n
+		for _, e := range l.extra[i] {
+			extra[held[i].id] = append(extra[held[i].id], l.batches[e])
+		}
 	}
-	if w := map[int64]int{r1.ID: 0, p1.ID: 0, r2.ID: -1, r3.ID: 0}; !maps.Equal(backs, w) {
-		t.Errorf("after the rollback, the releases held read as records %v back, want %v", backs, w)
+	return backs, extra
+}
+
+// TestRolledBackBatchKeptUntilPurge: the records of a batch stored,
+// released and rolled back are kept apart until purged, so that later
+// checks read its release as the records it grew from plus those people
+// (a block of their own, disclosure.Problem.Extra), not leave it out. A
+// batch that updated people the release had counted otherwise stays out,
+// and so does every batch once purged.
+func TestRolledBackBatchKeptUntilPurge(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	ingestGenerated(t, db, 600, 3)
+	r1 := publish(t, db, schemas.TierConatt, "first")
+	x := ingestGenerated(t, db, 40, 4)
+	r2 := publish(t, db, schemas.TierConatt, "with the batch")
+	if err := db.Rollback(ctx, x.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
 	}
+	kept := func() int {
+		var n int
+		if err := db.sql.QueryRow(`SELECT count(*) FROM rolled_back_versions WHERE id >> 32 = ?`, x.BatchID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := kept(); n != x.Accepted {
+		t.Errorf("the rolled-back batch kept %d records apart, want its %d", n, x.Accepted)
+	}
+	// The release of the batch: today's records (those of r1) and X.
+	backs, extra := linksNow(t, db)
+	if w := map[int64]int{r1.ID: 0, r2.ID: 0}; !maps.Equal(backs, w) || !slices.Equal(extra[r2.ID], []int64{x.BatchID}) || len(extra) != 1 {
+		t.Errorf("after the rollback: backs %v, extra %v; want %v and r2 with batch %d", backs, extra, w, x.BatchID)
+	}
+	b := ingestGenerated(t, db, 40, 5)
+	r3 := publish(t, db, schemas.TierConatt, "another batch")
+	// The check held the three releases together without failing closed
+	// (which withholds every table of the measure).
+	var victims, withheld []string
+	for _, tr := range r3.Tables {
+		if spec, _ := schemas.Tables().Table(schemas.TierConatt, tr.ID); spec.Measure == schemas.MeasureVictims {
+			victims = append(victims, tr.ID)
+			if tr.Withheld {
+				withheld = append(withheld, tr.ID)
+			}
+		}
+	}
+	if 2*len(withheld) >= len(victims) {
+		t.Errorf("release %d withheld %d of %d victims tables: %v", r3.ID, len(withheld), len(victims), withheld)
+	}
+	backs, extra = linksNow(t, db)
+	if w := map[int64]int{r1.ID: 1, r2.ID: 1, r3.ID: 0}; !maps.Equal(backs, w) || !slices.Equal(extra[r2.ID], []int64{x.BatchID}) || len(extra) != 1 {
+		t.Errorf("after another batch: backs %v, extra %v; want %v and r2 with batch %d", backs, extra, w, x.BatchID)
+	}
+	// Purged, the batch's records are gone for good, and its release is
+	// out of the program again (only its differences are hidden).
+	if err := db.Purge(ctx, x.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := kept(); n != 0 {
+		t.Errorf("purged, the batch still has %d records kept", n)
+	}
+	backs, extra = linksNow(t, db)
+	if w := map[int64]int{r1.ID: 1, r2.ID: -1, r3.ID: 0}; !maps.Equal(backs, w) || len(extra) != 0 {
+		t.Errorf("after the purge: backs %v, extra %v; want %v and none", backs, extra, w)
+	}
+	// A rolled-back batch that updated people the release had counted:
+	// that release did not count their versions before, and stays out.
+	store(t, db, "q.csv", rec(1, "q1", schemas.RoleVictim, schemas.SexFemale, 2024), rec(2, "q2", schemas.RoleVictim, schemas.SexMale, 2024))
+	r4 := publish(t, db, schemas.TierConatt, "q")
+	u, _ := store(t, db, "u.csv", rec(1, "q1", schemas.RoleVictim, schemas.SexMale, 2023), rec(2, "q3", schemas.RoleVictim, schemas.SexMale, 2024))
+	r5 := publish(t, db, schemas.TierConatt, "q1 updated")
+	if err := db.Rollback(ctx, u.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	backs, extra = linksNow(t, db)
+	if backs[r4.ID] != 0 || backs[r5.ID] != -1 || len(extra) != 0 {
+		t.Errorf("after rolling back an update: backs %v, extra %v; want r4 of today's records, r5 out, no block", backs, extra)
+	}
+	_ = b
 }
 
 // TestGoneSinceAnUpdate: the people a release counted by a version of

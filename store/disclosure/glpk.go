@@ -47,6 +47,9 @@ type program struct {
 	obj  []int // the columns of the current objective
 	// fixed marks columns fixed at zero that addRow leaves out (nil: none).
 	fixed []bool
+	// chain is the last block of today's records (buildProgram): the
+	// columns after it hold people today's records do not have.
+	chain int
 }
 
 func newProgram(cols int) *program {
@@ -180,7 +183,7 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 // row at a time, and where many limit a count together (a degenerate
 // optimum), hiding one of them frees nothing.
 func (lp *program) relax(cols []int, goal float64, rows []int, down, cost []float64) (moved []float64, feasible, ok bool) {
-	cp := &program{p: C.glp_create_prob(), cols: lp.cols, fixed: lp.fixed}
+	cp := &program{p: C.glp_create_prob(), cols: lp.cols, fixed: lp.fixed, chain: lp.chain}
 	defer C.glp_delete_prob(cp.p)
 	C.glp_copy_prob(cp.p, lp.p, C.GLP_OFF)
 	for _, j := range lp.obj {

@@ -62,6 +62,10 @@ type Other struct {
 	// rolled back since); not in the program, only its differences with
 	// today's cells that a reader subtracts are hidden.
 	Back int
+	// Extra lists the blocks of Problem.Extra it counted besides the
+	// records Back names (a batch stored, released, then rolled back):
+	// the release reads as those records and these people.
+	Extra []int
 	// Gone are the people it counted by a version of their record that
 	// is no longer today's (updated since), with the codes it counted
 	// them by. The program counts them in its cells as known, as if the
@@ -88,6 +92,13 @@ type Problem struct {
 	// them; this release's own hidden cells also not below its threshold by
 	// the releases of its own tier (those with its rules).
 	Others []Other
+	// Extra are people that held releases counted and today's records no
+	// longer have (a batch rolled back since), one block per group of
+	// them that the same releases counted (Other.Extra). Each is a block
+	// of unknowns of its own in the program: an attacker reads such a
+	// release as the records it grew from plus some people, not as
+	// today's less some.
+	Extra [][]Atom
 	// Floors are what the earlier approved releases of each tier tell of
 	// the least count of cells (people are only added: a cell shown as 20
 	// then holds at least 20 now). The releases held (Others) imply them;
@@ -182,7 +193,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			// of it, and its records need no block of their own.
 			continue
 		}
-		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone}
+		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra}
 		if o.Back < 0 {
 			unlinked = append(unlinked, v)
 			continue
@@ -199,8 +210,23 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	// when a release of another tier is held beside it, all of them against
 	// the lowest threshold. (When that is this tier's own, the second check
 	// proves the first: it holds more.)
+	// The people of the held releases that today's records do not have,
+	// as today's folding reads them (or their own categories, when the
+	// variables are those).
+	extra := func(own bool) [][]Atom {
+		out := make([][]Atom, len(p.Extra))
+		for i, b := range p.Extra {
+			for _, a := range b {
+				if !own {
+					a.Codes = applyFold(p.Dims, maps, a.Codes)
+				}
+				out[i] = append(out[i], a)
+			}
+		}
+		return out
+	}
 	if len(cross) == 0 || lowest < r.Threshold {
-		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, views: same, unlinked: unlinked, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
+		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, extra: extra(false), views: same, unlinked: unlinked, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
 		for {
 			err := plain.protect(ctx, tabs, p.Deadline, r)
 			if err == nil {
@@ -216,8 +242,9 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 		}
 	}
 	if len(cross) > 0 {
-		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, views: append(slices.Clone(same), cross...), unlinked: unlinked, k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
+		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, extra: extra(false), views: append(slices.Clone(same), cross...), unlinked: unlinked, k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
 		if refold {
+			joint.extra = extra(true)
 			// The other release folded by other rules: the variables are
 			// the people's own categories, mapped to this release's.
 			joint.vars = slices.Clone(p.Atoms)
@@ -251,6 +278,41 @@ type view struct {
 	back   int
 	same   bool   // of this release's tier
 	gone   []Atom // Other.Gone
+	extra  []int  // Other.Extra
+}
+
+// blocks lists the blocks of columns of the people the view's release
+// counted, once its back has become a block index (buildProgram): its
+// records, blocks 0..last-back, and the blocks of Extra it counted.
+func (v view) blocks(last int) []int {
+	out := upTo(last - v.back)
+	for _, e := range v.extra {
+		out = append(out, last+1+e)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// upTo is 0..last.
+func upTo(last int) []int {
+	out := make([]int, last+1)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// strictSubset reports whether the sorted blocks a are some of b, not all.
+func strictSubset(a, b []int) bool {
+	if len(a) >= len(b) {
+		return false
+	}
+	for _, x := range a {
+		if _, ok := slices.BinarySearch(b, x); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // goneIn counts, per cell of table t as the view's release published it,
@@ -275,6 +337,9 @@ type check struct {
 	dims  []schemas.Dim
 	atoms []Atom // the release's own (folded) atoms
 	vars  []Atom // the atoms the variables come from
+	// extra are the blocks of people held releases counted that today's
+	// records do not have (Problem.Extra), in the codes of vars.
+	extra [][]Atom
 	maps  []map[int]int
 	views []view
 	// unlinked are releases held that the program cannot read as records
@@ -336,12 +401,12 @@ type cell struct {
 	cols   []int
 	cross  bool // a cell of a release of another tier
 	floor  int  // the least it holds by older releases (Problem.Floors), for the check under way
-	// Of a held release's cell: the last block of records it counts, and
-	// whether its count (exact, never published) is known.
-	upto  int
-	known bool
-	exact bool // published exactly
-	gone  int  // of its people, those today's records no longer have (Other.Gone)
+	// Of a held release's cell: the blocks of people it counts (sorted),
+	// and whether its count (exact, never published) is known.
+	blocks []int
+	known  bool
+	exact  bool // published exactly
+	gone   int  // of its people, those today's records no longer have (Other.Gone)
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
@@ -618,9 +683,13 @@ type clique struct {
 	groups []string
 	tables []*table
 	atoms  [][]int // per variable: one tuple index per group
-	codes  [][]int // per variable: its codes, one per column of the problem
-	today  [][]int // per variable: its codes as this release's categories
-	first  int     // column of its first variable
+	// mask says per variable which sources of people it may hold: bit 0
+	// today's records, bit 1+e the block e of Problem.Extra (those whose
+	// releases' zero cells do not rule it out).
+	mask  []uint64
+	codes [][]int // per variable: its codes, one per column of the problem
+	today [][]int // per variable: its codes as this release's categories
+	first int     // column of its first variable
 }
 
 // protect builds the attacker's linear program over all the tables still
@@ -657,19 +726,29 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		g := groupOf(d)
 		groupDims[g] = append(groupDims[g], col)
 	}
+	// With people that held releases counted and today's records do not
+	// have (ch.extra, a batch rolled back since), the tuples of theirs
+	// too: every block of the program may hold any tuple that occurs,
+	// as in the check of the release that counted them.
+	if len(ch.extra) > 62 {
+		return &tooLarge{tables: live}
+	}
+	sources := append([][]Atom{atoms}, ch.extra...)
 	tuples := map[string][][]int{}
 	tupleIndex := map[string]map[string]int{}
 	for g, cols := range groupDims {
 		tupleIndex[g] = map[string]int{}
-		for _, a := range atoms {
-			tup := make([]int, len(cols))
-			for i, c := range cols {
-				tup[i] = a.Codes[c]
-			}
-			id := fmt.Sprint(tup)
-			if _, ok := tupleIndex[g][id]; !ok {
-				tupleIndex[g][id] = len(tuples[g])
-				tuples[g] = append(tuples[g], tup)
+		for _, src := range sources {
+			for _, a := range src {
+				tup := make([]int, len(cols))
+				for i, c := range cols {
+					tup[i] = a.Codes[c]
+				}
+				id := fmt.Sprint(tup)
+				if _, ok := tupleIndex[g][id]; !ok {
+					tupleIndex[g][id] = len(tuples[g])
+					tuples[g] = append(tuples[g], tup)
+				}
 			}
 		}
 	}
@@ -696,25 +775,55 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 		return codes
 	}
+	// The held releases that counted each block of Extra: their zero
+	// cells rule its combinations out, as today's rule today's out.
+	extraViews := make([][]view, len(ch.extra))
+	for _, v := range ch.views {
+		for _, e := range v.extra {
+			extraViews[e] = append(extraViews[e], v)
+		}
+	}
 	nvars := 0
 	for _, c := range cliques {
 		c.first = nvars
 		c.atoms = [][]int{{}}
+		c.mask = []uint64{1<<len(sources) - 1}
+		thens := map[int]map[int][]int{}
+		then := func(e int, i int) map[int][]int {
+			k := e<<16 | i
+			if _, ok := thens[k]; !ok {
+				thens[k] = earlierCodes(dims, cliques, extraViews[e][i].tables)
+			}
+			return thens[k]
+		}
 		for gi, g := range c.groups {
 			var next [][]int
+			var masks []uint64
 			covered := coveredTables(c.tables, tableGroups, c.groups[:gi+1])
-			for _, v := range c.atoms {
+			for vi, v := range c.atoms {
 				for ti := range tuples[g] {
+					m := c.mask[vi]
 					w := append(slices.Clone(v), ti)
-					if !ruledOut(dims, covered, ch.today(codesOf(&clique{groups: c.groups[:gi+1]}, w))) {
-						next = append(next, w)
+					codes := codesOf(&clique{groups: c.groups[:gi+1]}, w)
+					if m&1 != 0 && ruledOut(dims, covered, ch.today(codes)) {
+						m &^= 1
+					}
+					for e := range ch.extra {
+						for i, ev := range extraViews[e] {
+							if m&(1<<(1+e)) != 0 && ruledOutThen(dims, covered, ev.tables, mapCodes(dims, codes, then(e, i))) {
+								m &^= 1 << (1 + e)
+							}
+						}
+					}
+					if m != 0 {
+						next, masks = append(next, w), append(masks, m)
 					}
 				}
 				if len(next) > maxVariables {
 					return &tooLarge{tables: c.tables}
 				}
 			}
-			c.atoms = next
+			c.atoms, c.mask = next, masks
 		}
 		nvars += len(c.atoms)
 		c.codes = make([][]int, len(c.atoms))
@@ -743,7 +852,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// not fit that system: the attacker who assumes it is then wrong, and
 	// the engine checks today's release alone.
 	views, unlinked := ch.views, slices.Clone(ch.unlinked)
-	lp, todayFold := buildProgram(dims, cliques, edges, nvars, r, views)
+	lp, todayFold := buildProgram(dims, cliques, edges, nvars, len(ch.extra), r, views)
 	for len(views) > 0 {
 		feasible, decided := lp.feasible()
 		if feasible {
@@ -771,7 +880,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 		}
 		views = kept
-		lp, todayFold = buildProgram(dims, cliques, edges, nvars, r, views)
+		lp, todayFold = buildProgram(dims, cliques, edges, nvars, len(ch.extra), r, views)
 	}
 	linked := len(views) > 0
 	defer lp.free()
@@ -1197,11 +1306,13 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	if nvars == 0 {
 		return nil, nil
 	}
-	last := lp.cols/nvars - 1
-	after := func(cols []int, upto int) []int {
+	today := upTo(lp.chain)
+	// after keeps the columns of cols in blocks other than before's: the
+	// people added since a release that counted the blocks before.
+	after := func(cols []int, before []int) []int {
 		out := make([]int, 0, len(cols))
 		for _, c := range cols {
-			if c/nvars > upto {
+			if _, ok := slices.BinarySearch(before, c/nvars); !ok {
 				out = append(out, c)
 			}
 		}
@@ -1229,7 +1340,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			}
 			for _, k := range slices.SortedFunc(maps.Keys(byKey), compareKeys) {
 				es := byKey[k]
-				slices.SortStableFunc(es, func(a, b *cell) int { return a.upto - b.upto })
+				slices.SortStableFunc(es, func(a, b *cell) int { return len(a.blocks) - len(b.blocks) })
 				p := pair{t: t, es: es}
 				if !cross {
 					// A carried table's cells today are not published,
@@ -1254,7 +1365,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 				if e.hidden && !cl.hidden {
 					hide(cl)
 				}
-			case e.upto < last && e.exact && !cl.hidden:
+			case !slices.Equal(e.blocks, today) && e.exact && !cl.hidden:
 				if d := cl.count - e.count; d != 0 && d > -ch.k && d < ch.k {
 					hide(cl)
 				}
@@ -1299,8 +1410,12 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			if !e.known {
 				continue
 			}
-			if cl := p.today; cl != nil && e.upto < last {
-				add(p.t, e, cl, after(cl.cols, e.upto), false)
+			if cl := p.today; cl != nil && strictSubset(e.blocks, today) {
+				add(p.t, e, cl, after(cl.cols, e.blocks), false)
+			} else if cl != nil && strictSubset(today, e.blocks) {
+				// A release of today's records and people since rolled
+				// back: what those people added to its cells.
+				add(p.t, cl, e, after(e.cols, today), true)
 			}
 			// Between two held releases, every pair, not only the
 			// consecutive ones: each difference along the way may reach
@@ -1309,8 +1424,8 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			// difference they both show exactly was published before
 			// this rule, and nothing today can take it back.
 			for _, b := range p.es[:i] {
-				if b.known && b.upto < e.upto && !(b.exact && e.exact) {
-					add(p.t, b, e, after(e.cols, b.upto), true)
+				if b.known && strictSubset(b.blocks, e.blocks) && !(b.exact && e.exact) {
+					add(p.t, b, e, after(e.cols, b.blocks), true)
 				}
 			}
 		}
@@ -1320,11 +1435,11 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	// its other tables: what today's cells gained since is a target too,
 	// one that nothing published tells changed. (Its count then is not
 	// known here; a change of none or of k and more proves itself.)
-	held := map[int]bool{}
+	held := map[string][]int{}
 	for _, t := range live {
 		for _, e := range t.earlier {
-			if !e.cross {
-				held[e.upto] = true
+			if !e.cross && strictSubset(e.blocks, today) {
+				held[fmt.Sprint(e.blocks)] = e.blocks
 			}
 		}
 	}
@@ -1332,18 +1447,18 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		if !t.spec.published() {
 			continue
 		}
-		has := map[int]bool{}
+		has := map[string]bool{}
 		for _, e := range t.earlier {
 			if !e.cross {
-				has[e.upto] = true
+				has[fmt.Sprint(e.blocks)] = true
 			}
 		}
 		for _, u := range slices.Sorted(maps.Keys(held)) {
-			if has[u] || u >= last {
+			if has[u] {
 				continue
 			}
 			for _, cl := range t.cells {
-				cols := after(cl.cols, u)
+				cols := after(cl.cols, held[u])
 				sig := fmt.Sprint(cols)
 				if _, ok := seen[sig]; ok || len(cols) == 0 {
 					continue
@@ -1465,6 +1580,24 @@ func ruledOut(dims []schemas.Dim, tabs []*table, codes []int) bool {
 	for _, t := range tabs {
 		for _, k := range t.cellsOf(dims, codes) {
 			if _, ok := t.index[k]; !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ruledOutThen reports whether a combination (as a held release's
+// categories) falls in no cell of that release's tables among tabs: then
+// nobody it counted had it.
+func ruledOutThen(dims []schemas.Dim, tabs []*table, then map[string][]PubCell, codes []int) bool {
+	for _, t := range tabs {
+		cells := then[t.spec.ID]
+		if len(cells) == 0 {
+			continue // not in that release
+		}
+		for _, k := range t.cellsOf(dims, codes) {
+			if !slices.ContainsFunc(cells, func(e PubCell) bool { return keyOf(e.Keys) == k }) {
 				return true
 			}
 		}
@@ -1716,7 +1849,7 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 // today; one a held release showed and today's does not, fewer): known
 // only through today's tables of that column, they are freed once every
 // one of them is withheld.
-func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars int, r Rules, views []view) (*program, map[int][]int) {
+func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars, nextra int, r Rules, views []view) (*program, map[int][]int) {
 	// One block of columns per population a held release counted: records
 	// that changed between two of them and no held release counted in
 	// between are one block (a check of one tier's releases skips those of
@@ -1732,23 +1865,37 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		views[i].back = slices.Index(cuts, views[i].back)
 	}
 	last := len(cuts) - 1
-	lp := newProgram(nvars * (last + 1))
+	// After the blocks of today's records, one block per group of people
+	// held releases counted and today's records do not have.
+	lp := newProgram(nvars * (last + 1 + nextra))
+	lp.chain = last
 	// The columns the held releases prove to be zero leave every row: the
-	// same program, smaller (zeroColumns).
-	lp.fixed = zeroColumns(dims, cliques, nvars, last, views)
+	// same program, smaller (zeroColumns); so do those of a source that
+	// cannot hold the combination (clique.mask).
+	lp.fixed = zeroColumns(dims, cliques, nvars, last, nextra, views)
+	for _, c := range cliques {
+		for j, m := range c.mask {
+			for b := 0; b <= last+nextra; b++ {
+				if bit := uint64(1) << max(0, b-last); m&bit == 0 {
+					lp.fixed[b*nvars+c.first+j] = true
+				}
+			}
+		}
+	}
 	for j, z := range lp.fixed {
 		if z {
 			lp.fixZero(j)
 		}
 	}
-	// blocks lists the columns of variable j up to block upto.
-	blocks := func(j, upto int) []int {
-		out := make([]int, 0, upto+1)
-		for b := 0; b <= upto; b++ {
+	// blocks lists the columns of variable j in the blocks bs.
+	blocks := func(j int, bs []int) []int {
+		out := make([]int, 0, len(bs))
+		for _, b := range bs {
 			out = append(out, b*nvars+j)
 		}
 		return out
 	}
+	todayBlocks := upTo(last)
 	for _, c := range cliques {
 		for _, t := range c.tables {
 			t.earlierHidden, t.earlier = nil, nil
@@ -1756,9 +1903,12 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				cl.cols = cl.cols[:0]
 			}
 			for j := range c.atoms {
+				if c.mask[j]&1 == 0 {
+					continue // held by none of today's records
+				}
 				for _, k := range t.cellsOf(dims, c.today[j]) {
 					if cl := t.index[k]; cl != nil {
-						cl.cols = append(cl.cols, blocks(c.first+j, last)...)
+						cl.cols = append(cl.cols, blocks(c.first+j, todayBlocks)...)
 					}
 				}
 			}
@@ -1771,7 +1921,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 			}
 		}
 	}
-	for b := 0; b <= last; b++ {
+	for b := 0; b <= last+nextra; b++ {
 		lp.separators(cliques, edges, b*nvars)
 	}
 	// The folding rule is known: a category published as itself holds at
@@ -1799,7 +1949,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 	}
 	for _, col := range sortedCols(present) {
 		for _, code := range present[col] {
-			if row := lp.foldBound(dims, cliques, col, code, todayCodes, nvars, last, atLeast(float64(r.Fold))); row >= 0 {
+			if row := lp.foldBound(dims, cliques, col, code, todayCodes, nvars, todayBlocks, atLeast(float64(r.Fold))); row >= 0 {
 				todayFold[col] = append(todayFold[col], row)
 			}
 		}
@@ -1818,7 +1968,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 		}
 	}
 	for _, v := range views {
-		upto := last - v.back
+		upto := v.blocks(last)
 		// An earlier release folded by its rule: a category it did not
 		// publish as itself was in "other" (or "unknown") then, with fewer
 		// than its Fold people; one it published had at least that many.
@@ -1857,7 +2007,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				}
 				for _, code := range then[col] {
 					if !isUnknownOrOther(dims[col], code) && !slices.Contains(present[col], code) {
-						if row := lp.foldBound(dims, cliques, col, code, ownCodes, nvars, last, between(0, float64(r.Fold-1))); row >= 0 {
+						if row := lp.foldBound(dims, cliques, col, code, ownCodes, nvars, todayBlocks, between(0, float64(r.Fold-1))); row >= 0 {
 							todayFold[col] = append(todayFold[col], row)
 						}
 					}
@@ -1871,7 +2021,7 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 				for _, e := range v.tables[t.spec.ID] {
 					b := pubBound(e.Hidden, e.Count, v.rules)
 					cells[keyOf(e.Keys)] = &cell{keys: keyOf(e.Keys), value: e.Count, hidden: e.Hidden, row: -1, cross: !v.same,
-						count: e.Exact, known: e.Known, upto: upto, exact: !e.Hidden && b.lo == b.hi, gone: gone[keyOf(e.Keys)]}
+						count: e.Exact, known: e.Known, blocks: upto, exact: !e.Hidden && b.lo == b.hi, gone: gone[keyOf(e.Keys)]}
 				}
 				if len(cells) == 0 {
 					continue // not in that release
@@ -1923,11 +2073,12 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars i
 // both; marked, they leave its rows (a release a 30-row batch after the one
 // before then keeps about a quarter of the combinations in its block,
 // measured at 2,000 records, rather than all of them).
-func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views []view) []bool {
-	zero := make([]bool, nvars*(last+1))
+func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last, nextra int, views []view) []bool {
+	zero := make([]bool, nvars*(last+1+nextra))
 	type exact struct {
-		upto, value int
-		vars        []int
+		blocks []int
+		value  int
+		vars   []int
 	}
 	thens := make([]map[int][]int, len(views))
 	for i, v := range views {
@@ -1937,7 +2088,7 @@ func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views [
 		for _, t := range c.tables {
 			byKey := map[key][]exact{}
 			for i, v := range views {
-				upto := last - v.back
+				upto := v.blocks(last)
 				cells := map[key]PubCell{}
 				for _, e := range v.tables[t.spec.ID] {
 					cells[keyOf(e.Keys)] = e
@@ -1953,27 +2104,30 @@ func zeroColumns(dims []schemas.Dim, cliques []*clique, nvars, last int, views [
 							vars[k] = append(vars[k], c.first+j)
 							continue
 						}
-						for b := 0; b <= upto; b++ {
+						for _, b := range upto {
 							zero[b*nvars+c.first+j] = true // nobody then, nor before
 						}
 					}
 				}
 				for k, e := range cells {
 					if b := pubBound(e.Hidden, e.Count, v.rules); b.lo == b.hi {
-						byKey[k] = append(byKey[k], exact{upto: upto, value: e.Count - gone[k], vars: vars[k]})
+						byKey[k] = append(byKey[k], exact{blocks: upto, value: e.Count - gone[k], vars: vars[k]})
 					}
 				}
 			}
 			for _, es := range byKey {
-				slices.SortStableFunc(es, func(a, b exact) int { return a.upto - b.upto })
-				for i := 1; i < len(es); i++ {
-					a, b := es[i-1], es[i]
-					if a.upto == b.upto || a.value != b.value || !slices.Equal(a.vars, b.vars) {
-						continue
-					}
-					for blk := a.upto + 1; blk <= b.upto; blk++ {
-						for _, j := range a.vars {
-							zero[blk*nvars+j] = true
+				// (Any two whose people one holds the other's and more.)
+				for _, a := range es {
+					for _, b := range es {
+						if !strictSubset(a.blocks, b.blocks) || a.value != b.value || !slices.Equal(a.vars, b.vars) {
+							continue
+						}
+						for _, blk := range b.blocks {
+							if _, ok := slices.BinarySearch(a.blocks, blk); !ok {
+								for _, j := range a.vars {
+									zero[blk*nvars+j] = true
+								}
+							}
 						}
 					}
 				}
@@ -2049,8 +2203,8 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 
 // foldBound bounds the people of one category of a column, over the
 // variables of the first clique holding its group, in the blocks of
-// columns 0..upto. It returns the row (-1: no clique holds the group).
-func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars, upto int, b rowBound) int {
+// columns upto. It returns the row (-1: no clique holds the group).
+func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars int, upto []int, b rowBound) int {
 	d := dims[col]
 	for _, c := range cliques {
 		if !slices.Contains(c.groups, groupOf(d)) {
@@ -2059,7 +2213,7 @@ func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code in
 		var cols []int
 		for j := range c.atoms {
 			if slices.Contains(codesIn(d, codesOf(c, j)[col]), code) {
-				for k := 0; k <= upto; k++ {
+				for _, k := range upto {
 					cols = append(cols, k*nvars+c.first+j)
 				}
 			}
