@@ -778,16 +778,32 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// The held releases that counted each block of Extra: their zero
 	// cells rule its combinations out, as today's rule today's out.
 	extraViews := make([][]view, len(ch.extra))
+	extraCells := make([][]map[string]map[key]bool, len(ch.extra)) // their cells' keys, by table
 	for _, v := range ch.views {
 		for _, e := range v.extra {
 			extraViews[e] = append(extraViews[e], v)
+			index := map[string]map[key]bool{}
+			for id, cells := range v.tables {
+				index[id] = map[key]bool{}
+				for _, c := range cells {
+					index[id][keyOf(c.Keys)] = true
+				}
+			}
+			extraCells[e] = append(extraCells[e], index)
+		}
+	}
+	// (A block no release held counted tells nothing: no variables.)
+	start := uint64(1)
+	for e := range ch.extra {
+		if len(extraViews[e]) > 0 {
+			start |= 1 << (1 + e)
 		}
 	}
 	nvars := 0
 	for _, c := range cliques {
 		c.first = nvars
 		c.atoms = [][]int{{}}
-		c.mask = []uint64{1<<len(sources) - 1}
+		c.mask = []uint64{start}
 		thens := map[int]map[int][]int{}
 		then := func(e int, i int) map[int][]int {
 			k := e<<16 | i
@@ -809,8 +825,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 						m &^= 1
 					}
 					for e := range ch.extra {
-						for i, ev := range extraViews[e] {
-							if m&(1<<(1+e)) != 0 && ruledOutThen(dims, covered, ev.tables, mapCodes(dims, codes, then(e, i))) {
+						for i := range extraViews[e] {
+							if m&(1<<(1+e)) != 0 && ruledOutThen(dims, covered, extraCells[e][i], mapCodes(dims, codes, then(e, i))) {
 								m &^= 1 << (1 + e)
 							}
 						}
@@ -1590,14 +1606,14 @@ func ruledOut(dims []schemas.Dim, tabs []*table, codes []int) bool {
 // ruledOutThen reports whether a combination (as a held release's
 // categories) falls in no cell of that release's tables among tabs: then
 // nobody it counted had it.
-func ruledOutThen(dims []schemas.Dim, tabs []*table, then map[string][]PubCell, codes []int) bool {
+func ruledOutThen(dims []schemas.Dim, tabs []*table, then map[string]map[key]bool, codes []int) bool {
 	for _, t := range tabs {
 		cells := then[t.spec.ID]
 		if len(cells) == 0 {
 			continue // not in that release
 		}
 		for _, k := range t.cellsOf(dims, codes) {
-			if !slices.ContainsFunc(cells, func(e PubCell) bool { return keyOf(e.Keys) == k }) {
+			if !cells[k] {
 				return true
 			}
 		}
