@@ -41,8 +41,8 @@ vet:
 # the race detector over the packages that run goroutines on shared data
 # (-short leaves out the tests that write large hostile files).
 test: assets vet
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race -short ./ingest ./store
+	$(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m -race -short ./ingest ./store
 
 # Coverage-guided fuzzing of the parsers and the classifier.
 fuzz:
