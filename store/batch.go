@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -517,6 +518,12 @@ func (db *DB) SetSecretFingerprint(ctx context.Context, fp string, now time.Time
 
 // Purge deletes the quarantine and the report of a rolled-back batch (they
 // may hold what its file held); the batch stays listed, with its counts.
+// Of its records kept apart (Rollback) it keeps only the codes the tables
+// count people by: no person or case key, no month, day or age. A release
+// that counted the batch is held by its readers for good, and later checks
+// read it as records plus these people (linkRollbacks). When one of its
+// people had another version among the batches a release counted with it
+// (an update), that release never reads so, and the records go entirely.
 // Compact then removes what the deleted rows left in the file.
 func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
@@ -535,7 +542,16 @@ func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE batch_id = ?`, id); err != nil {
 		return fmt.Errorf("purge batch %d: %w", id, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM rolled_back_versions WHERE id BETWEEN ? AND ?`, recordID(id, 0), recordID(id, 1<<32-1)); err != nil {
+	linked, err := keptLinked(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("purge batch %d: %w", id, err)
+	}
+	q := `DELETE FROM rolled_back_versions WHERE id BETWEEN ? AND ?`
+	if linked {
+		q = fmt.Sprintf(`UPDATE rolled_back_versions SET person_key = NULL, case_key = NULL, c0 = (c0 & %d) | (CAST(%d AS UBIGINT) << %d)
+			WHERE id BETWEEN ? AND ?`, uint64(1)<<layout[schemas.DimYear].bits-1, ageUnknown, layout["age"].shift)
+	}
+	if _, err := tx.ExecContext(ctx, q, recordID(id, 0), recordID(id, 1<<32-1)); err != nil {
 		return fmt.Errorf("purge batch %d: %w", id, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE batches SET report = NULL, purged_at = ? WHERE id = ?`, now.UTC(), id); err != nil {
@@ -548,6 +564,59 @@ func (db *DB) Purge(ctx context.Context, id int64, now time.Time) error {
 		return fmt.Errorf("purge batch %d: %w", id, err)
 	}
 	return nil
+}
+
+// keptLinked reports whether the kept records of rolled-back batch id can
+// stay for the releases that counted it: none of its people has another
+// version among the batches any release counted with it.
+func keptLinked(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT batches FROM releases WHERE batches IS NOT NULL`)
+	if err != nil {
+		return false, err
+	}
+	var sets [][]int64
+	for rows.Next() {
+		var js string
+		var set []int64
+		if err := rows.Scan(&js); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if err := json.Unmarshal([]byte(js), &set); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if slices.Contains(set, id) {
+			sets = append(sets, set)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, set := range sets {
+		n, err := updatesAmong(ctx, tx, id, set)
+		if err != nil || n > 0 {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// updatesAmong counts the kept records of rolled-back batch b whose person
+// has another version in the batches counted (stored or rolled back): an
+// update that a release counting them all saw.
+func updatesAmong(ctx context.Context, tx *sql.Tx, b int64, counted []int64) (int, error) {
+	in := make([]string, len(counted))
+	for j, c := range counted {
+		in[j] = strconv.FormatInt(c, 10)
+	}
+	set := "(" + strings.Join(in, ",") + ")"
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rolled_back_versions v WHERE (v.id >> 32) = ? AND v.person_key IS NOT NULL AND (
+			EXISTS (SELECT 1 FROM record_versions w WHERE w.person_key = v.person_key AND (w.id >> 32) IN `+set+`)
+			OR EXISTS (SELECT 1 FROM rolled_back_versions w WHERE w.person_key = v.person_key AND w.id <> v.id AND (w.id >> 32) IN `+set+`))`, b).Scan(&n)
+	return n, err
 }
 
 // Compact rewrites the database file at path into a new file and puts it in

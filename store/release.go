@@ -461,11 +461,11 @@ type rollbackLinks struct {
 
 // linkRollbacks reads a held release that counted a batch rolled back
 // since (offPath) as the records it grew from plus that batch's people,
-// when the batch's records are still kept (rolled_back_versions: not
-// purged, and rolled back after migration 12) and none of its people has
-// another version among the batches the release counted (an update then:
-// the release did not count the version before, and does not read as
-// records plus people). Its stamp becomes that of its records without the
+// when the batch's records are kept (rolled_back_versions: rolled back
+// after migration 12; a purge keeps their codes, Purge) and none of its
+// people has another version among the batches the release counted (an
+// update then: the release did not count the version before, and does
+// not read as records plus people). Its stamp becomes that of its records without the
 // batch, so that recordsBack places them in the chain. The others stay
 // off the path, as before.
 func linkRollbacks(ctx context.Context, tx *sql.Tx, held []heldRelease, stored []int64) (rollbackLinks, error) {
@@ -481,18 +481,13 @@ func linkRollbacks(ctx context.Context, tx *sql.Tx, held []heldRelease, stored [
 				gone = append(gone, b)
 			}
 		}
-		in := make([]string, len(h.batches))
-		for j, b := range h.batches {
-			in[j] = strconv.FormatInt(b, 10)
-		}
-		counted := "(" + strings.Join(in, ",") + ")"
 		linkable := true
 		for _, b := range gone {
-			var kept, updates int
-			err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE v.person_key IS NOT NULL AND (
-					EXISTS (SELECT 1 FROM record_versions w WHERE w.person_key = v.person_key AND (w.id >> 32) IN `+counted+`)
-					OR EXISTS (SELECT 1 FROM rolled_back_versions w WHERE w.person_key = v.person_key AND w.id <> v.id AND (w.id >> 32) IN `+counted+`)))
-				FROM rolled_back_versions v WHERE (v.id >> 32) = ?`, b).Scan(&kept, &updates)
+			var kept int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rolled_back_versions WHERE (id >> 32) = ?`, b).Scan(&kept); err != nil {
+				return out, err
+			}
+			updates, err := updatesAmong(ctx, tx, b, h.batches)
 			if err != nil {
 				return out, err
 			}

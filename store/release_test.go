@@ -1213,17 +1213,23 @@ func TestRolledBackBatchKeptUntilPurge(t *testing.T) {
 	if w := map[int64]int{r1.ID: 1, r2.ID: 1, r3.ID: 0}; !maps.Equal(backs, w) || !slices.Equal(extra[r2.ID], []int64{x.BatchID}) || len(extra) != 1 {
 		t.Errorf("after another batch: backs %v, extra %v; want %v and r2 with batch %d", backs, extra, w, x.BatchID)
 	}
-	// Purged, the batch's records are gone for good, and its release is
-	// out of the program again (only its differences are hidden).
+	// Purged, the batch's records keep only the codes the tables count
+	// (no person or case key, month, day or age), and its release stays
+	// linked.
 	if err := db.Purge(ctx, x.BatchID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if n := kept(); n != 0 {
-		t.Errorf("purged, the batch still has %d records kept", n)
+	var keyed, dated int
+	if err := db.sql.QueryRow(`SELECT count(person_key) + count(case_key), count(*) FILTER (WHERE c0 >> 16 <> ?)
+		FROM rolled_back_versions WHERE id >> 32 = ?`, uint64(ageUnknown)<<16, x.BatchID).Scan(&keyed, &dated); err != nil {
+		t.Fatal(err)
+	}
+	if n := kept(); n != x.Accepted || keyed > 0 || dated > 0 {
+		t.Errorf("purged, the batch keeps %d records (want %d), %d keys and %d with a month, day or age (want none)", n, x.Accepted, keyed, dated)
 	}
 	backs, extra = linksNow(t, db)
-	if w := map[int64]int{r1.ID: 1, r2.ID: -1, r3.ID: 0}; !maps.Equal(backs, w) || len(extra) != 0 {
-		t.Errorf("after the purge: backs %v, extra %v; want %v and none", backs, extra, w)
+	if w := map[int64]int{r1.ID: 1, r2.ID: 1, r3.ID: 0}; !maps.Equal(backs, w) || !slices.Equal(extra[r2.ID], []int64{x.BatchID}) || len(extra) != 1 {
+		t.Errorf("after the purge: backs %v, extra %v; want %v and r2 with batch %d", backs, extra, w, x.BatchID)
 	}
 	// A rolled-back batch that updated people the release had counted:
 	// that release did not count their versions before, and stays out.
@@ -1235,8 +1241,16 @@ func TestRolledBackBatchKeptUntilPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	backs, extra = linksNow(t, db)
-	if backs[r4.ID] != 0 || backs[r5.ID] != -1 || len(extra) != 0 {
-		t.Errorf("after rolling back an update: backs %v, extra %v; want r4 of today's records, r5 out, no block", backs, extra)
+	if backs[r4.ID] != 0 || backs[r5.ID] != -1 || len(extra[r5.ID]) != 0 {
+		t.Errorf("after rolling back an update: backs %v, extra %v; want r4 of today's records, r5 out with no block", backs, extra)
+	}
+	// Purged, such a batch's records go entirely: no release reads them.
+	if err := db.Purge(ctx, u.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.sql.QueryRow(`SELECT count(*) FROM rolled_back_versions WHERE id >> 32 = ?`, u.BatchID).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the purged update batch kept %d records (%v), want none", n, err)
 	}
 	_ = b
 }

@@ -17,9 +17,10 @@ const batchesUsage = `batches list|show|rollback|purge [--db PATH] ...
   batches list                          lotes cargados / stored batches
   batches show ID [--json] [--report F] informe de un lote / a batch's report
   batches rollback ID                   revertir un lote / roll a batch back
-  batches purge ID                      borrar para siempre la cuarentena, el informe y los registros guardados
-                                        aparte de un lote revertido / delete a rolled-back batch's quarantine,
-                                        report and records kept apart for good`
+  batches purge ID                      borrar para siempre la cuarentena y el informe de un lote revertido
+                                        (de sus registros quedan solo los códigos que cuentan las tablas) /
+                                        delete a rolled-back batch's quarantine and report for good
+                                        (of its records only the codes the tables count remain)`
 
 func cmdBatches(ctx context.Context, e *env, args []string) error {
 	var db, reportPath *string
