@@ -227,6 +227,15 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	}
 	if len(cross) == 0 || lowest < r.Threshold {
 		plain := check{dims: p.Dims, atoms: atoms, vars: atoms, extra: extra(false), views: same, unlinked: unlinked, k: r.Threshold, floors: floorsOf(p.Floors, r, false)}
+		if len(p.Extra) > 0 && maps != nil {
+			// A release that counted people today's records do not have
+			// may show a category that today's folds (those people were
+			// most of it): the variables are the people's own categories,
+			// mapped to this release's.
+			plain.vars = slices.Clone(p.Atoms)
+			slices.SortFunc(plain.vars, byCodes)
+			plain.maps, plain.extra = maps, extra(true)
+		}
 		for {
 			err := plain.protect(ctx, tabs, p.Deadline, r)
 			if err == nil {
@@ -243,7 +252,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	}
 	if len(cross) > 0 {
 		joint := check{dims: p.Dims, atoms: atoms, vars: atoms, extra: extra(false), views: append(slices.Clone(same), cross...), unlinked: unlinked, k: lowest, shadows: true, floors: floorsOf(p.Floors, r, true)}
-		if refold {
+		if refold || len(p.Extra) > 0 && maps != nil {
 			joint.extra = extra(true)
 			// The other release folded by other rules: the variables are
 			// the people's own categories, mapped to this release's.
@@ -875,9 +884,16 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			break
 		}
 		lp.free()
+		// First without the releases that counted people today's records
+		// do not have (the reading of them as records plus people may be
+		// what does not fit), then without every release of other records.
 		var kept []view
+		keep := func(v view) bool { return v.back == 0 }
+		if slices.ContainsFunc(views, func(v view) bool { return len(v.extra) > 0 }) {
+			keep = func(v view) bool { return len(v.extra) == 0 }
+		}
 		for _, v := range views {
-			if v.back == 0 {
+			if keep(v) {
 				kept = append(kept, v)
 			}
 		}
@@ -891,7 +907,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			return nil
 		}
 		for _, v := range views {
-			if v.back != 0 {
+			if !keep(v) {
 				unlinked = append(unlinked, v)
 			}
 		}
@@ -2170,6 +2186,9 @@ func foldedCodes(dims []schemas.Dim, cliques []*clique, r Rules, codesOf func(*c
 				continue
 			}
 			for j := range c.atoms {
+				if c.mask[j]&1 == 0 {
+					continue // held by none of today's records
+				}
 				for _, code := range codesIn(d, codesOf(c, j)[col]) {
 					if !seen[code] && !isUnknownOrOther(d, code) {
 						seen[code] = true
