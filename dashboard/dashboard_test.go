@@ -250,7 +250,7 @@ func TestPagesReadTheTierOfTheRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exact, err := db.Aggregate(ctx, spec.Query())
+	exact, err := db.CatalogueTable(ctx, schemas.TierAdmin, 0, spec.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (s *server) releasePage(w http.ResponseWriter, r *http.Request, c schemas.C
 		v.Table = rep.Tables[0].ID
 	}
 	if spec, err := schemas.Tables().Table(rep.Kind, v.Table); err == nil {
-		exact, err := s.svc.Tables.Aggregate(ctx, spec.Query())
+		exact, err := s.svc.Tables.CatalogueTable(ctx, schemas.TierAdmin, 0, spec.ID, nil)
 		if err != nil {
 			s.failErr(w, r, c.Lang, err)
 			return

@@ -21,12 +21,18 @@ type TableSpec struct {
 	By      []Dim            `json:"by"`
 	Where   []Filter         `json:"-"`               // the people the table counts (e.g. suspects of trafficking)
 	WhereJS map[Dim][]string `json:"where,omitempty"` // Where as it is written in catalogue.json
-	Tiers   []Tier           `json:"tiers"`
-	Chart   string           `json:"chart"` // bar, stacked_bar, pyramid, map, number
-	TitleES string           `json:"title_es"`
-	TitleEN string           `json:"title_en"`
-	NoteES  string           `json:"note_es,omitempty"`
-	NoteEN  string           `json:"note_en,omitempty"`
+	// Years is "complete" for a table without a year dimension that counts
+	// the complete years only: every year before the latest year any
+	// record refers to (the year in progress, counted in the tables by
+	// year). Monthly releases then leave it unchanged but for late records
+	// of earlier years (README, "Complete years").
+	Years   string `json:"years,omitempty"`
+	Tiers   []Tier `json:"tiers"`
+	Chart   string `json:"chart"` // bar, stacked_bar, pyramid, map, number
+	TitleES string `json:"title_es"`
+	TitleEN string `json:"title_en"`
+	NoteES  string `json:"note_es,omitempty"`
+	NoteEN  string `json:"note_en,omitempty"`
 }
 
 // For reports whether the table is read at tier t: published at that
@@ -34,8 +40,45 @@ type TableSpec struct {
 // every table of the catalogue, exactly).
 func (s TableSpec) For(t Tier) bool { return t == TierAdmin || slices.Contains(s.Tiers, t) }
 
-// Query is the exact query whose protected cells the table publishes.
-func (s TableSpec) Query() Query { return Query{Measure: s.Measure, By: s.By, Where: s.Where} }
+// YearsComplete is the value of TableSpec.Years for a table of the
+// complete years.
+const YearsComplete = "complete"
+
+// CompleteYears reports whether the table counts the complete years only.
+func (s TableSpec) CompleteYears() bool { return s.Years == YearsComplete }
+
+// Query is the exact query whose protected cells the table publishes, when
+// the latest year any record refers to is open (0: no records). A table of
+// the complete years counts the years before it.
+func (s TableSpec) Query(open int) Query {
+	q := Query{Measure: s.Measure, By: s.By, Where: slices.Clone(s.Where)}
+	if s.CompleteYears() {
+		q.Where = append(q.Where, Filter{Dim: DimYear, ToYear: LastComplete(open)})
+	}
+	return q
+}
+
+// LastComplete is the last complete year when the latest year any record
+// refers to is open: the year before it (1900 when there are no records,
+// so that the filter keeps nothing).
+func LastComplete(open int) int {
+	if open <= 1900 {
+		return 1900
+	}
+	return open - 1
+}
+
+// CompleteYearsNote says which years a table of the complete years counts,
+// when open is the year in progress.
+func CompleteYearsNote(open int) Message {
+	if open == 0 {
+		return Message{ES: "Cuenta los años completos (aún no hay registros).", EN: "Counts the complete years (there are no records yet)."}
+	}
+	return Message{
+		ES: fmt.Sprintf("Cuenta los años completos, hasta %d; el año en curso (%d) aparece en las tablas por año.", open-1, open),
+		EN: fmt.Sprintf("Counts the complete years, up to %d; the year in progress (%d) is in the tables by year.", open-1, open),
+	}
+}
 
 // Catalogue lists the tables of the protected tiers, in catalogue.json's order.
 type Catalogue struct {
@@ -179,11 +222,17 @@ func loadCatalogue(js []byte) (*Catalogue, error) {
 		if len(s.Tiers) == 0 || s.TitleES == "" || s.TitleEN == "" || s.Chart == "" {
 			return nil, fmt.Errorf("catalogue: table %s needs tiers, titles and a chart", s.ID)
 		}
+		switch {
+		case s.Years != "" && s.Years != YearsComplete:
+			return nil, fmt.Errorf("catalogue: table %s: years is %q or absent, not %q", s.ID, YearsComplete, s.Years)
+		case s.CompleteYears() && slices.Contains(s.By, DimYear):
+			return nil, fmt.Errorf("catalogue: table %s: a table by year counts every year; only a table without a year counts the complete years", s.ID)
+		}
 		for _, t := range s.Tiers {
 			if t == TierAdmin {
 				return nil, fmt.Errorf("catalogue: table %s: tier admin reads exact counts, not the catalogue", s.ID)
 			}
-			if err := s.Query().Validate(t); err != nil {
+			if err := s.Query(0).Validate(t); err != nil {
 				return nil, fmt.Errorf("catalogue: table %s: %w", s.ID, err)
 			}
 		}

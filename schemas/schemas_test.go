@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -147,5 +148,41 @@ func TestUnknownTableNamesTheNearest(t *testing.T) {
 		if !strings.Contains(msg, "victims_citizenship") || !strings.Contains(msg, "tipdash tables") {
 			t.Errorf("%q: want the nearest table (victims_citizenship) and where to find them all", msg)
 		}
+	}
+}
+
+// Every table without a year counts the complete years, and its query
+// leaves out the year in progress; a table by year counts every year; the
+// catalogue refuses "complete" on a table by year and any other value.
+func TestCompleteYears(t *testing.T) {
+	for _, s := range Tables().Tables {
+		byYear := slices.Contains(s.By, DimYear)
+		if s.CompleteYears() == byYear {
+			t.Errorf("%s: by year %v, complete years %v", s.ID, byYear, s.CompleteYears())
+		}
+		q := s.Query(2025)
+		var last int
+		for _, f := range q.Where {
+			if f.Dim == DimYear {
+				last = f.ToYear
+			}
+		}
+		if want := map[bool]int{true: 2024}[s.CompleteYears()]; last != want {
+			t.Errorf("%s: the query with 2025 in progress keeps years to %d, want %d (0: every year)", s.ID, last, want)
+		}
+	}
+	if n := CompleteYearsNote(2025); !strings.Contains(n.ES, "2024") || !strings.Contains(n.EN, "2024") || !strings.Contains(n.EN, "2025") {
+		t.Errorf("note %+v", n)
+	}
+	for _, bad := range []string{
+		`{"tables":[{"id":"a","measure":"victims","by":["year"],"years":"complete","tiers":["conatt"],"chart":"bar","title_es":"a","title_en":"a"}]}`,
+		`{"tables":[{"id":"a","measure":"victims","by":["sex"],"years":"last","tiers":["conatt"],"chart":"bar","title_es":"a","title_en":"a"}]}`,
+	} {
+		if _, err := loadCatalogue([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+	if _, err := loadCatalogue([]byte(`{"tables":[{"id":"a","measure":"victims","by":["sex"],"years":"complete","tiers":["conatt"],"chart":"bar","title_es":"a","title_en":"a"}]}`)); err != nil {
+		t.Errorf("refused a table by sex of the complete years: %v", err)
 	}
 }

@@ -152,7 +152,11 @@ func (db *DB) GlotipRows(ctx context.Context, tier schemas.Tier, release int64) 
 		if !ok {
 			return nil, nil
 		}
-		return src(id, s.Query())
+		q, _, err := db.CatalogueQuery(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		return src(id, q)
 	}
 	const victims = "Detected trafficking victims"
 	type layout struct {

@@ -62,6 +62,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if err != nil {
 		return nil, err
 	}
+	// The tables of the complete years count the years before the year in
+	// progress (the latest any record refers to): monthly batches of that
+	// year leave them as they were.
+	open, through, err := completeYears(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	sameRel, err := latestApproved(ctx, tx, kind)
 	if err != nil {
 		return nil, err
@@ -111,10 +118,14 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	carried := map[string]int64{}
 	var problems []disclosure.Problem
 	for _, m := range schemas.Measures {
-		p, err := problem(ctx, tx, m, all, kind, cellKey)
+		p, err := problem(ctx, tx, m, all, kind, cellKey, through)
 		if err != nil {
 			return nil, err
 		}
+		// A held release that counted other complete years than today's
+		// tables: its tables of the complete years are tables of their
+		// own (years up to then), whose cells today's are checked with.
+		variants := map[string]disclosure.Spec{}
 		if len(p.Tables) > 0 {
 			for _, b := range links.batches {
 				atoms, err := atomsFrom(ctx, tx, "rolled_back_versions", m, p.Dims, cellKey, fmt.Sprintf("(v.id >> 32) = %d", b))
@@ -126,7 +137,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 		few, some := map[string]bool{}, map[string]bool{} // below k; and 1 to k-1
 		for i, h := range held {
-			cells, err := releaseCells(ctx, tx, h.id, m, all)
+			cells, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
 			if err != nil {
 				return nil, err
 			}
@@ -160,9 +171,12 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				}
 			}
 		}
+		for _, id := range slices.Sorted(maps.Keys(variants)) {
+			p.Tables = append(p.Tables, variants[id])
+		}
 		for i := range p.Tables {
 			s := &p.Tables[i]
-			if s.Shadow || !few[s.ID] {
+			if s.Shadow || s.Carried || !few[s.ID] {
 				continue
 			}
 			origin, err := lastComputed(ctx, tx, kind, s.ID)
@@ -174,7 +188,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			}
 			s.Carried, carried[s.ID] = true, origin
 		}
-		if p.Floors, err = releaseFloors(ctx, tx, m, all, db.heldRules); err != nil {
+		if p.Floors, err = releaseFloors(ctx, tx, m, all, through, db.heldRules); err != nil {
 			return nil, err
 		}
 		if !slices.ContainsFunc(p.Tables, func(s disclosure.Spec) bool { return !s.Shadow && !s.Carried }) {
@@ -227,6 +241,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if s.NoteES != "" {
 			notes = append([]schemas.Message{{ES: s.NoteES, EN: s.NoteEN}}, notes...)
 		}
+		var years any
+		if s.CompleteYears() {
+			notes = append([]schemas.Message{schemas.CompleteYearsNote(open)}, notes...)
+			years = through[s.ID]
+		}
 		cells := make([]schemas.Row, 0, len(t.Cells))
 		exact := make([]int, 0, len(t.Cells))
 		shown := 0
@@ -247,9 +266,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		notesJS, _ := json.Marshal(notes)
 		cellsJS, _ := json.Marshal(cells)
 		exactJS, _ := json.Marshal(exact)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years); err != nil {
 			return nil, err
 		}
 	}
@@ -292,8 +311,8 @@ func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64,
 			return tr, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, carried_from)
-		SELECT ?, ?, table_id, measure, dims, withheld, notes, cells, exact, shown, release FROM release_tables WHERE release = ? AND table_id = ?`, n, pos, origin, s.ID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, carried_from, years_through)
+		SELECT ?, ?, table_id, measure, dims, withheld, notes, cells, exact, shown, release, years_through FROM release_tables WHERE release = ? AND table_id = ?`, n, pos, origin, s.ID)
 	if err != nil {
 		return tr, err
 	}
@@ -573,13 +592,16 @@ func (db *DB) rules(t schemas.Tier) disclosure.Rules {
 
 // problem reads what the engine needs for one measure: the combinations of
 // codes of every dimension its tables use, with their counts and cell keys.
-func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, kind schemas.Tier, cellKey []byte) (disclosure.Problem, error) {
+func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, kind schemas.Tier, cellKey []byte, through map[string]int) (disclosure.Problem, error) {
 	var p disclosure.Problem
 	for _, s := range specs {
 		if s.Measure != m {
 			continue
 		}
-		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}, Shadow: !s.For(kind)}
+		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}, Shadow: !s.For(kind), Through: through[s.ID]}
+		if ds.Through != 0 && !slices.Contains(p.Dims, schemas.DimYear) {
+			p.Dims = append(p.Dims, schemas.DimYear)
+		}
 		for _, f := range s.Where {
 			for _, v := range f.Values {
 				ds.Where[f.Dim] = append(ds.Where[f.Dim], schemas.MustDim(f.Dim).Index(v))
@@ -678,14 +700,20 @@ func goneSince(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schema
 // left the catalogue, its dimensions changed, or a code left its list) is
 // an error: a reader holds it, and a check without it would not be the
 // check of what readers hold (fail closed, not open).
-func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec) (map[string][]disclosure.PubCell, error) {
+//
+// A table of the complete years that counted other years than today's
+// (through: today's last complete year, by table id) is read as a table of
+// its own, id@YEAR (id@all before migration 13, when it counted every
+// year): variants gets its spec, made from today's of that id (tables),
+// to be checked with today's and left out of the result.
+func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec, through map[string]int, tables []disclosure.Spec, variants map[string]disclosure.Spec) (map[string][]disclosure.PubCell, error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
 		if s.Measure == m {
 			byID[s.ID] = s
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, '') FROM release_tables t
+	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, ''), coalesce(t.years_through, 0) FROM release_tables t
 		WHERE t.measure = ? AND t.release = ? AND t.carried_from IS NULL`, string(m), n)
 	if err != nil {
 		return nil, err
@@ -695,7 +723,8 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 	for rows.Next() {
 		var id, js, exactJS string
 		var withheld bool
-		if err := rows.Scan(&id, &withheld, &js, &exactJS); err != nil {
+		var then int
+		if err := rows.Scan(&id, &withheld, &js, &exactJS, &then); err != nil {
 			return nil, err
 		}
 		if out == nil {
@@ -728,22 +757,49 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 				pub[i].Exact, pub[i].Known = exact[i], true
 			}
 		}
+		if vid, ok := yearsVariant(id, then, through); ok {
+			i := slices.IndexFunc(tables, func(s disclosure.Spec) bool { return s.ID == id })
+			if i < 0 {
+				continue // not a table of the measure today
+			}
+			v := tables[i]
+			v.ID, v.Through, v.Shadow, v.Carried = vid, then, false, true
+			variants[vid] = v
+			id = vid
+		}
 		out[id] = pub
 	}
 	return out, rows.Err()
 }
 
+// yearsVariant names a held table of the complete years that counted
+// other years (then: its last, 0 for every year) than today's table of
+// that id: id@YEAR, or id@all.
+func yearsVariant(id string, then int, through map[string]int) (string, bool) {
+	now, ok := through[id]
+	if !ok || then == now {
+		return id, false
+	}
+	if then == 0 {
+		return id + "@all", true
+	}
+	return id + "@" + strconv.Itoa(then), true
+}
+
 // releaseFloors reads, per tier, the least count of each cell of the
 // measure's tables that its approved releases tell (disclosure.Problem's
 // Floors): a reader holds every one of them.
-func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, rules func(heldRelease) disclosure.Rules) ([]disclosure.Floors, error) {
+//
+// A table of the complete years gives floors only while it counted the
+// years today's does (its cells held count in the program all the same).
+func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas.TableSpec, through map[string]int, rules func(heldRelease) disclosure.Rules) ([]disclosure.Floors, error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
 		if s.Measure == m {
 			byID[s.ID] = s
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT r.kind, coalesce(r.rules, ''), t.table_id, t.cells FROM release_tables t JOIN releases r ON r.id = t.release
+	rows, err := tx.QueryContext(ctx, `SELECT r.kind, coalesce(r.rules, ''), t.table_id, t.cells, coalesce(t.years_through, 0) FROM release_tables t JOIN releases r ON r.id = t.release
 		WHERE t.measure = ? AND r.status = ? AND NOT t.withheld AND t.carried_from IS NULL ORDER BY r.kind, r.id, t.table_id`, string(m), string(schemas.ReleaseApproved))
 	if err != nil {
 		return nil, err
@@ -754,8 +810,12 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 	least := map[disclosure.Rules]map[string]map[string]disclosure.PubCell{}
 	for rows.Next() {
 		var kind, rulesJS, id, js string
-		if err := rows.Scan(&kind, &rulesJS, &id, &js); err != nil {
+		var then int
+		if err := rows.Scan(&kind, &rulesJS, &id, &js, &then); err != nil {
 			return nil, err
+		}
+		if _, other := yearsVariant(id, then, through); other {
+			continue
 		}
 		h := heldRelease{kind: schemas.Tier(kind)}
 		if err := h.readRules(rulesJS); err != nil {
@@ -1093,6 +1153,45 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	return shown, nil
 }
 
+// openYear is the latest year any current record refers to: the year in
+// progress, which the tables of the complete years leave out (0: no
+// records).
+func openYear(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var y sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT max(`+layout[schemas.DimYear].expr("v")+`) FROM record_versions v WHERE v.is_current`).Scan(&y)
+	return int(y.Int64), err
+}
+
+// completeYears returns the year in progress (openYear) and, per table of
+// the complete years, the last year it counts.
+func completeYears(ctx context.Context, tx *sql.Tx) (int, map[string]int, error) {
+	open, err := openYear(ctx, tx)
+	through := map[string]int{}
+	for _, s := range schemas.Tables().Tables {
+		if s.CompleteYears() {
+			through[s.ID] = schemas.LastComplete(open)
+		}
+	}
+	return open, through, err
+}
+
+// CatalogueQuery is the exact query of catalogue table spec over today's
+// records (a table of the complete years counts the years before the
+// latest any record refers to), and the note that says which years.
+func (db *DB) CatalogueQuery(ctx context.Context, spec schemas.TableSpec) (schemas.Query, []schemas.Message, error) {
+	open, err := openYear(ctx, db.sql)
+	if err != nil {
+		return schemas.Query{}, nil, err
+	}
+	var notes []schemas.Message
+	if spec.CompleteYears() {
+		notes = append(notes, schemas.CompleteYearsNote(open))
+	}
+	return spec.Query(open), notes, nil
+}
+
 // CatalogueTable reads catalogue table id at tier: at tier admin it counts
 // the current records exactly (and is recorded as an exact aggregate), at
 // the protected tiers it reads release n (0: the latest approved). where
@@ -1109,11 +1208,16 @@ func (db *DB) CatalogueTable(ctx context.Context, tier schemas.Tier, n int64, id
 	if err != nil {
 		return nil, err
 	}
-	t, err := db.Aggregate(ctx, spec.Query())
+	q, notes, err := db.CatalogueQuery(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	t, err := db.Aggregate(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	t.ID = id
+	t.Notes = append(notes, t.Notes...)
 	return t, t.Select(where)
 }
 

@@ -323,8 +323,9 @@ func benchReleases(tipdash, dir string, dbs map[int]string, sizes []int) error {
 }
 
 // benchHistory times a year of releases after the linked one: a batch of
-// 30 rows a month, a conatt release after each and an approved public
-// release every quarter. Every release is checked with every approved
+// 30 rows of the year in progress (gen's last year) a month, a conatt
+// release after each and an approved public release every quarter; then
+// the share of people in shown cells of what a conatt reader is served. Every release is checked with every approved
 // release before it (README, "Every approved release, whole"), so the
 // program grows with the history: each publish is reported against the
 // linked conatt release of the same run (first).
@@ -335,7 +336,7 @@ func benchHistory(tipdash, dir, db string, first measure) error {
 		fmt.Printf("%-34s %11.2fs %8.1f %11d MB\n", label, m.wall.Seconds(), m.wall.Seconds()/first.wall.Seconds(), m.rss/1024)
 	}
 	for month := 1; month <= 12; month++ {
-		if err := genIngest(tipdash, dir, 30, 100+month, db); err != nil {
+		if err := genIngestYears(tipdash, dir, 30, 100+month, db, lastGenYear, lastGenYear); err != nil {
 			return err
 		}
 		m, _, err := publishNumber(tipdash, db, schemas.TierConatt)
@@ -354,6 +355,40 @@ func benchHistory(tipdash, dir, db string, first measure) error {
 			return err
 		}
 		row(fmt.Sprintf("%2d, public", month), m)
+	}
+	return servedShares(db)
+}
+
+// servedShares prints, per conatt table, the share of its people in the
+// shown cells of what a reader of the latest conatt release is served.
+func servedShares(path string) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Printf("\n%s\n", "after those 12 months, people in shown cells of what a conatt reader is served (the release it comes from)")
+	for _, s := range schemas.Tables().ForTier(schemas.TierConatt) {
+		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, 0, s.ID, nil)
+		if err != nil {
+			return err
+		}
+		rep, err := db.ReleaseReport(ctx, tab.Release)
+		if err != nil {
+			return err
+		}
+		people, shown := 0, 0
+		for _, t := range rep.Tables {
+			if t.ID == s.ID {
+				people, shown = t.People, t.ShownPeople
+			}
+		}
+		share := "withheld"
+		if !tab.Withheld && people > 0 {
+			share = fmt.Sprintf("%3.0f%%", 100*float64(shown)/float64(people))
+		}
+		fmt.Printf("%-36s %9s  (release %d)\n", s.ID, share, tab.Release)
 	}
 	return nil
 }
@@ -380,9 +415,23 @@ func publishNumber(tipdash, db string, kind schemas.Tier) (measure, int64, error
 	return m, n, nil
 }
 
+// lastGenYear is the last year tipdash gen writes by default: the year in
+// progress of a generated database.
+const lastGenYear = 2025
+
 func genIngest(tipdash, dir string, n int, seed int, db string) error {
+	return genIngestYears(tipdash, dir, n, seed, db, 0, 0)
+}
+
+// genIngestYears is genIngest with reference dates from one year to
+// another (0, 0: gen's default years).
+func genIngestYears(tipdash, dir string, n int, seed int, db string, from, to int) error {
 	csvPath := filepath.Join(dir, fmt.Sprintf("g_%d.csv", n))
-	if _, err := timed(tipdash, "gen", "--n", strconv.Itoa(n), "--seed", strconv.Itoa(seed), "--out", csvPath); err != nil {
+	args := []string{"gen", "--n", strconv.Itoa(n), "--seed", strconv.Itoa(seed), "--out", csvPath}
+	if from != 0 {
+		args = append(args, "--from", strconv.Itoa(from), "--to", strconv.Itoa(to))
+	}
+	if _, err := timed(tipdash, args...); err != nil {
 		return err
 	}
 	defer os.Remove(csvPath)
@@ -401,7 +450,11 @@ func countCatalogue(path string, kind schemas.Tier) (time.Duration, error) {
 	defer db.Close()
 	t := time.Now()
 	for _, s := range schemas.Tables().ForTier(kind) {
-		if _, err := db.Aggregate(ctx, s.Query()); err != nil {
+		q, _, err := db.CatalogueQuery(ctx, s)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := db.Aggregate(ctx, q); err != nil {
 			return 0, err
 		}
 	}
@@ -440,7 +493,7 @@ func benchLookup(path string) error {
 		}
 		look = append(look, measure{wall: time.Since(t)})
 		t = time.Now()
-		if _, err := db.Aggregate(ctx, spec.Query()); err != nil {
+		if _, err := db.Aggregate(ctx, spec.Query(0)); err != nil { // a table by year: no year in progress to leave out
 			return err
 		}
 		count = append(count, measure{wall: time.Since(t)})

@@ -481,3 +481,78 @@ func firstRelease(t *testing.T) (Rules, []person, []Published) {
 	}
 	return r, people, then
 }
+
+// The tables without a year count the complete years (Spec.Through). When
+// the first records of a new year arrive, the year before is complete and
+// those tables count it too: a reader then holds the earlier release's
+// tables of the years before (read as tables of their own, id@YEAR, as the
+// store names them) beside today's, and subtracts them to get the year just
+// completed, which the tables by year show with its small cells hidden.
+// An attacker who holds both, with late records of the completed year
+// among the people added, pins no hidden count of either and no change of
+// 1 to k-1 people, at about 7, 25 and 60 victims a year.
+func TestCompleteYearsMoveOn(t *testing.T) {
+	for _, perYear := range []int{7, 25, 60} {
+		t.Run(fmt.Sprintf("%d_a_year", perYear), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(schemas.TierConatt)
+			r.Fold = 0
+			seed := uint64(perYear)
+			// Then: 2019 to 2024, 2024 in progress (and a few of its
+			// people not yet recorded).
+			var then, late []person
+			for _, p := range population(seed, perYear) {
+				switch {
+				case p.year == testLastComplete && len(late) < 3:
+					late = append(late, p)
+				case p.year <= testLastComplete:
+					then = append(then, p)
+				}
+			}
+			p := problemOf(then, seed)
+			p.Tables = tablesThrough(testLastComplete - 1)
+			first, err := ProtectRelease(context.Background(), p, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Now: the late records of 2024 and the first of 2025.
+			var fresh []person
+			for _, q := range population(seed+1, perYear) {
+				if q.year == testLastComplete+1 && len(fresh) < 4 {
+					fresh = append(fresh, q)
+				}
+			}
+			now := append(append(slices.Clone(then), late...), fresh...)
+			p = problemOf(now, seed)
+			p.Tables = slices.Clone(testTables)
+			for _, v := range testVariants {
+				v.Carried = true
+				p.Tables = append(p.Tables, v)
+			}
+			p.Others = []Other{{Tables: tablesOf(first), Rules: r, Back: 1}}
+			second, err := ProtectRelease(context.Background(), p, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(second) != len(testTables) {
+				t.Fatalf("%d tables published, want %d (the tables of the years before are not published again)", len(second), len(testTables))
+			}
+			checkPublished(t, now, second, r)
+			for _, tb := range second {
+				if tb.ID == "citizenship_sex" && !tb.Withheld && tb.Report.ShownPeople == 0 {
+					t.Errorf("%s shows nobody", tb.ID)
+				}
+			}
+			found, told, _ := attackHistory([][]person{then, now}, [][]Published{first, second}, r, false)
+			if len(found) > 0 {
+				t.Errorf("%d hidden counts pinned below %d by the two releases:\n%s", len(found), r.Threshold, strings.Join(found, "\n"))
+			}
+			if len(told) > 0 {
+				t.Errorf("%d changes of 1 to %d people pinned by the two releases:\n%s", len(told), r.Threshold-1, strings.Join(told, "\n"))
+			}
+			if smallHidden(now, second, r) == 0 {
+				t.Error("no hidden count of 1 to k-1 in the second release: the attacker had nothing to try")
+			}
+		})
+	}
+}

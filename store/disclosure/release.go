@@ -31,6 +31,9 @@ type Spec struct {
 	ID    string
 	By    []schemas.Dim
 	Where map[schemas.Dim][]int // code indexes a person must have (any of, for a multi-valued dimension)
+	// Through, when not 0, keeps the people of the years up to it only (a
+	// table of the complete years); the Problem's Dims then hold the year.
+	Through int
 	// Shadow marks a table that this release does not publish but one of
 	// Problem.Others does (a conatt-only table, checked with a public
 	// release): it carries that release's cells into the program and is
@@ -391,6 +394,7 @@ type table struct {
 	spec     Spec
 	by       []int // columns of the problem
 	where    map[int][]int
+	yearCol  int // the year's column when spec.Through is set, else -1
 	cells    []*cell
 	index    map[key]*cell
 	withheld bool
@@ -419,7 +423,13 @@ type cell struct {
 }
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
-	t := &table{spec: s, index: map[key]*cell{}, where: map[int][]int{}}
+	t := &table{spec: s, index: map[key]*cell{}, where: map[int][]int{}, yearCol: -1}
+	if s.Through != 0 {
+		t.yearCol = slices.Index(dims, schemas.DimYear)
+		if t.yearCol < 0 {
+			panic("disclosure: a table of the years up to " + fmt.Sprint(s.Through) + " without the year among the problem's dimensions")
+		}
+	}
 	for _, d := range s.By {
 		t.by = append(t.by, slices.Index(dims, d))
 	}
@@ -456,6 +466,9 @@ func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 // none when it fails the table's filter, several when a dimension of the
 // table is multi-valued.
 func (t *table) cellsOf(dims []schemas.Dim, codes []int) []key {
+	if t.yearCol >= 0 && codes[t.yearCol] > t.spec.Through {
+		return nil
+	}
 	for col, allowed := range t.where {
 		if !passes(dims[col], codes[col], allowed) {
 			return nil
@@ -768,6 +781,9 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 		for col := range t.where {
 			gs = append(gs, groupOf(dims[col]))
+		}
+		if t.yearCol >= 0 {
+			gs = append(gs, groupOf(dims[t.yearCol]))
 		}
 		slices.Sort(gs)
 		return slices.Compact(gs)
