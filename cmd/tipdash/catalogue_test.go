@@ -76,6 +76,10 @@ func TestTablesJSON(t *testing.T) {
 					t.Errorf("%s %s: no %s", tier, id, k)
 				}
 			}
+			// A table without a year counts the complete years, and says so.
+			if years, _ := e["years"].(string); (years == schemas.YearsComplete) == slices.Contains(by, any(string(schemas.DimYear))) {
+				t.Errorf("%s %s: by %v, years %q", tier, id, by, years)
+			}
 		}
 		if diff := cmp.Diff(catalogueIDs(tier), ids); diff != "" {
 			t.Errorf("%s: ids (-catalogue +tables):\n%s", tier, diff)
@@ -87,6 +91,11 @@ func TestTablesJSON(t *testing.T) {
 	text := mustRun(t, "tables", "--tier", "public")
 	if !strings.Contains(text, "victims_year_sex") || strings.Contains(text, "victims_year_citizenship") {
 		t.Errorf("tables --tier public (victims_year_citizenship is conatt only):\n%s", text)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "victims_citizenship ") && (!strings.Contains(line, "(años completos)") || !strings.Contains(line, "(complete years)")) {
+			t.Errorf("tables --tier public does not say that victims by citizenship counts the complete years: %s", line)
+		}
 	}
 }
 

@@ -33,6 +33,7 @@ func cmdTables(_ context.Context, e *env, args []string) error {
 			Measure schemas.Measure          `json:"measure"`
 			By      []schemas.Dim            `json:"by"`
 			Where   map[schemas.Dim][]string `json:"where,omitempty"`
+			Years   string                   `json:"years,omitempty"` // "complete": the years before the year in progress
 			Chart   string                   `json:"chart"`
 			TitleES string                   `json:"title_es"`
 			TitleEN string                   `json:"title_en"`
@@ -45,7 +46,7 @@ func cmdTables(_ context.Context, e *env, args []string) error {
 			if by == nil {
 				by = []schemas.Dim{}
 			}
-			out = append(out, entry{s.ID, s.Measure, by, s.WhereJS, s.Chart, s.TitleES, s.TitleEN, s.NoteES, s.NoteEN})
+			out = append(out, entry{s.ID, s.Measure, by, s.WhereJS, s.Years, s.Chart, s.TitleES, s.TitleEN, s.NoteES, s.NoteEN})
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -58,7 +59,11 @@ func cmdTables(_ context.Context, e *env, args []string) error {
 			for i, d := range s.By {
 				by[i] = string(d)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Measure, strings.Join(by, ","), s.TitleES, s.TitleEN)
+			es, en := s.TitleES, s.TitleEN
+			if s.CompleteYears() {
+				es, en = es+" (años completos)", en+" (complete years)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Measure, strings.Join(by, ","), es, en)
 		}
 		return tw.Flush()
 	}
