@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -748,6 +749,29 @@ func TestTiersByRole(t *testing.T) {
 	code, b, _ = f.do("analyst", "GET", "/api/v1/aggregates?measure=smuggled_migrants&by=year,sex&sex=female&format=csv", nil, "")
 	if code != 200 || !strings.HasPrefix(string(b), "year,sex,count,note\n") || strings.Contains(string(b), ",male,") {
 		t.Errorf("aggregates CSV: %d %.200s", code, b)
+	}
+	// A table without a year counts the complete years, at every tier,
+	// and says up to which (the fixture's records reach some year in
+	// progress); the catalogue marks it.
+	for _, role := range []string{"admin", "viewer", "researcher"} {
+		code, b, _ := f.do(role, "GET", "/api/v1/tables/victims_citizenship", nil, "")
+		var tb schemas.Table
+		json.Unmarshal(b, &tb)
+		_, yb, _ := f.do(role, "GET", "/api/v1/tables/victims_year", nil, "")
+		var years schemas.Table
+		json.Unmarshal(yb, &years)
+		latest := 0
+		for _, r := range years.Rows {
+			y, _ := strconv.Atoi(r.Keys[0])
+			latest = max(latest, y)
+		}
+		if code != 200 || latest == 0 || tb.YearsThrough != latest-1 || len(tb.Notes) == 0 || !strings.Contains(tb.Notes[0].EN, fmt.Sprint(latest-1)) {
+			t.Errorf("%s victims_citizenship: %d, years through %d, notes %v; want the years to %d", role, code, tb.YearsThrough, tb.Notes, latest-1)
+		}
+	}
+	_, b, _ = f.do("viewer", "GET", "/api/v1/tables", nil, "")
+	if !strings.Contains(string(b), `"id":"victims_citizenship","measure":"victims","by":["citizenship"],`) || !strings.Contains(string(b), `"years":"complete"`) {
+		t.Errorf("the catalogue does not mark victims_citizenship as of the complete years: %.300s", b)
 	}
 	// An unknown table names the nearest ones.
 	code, b, _ = f.do("viewer", "GET", "/api/v1/tables/victims_by_shoe_size", nil, "")

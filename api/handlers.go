@@ -307,6 +307,7 @@ type tableInfo struct {
 	NoteES  string        `json:"note_es,omitempty"`
 	NoteEN  string        `json:"note_en,omitempty"`
 	Chart   string        `json:"chart,omitempty"`
+	Years   string        `json:"years,omitempty"` // "complete": the years before the year in progress
 }
 
 func (s *Server) tables(c echo.Context) error {
@@ -318,7 +319,7 @@ func (s *Server) tables(c echo.Context) error {
 	out := make([]tableInfo, len(list))
 	for i, t := range list {
 		out[i] = tableInfo{ID: t.ID, Measure: string(t.Measure), By: t.By, TitleES: t.TitleES, TitleEN: t.TitleEN,
-			NoteES: t.NoteES, NoteEN: t.NoteEN, Chart: t.Chart}
+			NoteES: t.NoteES, NoteEN: t.NoteEN, Chart: t.Chart, Years: t.Years}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -372,7 +373,7 @@ func (s *Server) table(c echo.Context) error {
 		return err
 	}
 	return attachment(c, f, spec.ID, func(w io.Writer) error {
-		return sheets.WriteTable(w, f, t, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
+		return sheets.WriteTable(w, f, t, spec.Title(t))
 	})
 }
 

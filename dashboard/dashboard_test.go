@@ -21,6 +21,7 @@ import (
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/conatt/tipdash/dashboard"
 	"github.com/conatt/tipdash/ingest"
@@ -300,6 +301,24 @@ func TestPagesReadTheTierOfTheRole(t *testing.T) {
 	_, page := get(t, ts.URL+"/dashboard")
 	if hidden && !strings.Contains(page, "oculto: de 1 a 4 personas") {
 		t.Errorf("the release hides cells, but the page does not say so")
+	}
+	// A table without a year names the complete years it counts, in its
+	// title and its downloads (the generated records reach 2025, the
+	// year in progress).
+	if !strings.Contains(page, "Víctimas por nacionalidad y sexo (años completos, hasta 2024)") {
+		t.Errorf("the dashboard does not say that victims by citizenship count the complete years up to 2024")
+	}
+	_, body = get(t, ts.URL+"/dashboard/tables/victims_citizenship_sex.xlsx")
+	if _, en := get(t, ts.URL+"/dashboard?lang=en"); !strings.Contains(en, "Victims by citizenship and sex (complete years, to 2024)") {
+		t.Errorf("the English dashboard does not say that victims by citizenship count the complete years up to 2024")
+	}
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("XLSX of victims by citizenship and sex: %v", err)
+	}
+	defer x.Close()
+	if a1, _ := x.GetCellValue(x.GetSheetName(0), "A1"); !strings.Contains(a1, "(años completos, hasta 2024)") || !strings.Contains(a1, "(complete years, to 2024)") {
+		t.Errorf("XLSX of victims by citizenship and sex titled %q", a1)
 	}
 }
 

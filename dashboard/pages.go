@@ -313,7 +313,7 @@ func countText(lang string, n *int) string {
 // chartView is one chart, its data table (hidden cells with the reason),
 // its notes and its download links.
 func (s *server) chartView(spec schemas.TableSpec, t *schemas.Table, lang string, tier schemas.Tier, base string, f filters) (chartView, []string) {
-	title := tr(lang, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
+	title := tr(lang, spec.Title(t))
 	cv := chartView{Spec: spec, Title: title, Withheld: t.Withheld, Release: t.Release, Released: t.ReleasedAt}
 	link := base + "/tables/" + spec.ID
 	cv.CSV, cv.XLSX = link+".csv"+f.query(), link+".xlsx"+f.query()
@@ -394,5 +394,5 @@ func (s *server) writeTable(w http.ResponseWriter, r *http.Request, lang string,
 	}
 	w.Header().Set("Content-Type", format.ContentType())
 	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
-	sheets.WriteTable(w, format, t, schemas.Message{ES: spec.TitleES, EN: spec.TitleEN})
+	sheets.WriteTable(w, format, t, spec.Title(t))
 }

@@ -68,6 +68,17 @@ func LastComplete(open int) int {
 	return open - 1
 }
 
+// Title is the table's title for t, one of its tables: a table of the
+// complete years names the last year it counts.
+func (s TableSpec) Title(t *Table) Message {
+	m := Message{ES: s.TitleES, EN: s.TitleEN}
+	if t != nil && t.YearsThrough > 0 {
+		m.ES += fmt.Sprintf(" (años completos, hasta %d)", t.YearsThrough)
+		m.EN += fmt.Sprintf(" (complete years, to %d)", t.YearsThrough)
+	}
+	return m
+}
+
 // CompleteYearsNote says which years a table of the complete years counts,
 // when open is the year in progress.
 func CompleteYearsNote(open int) Message {

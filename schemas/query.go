@@ -213,8 +213,11 @@ type Table struct {
 	Release    int64     `json:"release,omitempty"`
 	ReleasedAt time.Time `json:"released_at,omitzero"`
 	Withheld   bool      `json:"withheld,omitempty"` // too detailed to protect: no cells
-	Rows       []Row     `json:"rows"`
-	Notes      []Message `json:"notes,omitempty"`
+	// YearsThrough is the last year a table of the complete years counts
+	// (TableSpec.Years), 0 for a table by year.
+	YearsThrough int       `json:"years_through,omitempty"`
+	Rows         []Row     `json:"rows"`
+	Notes        []Message `json:"notes,omitempty"`
 }
 
 // ReleaseStatus is the state of a release.

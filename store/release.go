@@ -1218,6 +1218,13 @@ func (db *DB) CatalogueTable(ctx context.Context, tier schemas.Tier, n int64, id
 	}
 	t.ID = id
 	t.Notes = append(notes, t.Notes...)
+	if spec.CompleteYears() {
+		for _, f := range q.Where {
+			if f.Dim == schemas.DimYear {
+				t.YearsThrough = f.ToYear
+			}
+		}
+	}
 	return t, t.Select(where)
 }
 
@@ -1241,7 +1248,7 @@ func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schem
 	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
 	var notes, cells string
 	var origin sql.NullInt64
-	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells, carried_from FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells, &origin)
+	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells, carried_from, coalesce(years_through, 0) FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells, &origin, &t.YearsThrough)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
 			"release %d has no table %s (it predates it)", rel.ID, id)
