@@ -179,7 +179,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if s.Shadow || s.Carried || !few[s.ID] {
 				continue
 			}
-			origin, err := lastComputed(ctx, tx, kind, s.ID)
+			origin, err := lastComputed(ctx, tx, kind, s.ID, through[s.ID])
 			if err != nil {
 				return nil, err
 			}
@@ -288,11 +288,14 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 }
 
 // lastComputed returns the latest approved release of tier kind that
-// computed table id rather than carrying it over (0: none).
-func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string) (int64, error) {
+// computed table id rather than carrying it over, counting the same years
+// (through: the last of a table of the complete years, 0 for one by year;
+// after a rollback the year in progress may go back); 0: none.
+func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string, through int) (int64, error) {
 	var n sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT max(r.id) FROM releases r JOIN release_tables t ON t.release = r.id
-		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL`, string(kind), string(schemas.ReleaseApproved), id).Scan(&n)
+		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL AND coalesce(t.years_through, 0) = ?`,
+		string(kind), string(schemas.ReleaseApproved), id, through).Scan(&n)
 	return n.Int64, err
 }
 

@@ -1569,3 +1569,59 @@ func TestMonthlyReleasesStayUseful(t *testing.T) {
 		t.Errorf("exact victims by citizenship count %d, want the %d of 2019 to 2024", got, want)
 	}
 }
+
+// A batch that moved the year in progress (the first records of a new
+// year), released and then rolled back, moves it back: the next release
+// counts the complete years of before, carries the tables of those years
+// from a release that counted the same years (never from the one of the
+// rolled-back batch), and is checked with that release all the same.
+func TestYearMoveRolledBack(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	ingestGeneratedYears(t, db, 1200, 5, 2019, 2024)
+	r1 := publish(t, db, schemas.TierConatt, "2024 in progress")
+	var recs []schemas.Record
+	for i := range 6 {
+		recs = append(recs, rec(900000+i, fmt.Sprintf("n%d", i), schemas.RoleVictim, schemas.SexFemale, 2025))
+	}
+	x, _ := store(t, db, "2025.csv", recs...)
+	r2 := publish(t, db, schemas.TierConatt, "2025 in progress")
+	if err := db.Rollback(ctx, x.BatchID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Two late records of 2023: too few to publish the tables of the
+	// complete years anew, which are carried over.
+	store(t, db, "late.csv", rec(910000, "late1", schemas.RoleVictim, schemas.SexMale, 2023), rec(910001, "late2", schemas.RoleVictim, schemas.SexMale, 2023))
+	r3 := publish(t, db, schemas.TierConatt, "rolled back")
+	years := func(rep *schemas.ReleaseReport, id string) int {
+		t.Helper()
+		tab, err := db.ReleaseTable(ctx, schemas.TierConatt, rep.ID, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tab.YearsThrough
+	}
+	checked, carried := 0, 0
+	for i, tr := range r3.Tables {
+		spec, _ := schemas.Tables().Table(schemas.TierConatt, tr.ID)
+		if !spec.CompleteYears() {
+			continue
+		}
+		if y1, y2, y3 := years(r1, tr.ID), years(r2, tr.ID), years(r3, tr.ID); y1 != 2023 || y2 != 2024 || y3 != 2023 {
+			t.Errorf("%s counts the years to %d, %d and %d; want 2023, 2024 (the rolled-back batch's 2025 in progress) and 2023", tr.ID, y1, y2, y3)
+		}
+		if tr.CarriedFrom == r2.ID {
+			t.Errorf("%s carried over from release %d, which counted the years to 2024", tr.ID, r2.ID)
+		}
+		if tr.CarriedFrom == r1.ID && r1.Tables[i].Withheld != tr.Withheld {
+			t.Errorf("%s carried from release %d but withheld %v there, %v here", tr.ID, r1.ID, r1.Tables[i].Withheld, tr.Withheld)
+		}
+		if tr.CarriedFrom != 0 {
+			carried++
+		}
+		checked++
+	}
+	if checked == 0 || carried == 0 {
+		t.Fatalf("%d tables of the complete years, %d of them carried over: the test shows nothing", checked, carried)
+	}
+}
