@@ -766,7 +766,7 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 				continue // not a table of the measure today
 			}
 			v := tables[i]
-			v.ID, v.Through, v.Shadow, v.Carried = vid, then, false, true
+			v.ID, v.Through, v.Shadow, v.Carried, v.Of = vid, then, false, true, id
 			variants[vid] = v
 			id = vid
 		}

@@ -144,6 +144,36 @@ func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool
 				}
 				changes = append(changes, change{fmt.Sprintf("releases %d to %d: %s gained %d", j+1, i+1, k, d), cols})
 			}
+			// A table of the complete years that release j counted to
+			// an earlier year (id@YEAR): what release i's counts and it
+			// does not (the years between, and late records) is read
+			// off the two the same way.
+			for k, c := range systems[i].published {
+				id, rest, _ := strings.Cut(k, "[")
+				kj := fmt.Sprintf("%s@%d[%s", id, testLastComplete-1, rest)
+				prev, ok := systems[j].published[kj]
+				if !ok || strings.Contains(id, "@") {
+					continue
+				}
+				d := after[k] - before[kj]
+				if d < 1 || d >= r.Threshold {
+					continue
+				}
+				then := map[int]bool{}
+				for _, col := range systems[j].members[kj] {
+					then[col] = true
+				}
+				var cols []int
+				for _, col := range systems[i].members[k] {
+					if !then[col] {
+						cols = append(cols, col)
+					}
+				}
+				if !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
+					lp.addRow(cols, ones(len(cols)), atLeast(1))
+				}
+				changes = append(changes, change{fmt.Sprintf("releases %d to %d: %s gained %d since %s", j+1, i+1, k, d, kj), cols})
+			}
 		}
 	}
 	if len(changes) == 0 {
@@ -527,6 +557,7 @@ func TestCompleteYearsMoveOn(t *testing.T) {
 			p.Tables = slices.Clone(testTables)
 			for _, v := range testVariants {
 				v.Carried = true
+				v.Of, _, _ = strings.Cut(v.ID, "@")
 				p.Tables = append(p.Tables, v)
 			}
 			p.Others = []Other{{Tables: tablesOf(first), Rules: r, Back: 1}}

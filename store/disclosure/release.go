@@ -39,6 +39,12 @@ type Spec struct {
 	// release): it carries that release's cells into the program and is
 	// left out of the result.
 	Shadow bool
+	// Of names today's table of which this one is a window: a table of
+	// the complete years as a held release counted it, up to an earlier
+	// (or, after a rollback, a later) year, Carried. What one counts and
+	// the other does not is read off the two like a change between
+	// releases of one table.
+	Of string
 	// Carried marks a table this release carries over from an earlier
 	// release of its tier (Changed): not published anew, its held
 	// releases' cells take part in every check (of this tier's releases
@@ -1400,6 +1406,60 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			}
 		}
 	}
+	// Windows of one table (Spec.Of): today's table of the complete years
+	// and a held release's of another last year. What the wider counts
+	// and the other does not (the years between, late records) is read
+	// off the two like a change between releases of one table (a red
+	// team read 74 such changes of 1 to 4 people off the releases before
+	// and after the year's move: a Colombian man, victim in 2024).
+	var families [][]*table // today's table first, then its windows
+	for _, t := range live {
+		if t.spec.Of != "" {
+			continue
+		}
+		f := []*table{t}
+		for _, v := range live {
+			if v.spec.Of == t.spec.ID {
+				f = append(f, v)
+			}
+		}
+		if len(f) > 1 {
+			families = append(families, f)
+		}
+	}
+	// wider: years up to b include and exceed those up to a (0: every year).
+	wider := func(a, b int) bool { return a != b && (b == 0 || a != 0 && a < b) }
+	within := func(a, b []int) bool { return slices.Equal(a, b) || strictSubset(a, b) }
+	minus := func(a, b []int) []int {
+		drop := make(map[int]bool, len(b))
+		for _, c := range b {
+			drop[c] = true
+		}
+		out := make([]int, 0, len(a))
+		for _, c := range a {
+			if !drop[c] {
+				out = append(out, c)
+			}
+		}
+		return lp.live(out)
+	}
+	for _, f := range families {
+		base := f[0]
+		if !base.spec.published() {
+			continue
+		}
+		for _, v := range f[1:] {
+			for _, e := range v.earlier {
+				cl := base.index[e.keys]
+				if cl == nil || cl.hidden || e.cross || !e.known || !e.exact {
+					continue
+				}
+				if d := cl.count - e.count; d != 0 && d > -ch.k && d < ch.k {
+					hide(cl)
+				}
+			}
+		}
+	}
 	// First what must be hidden, then the targets: whether an attacker sees
 	// a change depends on what is hidden.
 	for _, p := range pairs {
@@ -1474,6 +1534,37 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 			for _, b := range p.es[:i] {
 				if b.known && strictSubset(b.blocks, e.blocks) && !(b.exact && e.exact) {
 					add(p.t, b, e, after(e.cols, b.blocks), true)
+				}
+			}
+		}
+	}
+	for _, f := range families {
+		base := f[0]
+		type windowed struct {
+			c       *cell
+			through int
+		}
+		var held []windowed
+		for _, g := range f {
+			for _, e := range g.earlier {
+				if e.known {
+					held = append(held, windowed{e, g.spec.Through})
+				}
+			}
+		}
+		for _, a := range held {
+			if cl := base.index[a.c.keys]; cl != nil && !a.c.cross {
+				switch {
+				case wider(a.through, base.spec.Through) && within(a.c.blocks, today):
+					add(base, a.c, cl, minus(cl.cols, a.c.cols), false)
+				case wider(base.spec.Through, a.through) && within(today, a.c.blocks):
+					add(base, cl, a.c, minus(a.c.cols, cl.cols), true)
+				}
+			}
+			for _, b := range held {
+				if a.c.keys == b.c.keys && a.c.cross == b.c.cross && wider(a.through, b.through) &&
+					within(a.c.blocks, b.c.blocks) && !(a.c.exact && b.c.exact) {
+					add(base, a.c, b.c, minus(b.c.cols, a.c.cols), true)
 				}
 			}
 		}
