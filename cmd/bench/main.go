@@ -330,7 +330,7 @@ func benchReleases(tipdash, dir string, dbs map[int]string, sizes []int) error {
 // program grows with the history: each publish is reported against the
 // linked conatt release of the same run (first).
 func benchHistory(tipdash, dir, db string, first measure) error {
-	fmt.Printf("\n%s\n", "a year of releases after it (30 rows a month, conatt monthly, public quarterly, each checked with all before)")
+	fmt.Printf("\n%s\n", "a year of releases after it (30 rows of the year in progress a month, conatt monthly, public quarterly, each checked with all before)")
 	fmt.Printf("%-34s %12s %8s %14s\n", "month, release", "publish", "ratio", "publish RSS")
 	row := func(label string, m measure) {
 		fmt.Printf("%-34s %11.2fs %8.1f %11d MB\n", label, m.wall.Seconds(), m.wall.Seconds()/first.wall.Seconds(), m.rss/1024)
