@@ -135,7 +135,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				p.Extra = append(p.Extra, atoms)
 			}
 		}
-		few, some := map[string]bool{}, map[string]bool{} // below k; and 1 to k-1
+		few := map[string]bool{} // changed by fewer than k people since a release of this tier
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
 			if err != nil {
@@ -162,12 +162,20 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				}
 			}
 			p.Others = append(p.Others, o)
-			if backs[i] == 0 || len(p.Tables) == 0 {
+			// Carrying over is decided against the releases of this tier:
+			// a release of the other counts the records of one of this
+			// tier's (public follows conatt), and its rounded or exact
+			// values do not show this tier's changes cell by cell. Told
+			// apart from a table computed, a table withheld because it
+			// changed since the other tier's release said that somebody
+			// changed (a red team read 1 to 4 late records off a public
+			// release's note and the conatt release carried over).
+			if backs[i] == 0 || len(p.Tables) == 0 || h.kind != kind {
 				continue
 			}
 			for id, n := range disclosure.Changed(p, rules, cells) {
 				if n < min(rules.Threshold, hr.Threshold) {
-					few[id], some[id] = true, some[id] || n > 0
+					few[id] = true
 				}
 			}
 		}
@@ -183,9 +191,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if err != nil {
 				return nil, err
 			}
-			if origin == 0 && !some[s.ID] {
-				continue // nothing to carry, and nothing changed: computed
-			}
+			// (origin 0: none of this tier computed it, though one held
+			// shows it; withheld whether or not anybody changed, so that
+			// withholding does not tell which.)
 			s.Carried, carried[s.ID] = true, origin
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, through, db.heldRules); err != nil {
@@ -327,8 +335,8 @@ func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64,
 		return tr, err
 	}
 	notes, _ := json.Marshal([]schemas.Message{{
-		ES: "Retenida: sus cifras cambiaron, desde una publicación que sus lectores tienen, en muy pocas personas para publicarlas sin describirlas, y ninguna publicación anterior de este nivel la muestra.",
-		EN: "Withheld: its counts changed, since a release its readers hold, by too few people to publish without describing them, and no earlier release of this tier shows it."}})
+		ES: "Retenida: desde una publicación que sus lectores tienen, sus cifras no cambiaron o cambiaron en muy pocas personas para publicarlas sin describirlas, y ninguna publicación anterior de este nivel la muestra.",
+		EN: "Withheld: since a release its readers hold, its counts have not changed or changed by too few people to publish without describing them, and no earlier release of this tier shows it."}})
 	_, err = tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown)
 		VALUES (?, ?, ?, ?, ?, true, ?, '[]', '[]', 0)`, n, pos, s.ID, string(s.Measure), dimStrings(s.By), string(notes))
 	return tr, err
