@@ -135,7 +135,8 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				p.Extra = append(p.Extra, atoms)
 			}
 		}
-		few := map[string]bool{} // changed by fewer than k people since a release of this tier
+		few := map[string]bool{}  // changed by fewer than k people since a release of this tier
+		others := map[int64]int{} // a held release's place in p.Others
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
 			if err != nil {
@@ -161,6 +162,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 					return nil, err
 				}
 			}
+			others[h.id] = len(p.Others)
 			p.Others = append(p.Others, o)
 			// Carrying over is decided against the releases of this tier:
 			// a release of the other counts the records of one of this
@@ -181,6 +183,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		}
 		for _, id := range slices.Sorted(maps.Keys(variants)) {
 			p.Tables = append(p.Tables, variants[id])
+		}
+		// What the held releases carried over, and from which: each says
+		// that its table changed by fewer than its threshold since.
+		for id, i := range others {
+			if p.Others[i].Carried, err = carriedFrom(ctx, tx, id, m, through, others); err != nil {
+				return nil, err
+			}
 		}
 		for i := range p.Tables {
 			s := &p.Tables[i]
@@ -779,6 +788,35 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 			id = vid
 		}
 		out[id] = pub
+	}
+	return out, rows.Err()
+}
+
+// carriedFrom reads the tables of measure m that release n carried over
+// from a held release (others: their places in Problem.Others), by the id
+// the check knows them by (yearsVariant).
+func carriedFrom(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, through map[string]int, others map[int64]int) (map[string]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT table_id, carried_from, coalesce(years_through, 0) FROM release_tables
+		WHERE release = ? AND measure = ? AND carried_from IS NOT NULL AND NOT withheld`, n, string(m))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[string]int
+	for rows.Next() {
+		var id string
+		var from int64
+		var then int
+		if err := rows.Scan(&id, &from, &then); err != nil {
+			return nil, err
+		}
+		if i, ok := others[from]; ok {
+			if out == nil {
+				out = map[string]int{}
+			}
+			id, _ = yearsVariant(id, then, through)
+			out[id] = i
+		}
 	}
 	return out, rows.Err()
 }

@@ -75,6 +75,11 @@ type Other struct {
 	// records Back names (a batch stored, released, then rolled back):
 	// the release reads as those records and these people.
 	Extra []int
+	// Carried names the tables it carried over from an earlier release
+	// (by table id as Tables names them, the index in Problem.Others of
+	// that release): it says that each changed by fewer than its
+	// threshold of people since then.
+	Carried map[string]int
 	// Gone are the people it counted by a version of their record that
 	// is no longer today's (updated since), with the codes it counted
 	// them by. The program counts them in its cells as known, as if the
@@ -192,17 +197,17 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	// The releases of this tier (its rules), and those of another.
 	var same, cross, unlinked []view
 	if p.Earlier != nil {
-		same = append(same, view{tables: p.Earlier, rules: r, back: 1, same: true})
+		same = append(same, view{tables: p.Earlier, rules: r, back: 1, same: true, index: -1})
 	}
 	lowest := r.Threshold
 	refold := false
-	for _, o := range p.Others {
+	for i, o := range p.Others {
 		if len(o.Tables) == 0 {
 			// It withheld every table of the measure: it tells nothing
 			// of it, and its records need no block of their own.
 			continue
 		}
-		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra}
+		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra, index: i, carried: o.Carried}
 		if o.Back < 0 {
 			unlinked = append(unlinked, v)
 			continue
@@ -297,6 +302,10 @@ type view struct {
 	same   bool   // of this release's tier
 	gone   []Atom // Other.Gone
 	extra  []int  // Other.Extra
+	// index is its place in Problem.Others (-1: Problem.Earlier); carried
+	// is Other.Carried.
+	index   int
+	carried map[string]int
 }
 
 // blocks lists the blocks of columns of the people the view's release
@@ -1015,6 +1024,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	var targets, diffs []*target
+	ch.carriedCaps(live, lp, r.Threshold)
+	heldCaps(live, lp, views, nvars)
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
@@ -1610,6 +1621,119 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	return out, todayRows
 }
 
+// carriedCaps adds what a table carried over tells: it changed by fewer
+// than k people (its tier's threshold) since every release of its tier
+// held that counted records today's grew from and stored its exact counts
+// (the store's rule, Changed), so its total moved by less than k since
+// each. A reader who knows the rule reads that off the note "unchanged
+// since"; with a cell the next release hid as changed, a red team pinned
+// that cell's gain to 3 or 4. (Tables with a multi-valued dimension, whose
+// rule counts the total of their population, give the same through the
+// tables of that population; releases with people rolled back since are
+// left out.)
+func (ch *check) carriedCaps(live []*table, lp *program, k int) {
+	today := upTo(lp.chain)
+	for _, t := range live {
+		if !t.spec.Carried || t.spec.Of != "" || slices.ContainsFunc(t.spec.By, isMulti) {
+			continue
+		}
+		now := map[int]bool{}
+		for _, cl := range t.cells {
+			for _, c := range cl.cols {
+				now[c] = true
+			}
+		}
+		groups := map[string]map[key]*cell{}
+		unknown := map[string]bool{}
+		for _, e := range t.earlier {
+			if e.cross || !strictSubset(e.blocks, today) {
+				continue
+			}
+			g := fmt.Sprint(e.blocks)
+			if groups[g] == nil {
+				groups[g] = map[key]*cell{}
+			}
+			groups[g][e.keys] = e
+			unknown[g] = unknown[g] || !e.known
+		}
+		for _, g := range slices.Sorted(maps.Keys(groups)) {
+			if unknown[g] {
+				continue // not compared: its exact counts were not stored
+			}
+			coef := map[int]float64{}
+			for c := range now {
+				coef[c]++
+			}
+			gone := 0
+			for _, e := range groups[g] {
+				for _, c := range e.cols {
+					coef[c]--
+				}
+				gone += e.gone
+			}
+			var cols []int
+			var vals []float64
+			for _, c := range slices.Sorted(maps.Keys(coef)) {
+				if coef[c] != 0 {
+					cols, vals = append(cols, c), append(vals, coef[c])
+				}
+			}
+			// today's total - (then's columns + its people gone since)
+			lp.addRow(cols, vals, between(float64(gone-(k-1)), float64(gone+k-1)))
+		}
+	}
+}
+
+// heldCaps adds what a held release says of the tables it carried over:
+// each changed by fewer than its threshold of people since the release it
+// carried it from, so the people added between the two in the table's
+// population are fewer (a reader of both tiers read, from a conatt total
+// carried over and a public cell hidden as changed, that 2024 had gained
+// 1 to 4 victims). Only between releases of records today's grew from,
+// the later of more records, with nobody gone or rolled back since.
+func heldCaps(live []*table, lp *program, views []view, nvars int) {
+	views, _ = asBlocks(views)
+	byIndex := map[int]view{}
+	for _, v := range views {
+		byIndex[v.index] = v
+	}
+	for _, v := range views {
+		if len(v.carried) == 0 || len(v.gone) > 0 || len(v.extra) > 0 {
+			continue
+		}
+		vb := v.blocks(lp.chain)
+		for _, id := range slices.Sorted(maps.Keys(v.carried)) {
+			o, ok := byIndex[v.carried[id]]
+			if !ok || len(o.gone) > 0 || len(o.extra) > 0 {
+				continue
+			}
+			ob := o.blocks(lp.chain)
+			i := slices.IndexFunc(live, func(t *table) bool { return t.spec.ID == id })
+			if i < 0 || !strictSubset(ob, vb) {
+				continue
+			}
+			vars := map[int]bool{}
+			for _, cl := range live[i].cells {
+				for _, c := range cl.cols {
+					vars[c%nvars] = true
+				}
+			}
+			var cols []int
+			for _, b := range vb {
+				if _, before := slices.BinarySearch(ob, b); before {
+					continue
+				}
+				for _, j := range slices.Sorted(maps.Keys(vars)) {
+					cols = append(cols, b*nvars+j)
+				}
+			}
+			if len(cols) > 0 {
+				lp.addRow(cols, ones(len(cols)), between(0, float64(v.rules.Threshold-1)))
+			}
+		}
+	}
+}
+
 // tableRow is a row of the program that a table of today's release tells.
 type tableRow struct {
 	t   *table
@@ -1988,11 +2112,10 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 // today; one a held release showed and today's does not, fewer): known
 // only through today's tables of that column, they are freed once every
 // one of them is withheld.
-func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars, nextra int, r Rules, views []view) (*program, map[int][]int) {
-	// One block of columns per population a held release counted: records
-	// that changed between two of them and no held release counted in
-	// between are one block (a check of one tier's releases skips those of
-	// the other).
+// asBlocks returns a copy of views with each back a block index (records
+// that changed between two held releases and that no held release counted
+// in between are one block), and the last block of today's records.
+func asBlocks(views []view) ([]view, int) {
 	cuts := []int{0}
 	for _, v := range views {
 		cuts = append(cuts, v.back)
@@ -2003,7 +2126,15 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars, 
 	for i := range views {
 		views[i].back = slices.Index(cuts, views[i].back)
 	}
-	last := len(cuts) - 1
+	return views, len(cuts) - 1
+}
+
+func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars, nextra int, r Rules, views []view) (*program, map[int][]int) {
+	// One block of columns per population a held release counted: records
+	// that changed between two of them and no held release counted in
+	// between are one block (a check of one tier's releases skips those of
+	// the other).
+	views, last := asBlocks(views)
 	// After the blocks of today's records, one block per group of people
 	// held releases counted and today's records do not have.
 	lp := newProgram(nvars * (last + 1 + nextra))
