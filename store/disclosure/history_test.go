@@ -51,6 +51,20 @@ func TestEveryEarlierReleaseHeld(t *testing.T) {
 // holds at least r.Fold people of the release; one that another release
 // shows and this one does not, while this one shows nationalities, fewer).
 func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool) (found, told []string, ok bool) {
+	return attackHistoryCaps(pops, releases, r, folded, nil)
+}
+
+// carryCap is what a release that carried a table over says: fewer than
+// k people were added to the table's population since the release it
+// carried it from (release and from: places in the history).
+type carryCap struct {
+	release, from int
+	table         string
+}
+
+// attackHistoryCaps is attackHistory reading, besides, what the carried
+// tables say (caps).
+func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded bool, caps []carryCap) (found, told []string, ok bool) {
 	last := pops[len(pops)-1]
 	vars := universe(last)
 	lp := newProgram(len(pops) * len(vars))
@@ -108,6 +122,19 @@ func attackHistory(pops [][]person, releases [][]Published, r Rules, folded bool
 			}
 			lp.addRow(fewer, ones(len(fewer)), between(0, float64(r.Fold-1)))
 		}
+	}
+	for _, c := range caps {
+		s := specOf(c.table)
+		var cols []int
+		for j, v := range vars {
+			if !counts(s, v) {
+				continue
+			}
+			for b := c.from + 1; b <= c.release; b++ {
+				cols = append(cols, b*len(vars)+j)
+			}
+		}
+		lp.addRow(cols, ones(len(cols)), between(0, float64(r.Threshold-1)))
 	}
 	// What each batch added to each cell: a rise of 1..k-1 people
 	// describes them (one person added, and every cell she falls in
@@ -583,6 +610,53 @@ func TestCompleteYearsMoveOn(t *testing.T) {
 			}
 			if smallHidden(now, second, r) == 0 {
 				t.Error("no hidden count of 1 to k-1 in the second release: the attacker had nothing to try")
+			}
+		})
+	}
+}
+
+// A table carried over says that fewer than k people were added to it
+// since the release it comes from (its note: "unchanged since ..., or
+// changed by too few people"). A reader who knows that and sees a cell of
+// another table hidden as changed reads its gain as 1 to k-1 unless the
+// check knows it too (a red team pinned 2024's suspects' gain to 3 or 4
+// that way). Two late records of a complete year: the total is carried
+// over, and the attacker reads that beside every table of both releases.
+func TestCarriedTableTellsFewChanged(t *testing.T) {
+	// (At about 60 a year the check withholds every other table: each
+	// would show a cell hidden as changed whose gain the total bounds.)
+	for _, perYear := range []int{25} {
+		t.Run(fmt.Sprintf("%d_a_year", perYear), func(t *testing.T) {
+			t.Parallel()
+			r := Minimum(schemas.TierConatt)
+			r.Fold = 0
+			seed := uint64(perYear + 3)
+			first := population(seed, perYear)
+			rel1, err := ProtectRelease(context.Background(), problemOf(first, seed), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var late []person
+			for _, q := range population(seed+1, perYear) {
+				if q.year == testLastComplete && len(late) < 2 {
+					late = append(late, q)
+				}
+			}
+			now := append(slices.Clone(first), late...)
+			p := problemOf(now, seed)
+			p.Tables = slices.Clone(p.Tables)
+			p.Tables[0].Carried = true // "total": 2 people more
+			p.Others = []Other{{Tables: tablesOf(rel1), Rules: r, Back: 1}}
+			rel2, err := ProtectRelease(context.Background(), p, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found, told, ok := attackHistoryCaps([][]person{first, now}, [][]Published{rel1, rel2}, r, false, []carryCap{{release: 1, from: 0, table: "total"}})
+			if !ok {
+				t.Fatal("no cell gained 1 to 4 people: the test shows nothing")
+			}
+			if len(found) > 0 || len(told) > 0 {
+				t.Errorf("with the carried total read, %d hidden counts and %d changes of 1 to %d pinned:\n%s", len(found), len(told), r.Threshold-1, strings.Join(append(found, told...), "\n"))
 			}
 		})
 	}
