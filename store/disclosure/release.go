@@ -184,6 +184,11 @@ var maxVariables = 400_000
 //     is too large, does not solve or is not done by p.Deadline, is
 //     withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
+	for _, s := range p.Tables {
+		if s.Through != 0 && !slices.Contains(p.Dims, schemas.DimYear) {
+			return nil, fmt.Errorf("release: table %s counts the years up to %d, but the year is not among the problem's dimensions", s.ID, s.Through)
+		}
+	}
 	atoms, folded, maps := fold(p, r.Fold)
 	// The same records give the same release, whatever order they came in:
 	// two releases of one population must hide the same cells.
@@ -440,10 +445,7 @@ type cell struct {
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 	t := &table{spec: s, index: map[key]*cell{}, where: map[int][]int{}, yearCol: -1}
 	if s.Through != 0 {
-		t.yearCol = slices.Index(dims, schemas.DimYear)
-		if t.yearCol < 0 {
-			panic("disclosure: a table of the years up to " + fmt.Sprint(s.Through) + " without the year among the problem's dimensions")
-		}
+		t.yearCol = slices.Index(dims, schemas.DimYear) // present: ProtectRelease refuses a problem without it
 	}
 	for _, d := range s.By {
 		t.by = append(t.by, slices.Index(dims, d))

@@ -777,3 +777,13 @@ func TestWholeNumbersDoNotPin(t *testing.T) {
 		})
 	}
 }
+
+// A table of the complete years needs the year among the problem's
+// dimensions: without it the engine refuses, rather than count every year.
+func TestThroughNeedsTheYear(t *testing.T) {
+	p := Problem{Dims: []schemas.Dim{schemas.DimSex}, Tables: []Spec{{ID: "sex", By: []schemas.Dim{schemas.DimSex}, Through: 2024}},
+		Atoms: []Atom{{Codes: []int{0}, Count: 3}}}
+	if _, err := ProtectRelease(context.Background(), p, Minimum(schemas.TierConatt)); err == nil {
+		t.Error("a table of the years up to 2024 without the year: no error")
+	}
+}
