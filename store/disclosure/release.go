@@ -1048,6 +1048,21 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	targets = append(targets, diffs...)
+	// The cells hidden for a target rather than for their own count
+	// (secondary), and, per proven target, where the solution that proved
+	// it put them (witness): the cleanup below shows again the cells that
+	// no target needs hidden.
+	var secondary []*cell
+	hiddenFor := map[*cell]*target{}
+	snap := func() map[int]float64 {
+		w := make(map[int]float64, len(secondary))
+		for _, c := range secondary {
+			if c.hidden {
+				w[c.row] = lp.rowValue(c.row)
+			}
+		}
+		return w
+	}
 	holds := func(tg *target) bool {
 		v := lp.sum(tg.cols)
 		return v >= tg.goal(ch.k)-1e-6 || tg.zeroOK && v <= 1e-6
@@ -1083,6 +1098,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		for _, t := range order {
 			withhold(t)
 			if _, _, proven := solve(tg); proven {
+				tg.proven, tg.witness = true, snap()
 				return true
 			}
 		}
@@ -1102,7 +1118,9 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		slices.Sort(zero)
 		if _, ok := lp.minimize(slices.Compact(zero)); ok {
 			for _, tg := range targets {
-				tg.proven = tg.proven || tg.zeroOK && lp.sum(tg.cols) <= 1e-6
+				if !tg.proven && tg.zeroOK && lp.sum(tg.cols) <= 1e-6 {
+					tg.proven, tg.witness = true, snap()
+				}
 			}
 		}
 	}
@@ -1129,9 +1147,13 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			break
 		}
 		more := false
+		var w map[int]float64
 		for _, o := range targets {
 			if !o.proven && holds(o) {
-				o.proven, more = true, true
+				if w == nil {
+					w = snap()
+				}
+				o.proven, o.witness, more = true, w, true
 			}
 		}
 		if !more {
@@ -1176,8 +1198,11 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			}
 			best, ok, proven := solve(tg)
 			if proven {
+				w := snap()
 				for _, o := range targets {
-					o.proven = o.proven || o == tg || holds(o)
+					if !o.proven && (o == tg || holds(o)) {
+						o.proven, o.witness = true, w
+					}
 				}
 				break
 			}
@@ -1278,6 +1303,8 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 				}
 				for _, c := range pattern {
 					picks = append(picks, c)
+					secondary = append(secondary, c)
+					hiddenFor[c] = tg
 					c.hidden = true
 					lp.setBound(c.row, cellBound(c, r))
 					delete(byRow, c.row)
@@ -1304,6 +1331,119 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			return nil
 		}
 	}
+	// Cleanup: a cell hidden for one target may have become needless once
+	// later cells were hidden for others (the greedy choice hid every cell
+	// of two years of victims by year and sex, 49% of its people shown,
+	// where the men of one year need not be: 57%). Largest first, each
+	// secondary cell of a table that shows less than its useful share
+	// (usefulShare) is shown again while every target stays proven: a
+	// target whose witness put the cell at its count needs no solve; the
+	// others are proven again, the one it was hidden for first (the
+	// likeliest to fail), and if one is not, the cell stays hidden. A
+	// target is proven again by the solution nearest the published counts
+	// (program.nearest: the fewest people moved off them), so that its new
+	// witness leaves the next cells where they are. Each step keeps the
+	// release proven: running out of time only stops it early.
+	//
+	// Only a release checked alone (the first of its tier) is cleaned up:
+	// a cell shown exactly is one every later release must keep to, and a
+	// hidden one leaves them room. Cleaned up in a history of small
+	// batches (TestFoldedCategoryShownLaterKeepsTheRelease), releases
+	// checked with earlier ones showed a few more cells each, and the
+	// fourth withheld every table.
+	slices.SortStableFunc(secondary, func(a, b *cell) int { return b.count - a.count })
+	owner := map[*cell]*table{}
+	for _, t := range live {
+		for _, c := range t.cells {
+			owner[c] = t
+		}
+	}
+	// The secondary cells, held at their counts in a copy of the program
+	// (nearest), each free to leave them.
+	var cands []*cell
+	for _, c := range secondary {
+		if t := owner[c]; c.hidden && c.row >= 0 && !slices.Contains(cands, c) && t != nil && !t.withheld && t.spec.published() {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 || len(ch.views)+len(ch.unlinked)+len(ch.extra)+len(ch.floors) > 0 {
+		return nil
+	}
+	rows, bounds, down := make([]int, len(cands)), make([]rowBound, len(cands)), make([]float64, len(cands))
+	for i, c := range cands {
+		c.hidden = false
+		rows[i], bounds[i], down[i] = c.row, cellBound(c, r), room(c, r)
+		c.hidden = true
+	}
+	sums := make([][]int, len(targets))
+	index := make(map[*target]int, len(targets))
+	for i, tg := range targets {
+		sums[i], index[tg] = tg.cols, i
+	}
+	near := lp.nearest(rows, bounds, down, sums)
+	defer near.free()
+	reprove := func(tg *target) bool {
+		if !tg.zeroOK {
+			at, feasible, ok := near.reach(index[tg], tg.goal(ch.k))
+			if ok {
+				if feasible {
+					tg.witness = make(map[int]float64, len(rows))
+					for i, row := range rows {
+						if cands[i].hidden {
+							tg.witness[row] = at[i]
+						}
+					}
+				}
+				return feasible
+			}
+		}
+		_, _, proven := solve(tg)
+		if proven {
+			tg.witness = snap()
+		}
+		return proven
+	}
+	for i, c := range cands {
+		if t := owner[c]; float64(shownPeople(t)) >= usefulShare(r)*float64(t.people()) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			break
+		}
+		c.hidden = false
+		shown := cellBound(c, r)
+		lp.setBound(c.row, shown)
+		near.hold(i, true)
+		var need []*target
+		for _, tg := range targets {
+			if !tg.proven || !tg.earlier && tg.t.withheld {
+				continue
+			}
+			if v, ok := tg.witness[c.row]; ok && (v < shown.lo-1e-6 || v > shown.hi+1e-6) {
+				need = append(need, tg)
+			}
+		}
+		if i := slices.Index(need, hiddenFor[c]); i > 0 {
+			need[0], need[i] = need[i], need[0]
+		}
+		kept := true
+		for _, tg := range need {
+			if !reprove(tg) {
+				kept = false
+				break
+			}
+		}
+		if kept {
+			byRow[c.row] = c
+			continue
+		}
+		c.hidden = true
+		lp.setBound(c.row, cellBound(c, r))
+		near.hold(i, false)
+	}
 	return nil
 }
 
@@ -1323,7 +1463,7 @@ func (ch *check) pattern(lp *program, tg *target, byRow map[int]*cell, declined 
 			cost[i] = 1e-3
 		}
 	}
-	moved, feasible, ok := lp.relax(tg.cols, tg.goal(ch.k), rows, down, cost)
+	moved, _, feasible, ok := lp.relax(tg.cols, tg.goal(ch.k), rows, down, cost)
 	if !ok || !feasible {
 		return nil
 	}
@@ -1347,6 +1487,10 @@ type target struct {
 	earlier bool // of held releases: today's tables can only be withheld or hide more for it
 	proven  bool
 	zeroOK  bool
+	// witness is, of the solution that proved it, the sums of the rows of
+	// the secondary cells hidden then: shown again at its count, a cell
+	// whose row summed to that count leaves the proof standing.
+	witness map[int]float64
 }
 
 // goal is what tg's columns must reach for its cell to reach k.
@@ -1752,6 +1896,28 @@ func shownPeople(t *table) int {
 		if !c.hidden {
 			n += c.count
 		}
+	}
+	return n
+}
+
+// usefulShare is the share of a table's people that its shown cells
+// should hold at the least: half at tier conatt, 40% at tier public (the
+// issue of the second design: hiding everything is safe and worthless).
+// The cleanup of a check shows cells again only in tables below it: a cell
+// shown exactly is one a later release checked with this one must keep
+// to, and a cell hidden leaves it room.
+func usefulShare(r Rules) float64 {
+	if r.Round > 0 {
+		return .4
+	}
+	return .5
+}
+
+// people is the number of people a table counts (in all its cells).
+func (t *table) people() int {
+	n := 0
+	for _, c := range t.cells {
+		n += c.count
 	}
 	return n
 }
