@@ -143,7 +143,10 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				return nil, err
 			}
 			if cells == nil {
-				continue
+				// It computed no table of the measure; one it carried over
+				// still tells that the table changed by fewer than its
+				// threshold since (Other.Carried, below).
+				cells = map[string][]disclosure.PubCell{}
 			}
 			hr := db.heldRules(h)
 			// (Of records that today's did not grow from, a batch rolled

@@ -65,10 +65,32 @@ type carryCap struct {
 // attackHistoryCaps is attackHistory reading, besides, what the carried
 // tables say (caps).
 func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded bool, caps []carryCap) (found, told []string, ok bool) {
+	blocks, rules := make([]int, len(releases)), make([]Rules, len(releases))
+	for i := range releases {
+		blocks[i], rules[i] = i, r
+	}
+	return attackReleases(pops, releases, blocks, rules, folded, caps, true)
+}
+
+// attackReleases is the attacker of a history of releases of both tiers:
+// release i counts pops[i], the people of batches 0..blocks[i] (blocks
+// ascending; two releases of one batch count the same people), read with
+// its own rules (rules[i]). What a tier tells of a change (a cell shown,
+// then hidden or shown at another count) is read between releases of one
+// tier; hidden counts and changes are judged against the lowest
+// threshold (a CONATT member reads both tiers). With hiddenTells, a cell
+// shown and then hidden is read as changed too (without, only one shown
+// at another count: the same people give the same value).
+func attackReleases(pops [][]person, releases [][]Published, blocks []int, rules []Rules, folded bool, caps []carryCap, hiddenTells bool) (found, told []string, ok bool) {
 	last := pops[len(pops)-1]
 	vars := universe(last)
-	lp := newProgram(len(pops) * len(vars))
+	nblocks := blocks[len(blocks)-1] + 1
+	lp := newProgram(nblocks * len(vars))
 	defer lp.free()
+	r := Rules{Threshold: rules[0].Threshold}
+	for _, x := range rules {
+		r.Threshold = min(r.Threshold, x.Threshold)
+	}
 	type system struct {
 		members   map[string][]int
 		published map[string]PubCell
@@ -99,12 +121,12 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 		// Release i counts the people of every batch up to its own.
 		cols := func(j int) []int {
 			var out []int
-			for b := 0; b <= i; b++ {
+			for b := 0; b <= blocks[i]; b++ {
 				out = append(out, b*len(vars)+j)
 			}
 			return out
 		}
-		m, p := equations(lp, cols, as(vars, i), pub, r)
+		m, p := equations(lp, cols, as(vars, i), pub, rules[i])
 		systems = append(systems, system{m, p})
 		if !folded || len(shown[i]) == 0 {
 			continue
@@ -120,7 +142,7 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 					fewer = append(fewer, cols(j)...)
 				}
 			}
-			lp.addRow(fewer, ones(len(fewer)), between(0, float64(r.Fold-1)))
+			lp.addRow(fewer, ones(len(fewer)), between(0, float64(rules[i].Fold-1)))
 		}
 	}
 	for _, c := range caps {
@@ -130,11 +152,11 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 			if !counts(s, v) {
 				continue
 			}
-			for b := c.from + 1; b <= c.release; b++ {
+			for b := blocks[c.from] + 1; b <= blocks[c.release]; b++ {
 				cols = append(cols, b*len(vars)+j)
 			}
 		}
-		lp.addRow(cols, ones(len(cols)), between(0, float64(r.Threshold-1)))
+		lp.addRow(cols, ones(len(cols)), between(0, float64(rules[c.release].Threshold-1)))
 	}
 	// What each batch added to each cell: a rise of 1..k-1 people
 	// describes them (one person added, and every cell she falls in
@@ -150,6 +172,10 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 	var changes []change
 	for i := 1; i < len(systems); i++ {
 		for j := range i {
+			if blocks[j] == blocks[i] {
+				continue // the same people
+			}
+			same := rules[i] == rules[j] // of one tier: its values compare
 			// (Under release i's folding: who was added to its cell.)
 			before, after := truth(as(pops[j], i)), truth(as(pops[i], i))
 			for k, c := range systems[i].published {
@@ -159,14 +185,14 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 				}
 				var cols []int
 				for _, col := range systems[i].members[k] {
-					if col/len(vars) > j {
+					if col/len(vars) > blocks[j] {
 						cols = append(cols, col)
 					}
 				}
 				// (Not where the two fold citizenship otherwise: a cell of
 				// other people then.)
 				sameFold := !strings.Contains(k, string(schemas.DimCitizenship)) || slices.Equal(shown[i], shown[j])
-				if prev, ok := systems[j].published[k]; ok && sameFold && !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
+				if prev, ok := systems[j].published[k]; ok && same && sameFold && !prev.Hidden && (c.Hidden && hiddenTells || !c.Hidden && c.Count != prev.Count) {
 					lp.addRow(cols, ones(len(cols)), atLeast(1))
 				}
 				changes = append(changes, change{fmt.Sprintf("releases %d to %d: %s gained %d", j+1, i+1, k, d), cols})
@@ -196,7 +222,7 @@ func attackHistoryCaps(pops [][]person, releases [][]Published, r Rules, folded 
 						cols = append(cols, col)
 					}
 				}
-				if !prev.Hidden && (c.Hidden || c.Count != prev.Count) {
+				if same && !prev.Hidden && (c.Hidden && hiddenTells || !c.Hidden && c.Count != prev.Count) {
 					lp.addRow(cols, ones(len(cols)), atLeast(1))
 				}
 				changes = append(changes, change{fmt.Sprintf("releases %d to %d: %s gained %d since %s", j+1, i+1, k, d, kj), cols})

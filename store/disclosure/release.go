@@ -207,9 +207,11 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	lowest := r.Threshold
 	refold := false
 	for i, o := range p.Others {
-		if len(o.Tables) == 0 {
+		if len(o.Tables) == 0 && len(o.Carried) == 0 {
 			// It withheld every table of the measure: it tells nothing
-			// of it, and its records need no block of their own.
+			// of it, and its records need no block of their own. (One
+			// that carried a table over tells that the table changed by
+			// fewer than its threshold since: heldCaps.)
 			continue
 		}
 		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra, index: i, carried: o.Carried}
