@@ -687,3 +687,65 @@ func TestCarriedTableTellsFewChanged(t *testing.T) {
 		})
 	}
 }
+
+// A table carried over changed by fewer than k people since the latest
+// release of its tier that computed it, not since an older one: the tables
+// of the complete years were computed by a release after 28 late records
+// and carried over by the next, after two records of the year in progress.
+// Read as "fewer than 5 since every release", the check had no solution
+// (the first release counted 28 fewer) and withheld every table; read as
+// the store means it, the tables by year show the new year, and an attacker
+// who reads the carried tables that way pins nothing.
+func TestCarriedSinceTheLatest(t *testing.T) {
+	r := Minimum(schemas.TierConatt)
+	r.Fold = 0
+	const seed = 5
+	first := population(seed, 25)
+	var late, next []person
+	for _, q := range population(seed+1, 25) {
+		switch {
+		case q.year <= testLastComplete && len(late) < 28:
+			late = append(late, q)
+		case q.year > testLastComplete && len(next) < 2:
+			next = append(next, q)
+		}
+	}
+	rel1, err := ProtectRelease(context.Background(), problemOf(first, seed), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := append(slices.Clone(first), late...)
+	p := problemOf(second, seed)
+	p.Others = []Other{{Tables: tablesOf(rel1), Rules: r, Back: 1}}
+	rel2, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := append(slices.Clone(second), next...)
+	p = problemOf(third, seed)
+	p.Tables = slices.Clone(p.Tables)
+	var caps []carryCap
+	for i := range p.Tables {
+		if p.Tables[i].Through != 0 {
+			p.Tables[i].Carried = true
+			caps = append(caps, carryCap{release: 2, from: 1, table: p.Tables[i].ID})
+		}
+	}
+	p.Others = []Other{{Tables: tablesOf(rel1), Rules: r, Back: 2}, {Tables: tablesOf(rel2), Rules: r, Back: 1}}
+	rel3, err := ProtectRelease(context.Background(), p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range rel3 {
+		if tb.Withheld {
+			t.Errorf("%s is withheld", tb.ID)
+		}
+	}
+	found, told, ok := attackHistoryCaps([][]person{first, second, third}, [][]Published{rel1, rel2, rel3}, r, false, caps)
+	if !ok {
+		t.Fatal("no cell gained 1 to 4 people: the test shows nothing")
+	}
+	if len(found) > 0 || len(told) > 0 {
+		t.Errorf("%d hidden counts and %d changes of 1 to %d pinned:\n%s", len(found), len(told), r.Threshold-1, strings.Join(append(found, told...), "\n"))
+	}
+}

@@ -1770,11 +1770,11 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 }
 
 // carriedCaps adds what a table carried over tells: it changed by fewer
-// than k people (its tier's threshold) since every release of its tier
-// held that counted records today's grew from and stored its exact counts
-// (the store's rule, Changed), so its total moved by less than k since
-// each. A reader who knows the rule reads that off the note "unchanged
-// since"; with a cell the next release hid as changed, a red team pinned
+// than k people (its tier's threshold) since the latest release of its
+// tier held that counted records today's grew from and stored its exact
+// counts (the store's rule, Changed), so its total moved by less than k
+// since then. A reader who knows the rule reads that off the note
+// "unchanged since"; with a cell the next release hid as changed, a red team pinned
 // that cell's gain to 3 or 4. (Tables with a multi-valued dimension, whose
 // rule counts the total of their population, give the same through the
 // tables of that population; releases with people rolled back since are
@@ -1792,6 +1792,7 @@ func (ch *check) carriedCaps(live []*table, lp *program, k int) {
 			}
 		}
 		groups := map[string]map[key]*cell{}
+		blocksOf := map[string][]int{}
 		unknown := map[string]bool{}
 		for _, e := range t.earlier {
 			if e.cross || !strictSubset(e.blocks, today) {
@@ -1800,13 +1801,26 @@ func (ch *check) carriedCaps(live []*table, lp *program, k int) {
 			g := fmt.Sprint(e.blocks)
 			if groups[g] == nil {
 				groups[g] = map[key]*cell{}
+				blocksOf[g] = e.blocks
 			}
 			groups[g][e.keys] = e
 			unknown[g] = unknown[g] || !e.known
 		}
+		// Against the latest of them alone: the store carried the table
+		// because it changed by fewer than k since a release that stored
+		// it, and people were only added since each, so since the latest
+		// too; since an older one it may have changed by more (a row
+		// saying otherwise left no solution, and every table of the
+		// measure was withheld).
+		latest := ""
 		for _, g := range slices.Sorted(maps.Keys(groups)) {
-			if unknown[g] {
-				continue // not compared: its exact counts were not stored
+			if !unknown[g] && (latest == "" || len(blocksOf[g]) > len(blocksOf[latest])) {
+				latest = g
+			}
+		}
+		for _, g := range slices.Sorted(maps.Keys(groups)) {
+			if g != latest {
+				continue // not compared: its exact counts were not stored, or an older release
 			}
 			coef := map[int]float64{}
 			for c := range now {
