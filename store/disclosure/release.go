@@ -189,7 +189,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			return nil, fmt.Errorf("release: table %s counts the years up to %d, but the year is not among the problem's dimensions", s.ID, s.Through)
 		}
 	}
-	atoms, folded, maps := fold(p, r.Fold)
+	atoms, _, maps := fold(p, r.Fold)
 	// The same records give the same release, whatever order they came in:
 	// two releases of one population must hide the same cells.
 	byCodes := func(a, b Atom) int { return slices.Compare(a.Codes, b.Codes) }
@@ -295,7 +295,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 	var out []Published
 	for _, t := range tabs {
 		if t.spec.published() {
-			out = append(out, t.publish(r, folded))
+			out = append(out, t.publish(r))
 		}
 	}
 	return out, nil
@@ -2191,7 +2191,7 @@ func compareKeys(a, b key) int {
 }
 
 // publish lays a protected table out with its notes and report.
-func (t *table) publish(r Rules, folded map[schemas.Dim]bool) Published {
+func (t *table) publish(r Rules) Published {
 	p := Published{ID: t.spec.ID, Withheld: t.withheld}
 	n := len(t.spec.By)
 	rep := schemas.TableReport{ID: t.spec.ID, Withheld: t.withheld}
@@ -2232,9 +2232,14 @@ func (t *table) publish(r Rules, folded map[schemas.Dim]bool) Published {
 			EN: fmt.Sprintf("Counts are rounded to multiples of %d; the same group of people always gives the same number, so rows and totals need not add up.", r.Round),
 		})
 	}
+	// Said of every dimension that may fold, whether or not anything
+	// folded: said only where something did, it told that some category
+	// held 1 to Fold-1 people (a red team read, from a suspects' table by
+	// sex that showed female, male and unknown with the note, that 1 to 4
+	// suspects were of sex "other").
 	var grouped []string
 	for _, d := range t.spec.By {
-		if folded[d] {
+		if foldable[d] && r.Fold > 0 {
 			grouped = append(grouped, string(d))
 		}
 	}

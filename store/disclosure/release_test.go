@@ -810,3 +810,46 @@ func TestThroughNeedsTheYear(t *testing.T) {
 		t.Error("a table of the years up to 2024 without the year: no error")
 	}
 }
+
+// The note on grouped categories says nothing of the data: a table by sex
+// carries it whether or not some sex had fewer than Fold people. (Said
+// only where a category folded, it told a red team that 1 to 4 suspects
+// were of sex "other": the table showed female, male and unknown, and the
+// note.)
+func TestGroupingNoteTellsNothing(t *testing.T) {
+	r := Minimum(schemas.TierConatt)
+	var none []person
+	for _, p := range population(5, 25) {
+		if p.sex == "other" {
+			p.sex = "unknown"
+		}
+		none = append(none, p)
+	}
+	some := append(slices.Clone(none), person{year: 2021, sex: "other", age: "adult", forms: []string{"sexual"}, citizenship: "CRI", exploitn: "CRI"},
+		person{year: 2023, sex: "other", age: "adult", forms: []string{"sexual"}, citizenship: "NIC", exploitn: "CRI"})
+	notes := func(people []person) map[string][]string {
+		t.Helper()
+		pub, err := ProtectRelease(context.Background(), problemOf(people, 5), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, tb := range pub {
+			for _, n := range tb.Notes {
+				if strings.Contains(n.EN, "are grouped as") {
+					out[tb.ID] = append(out[tb.ID], n.EN)
+				}
+			}
+		}
+		return out
+	}
+	without, with := notes(none), notes(some)
+	if fmt.Sprint(without) != fmt.Sprint(with) {
+		t.Errorf("grouping notes differ with 2 people of sex other:\nwithout %v\nwith    %v", without, with)
+	}
+	for _, s := range testTables {
+		if slices.Contains(s.By, schemas.DimSex) && len(with[s.ID]) == 0 {
+			t.Errorf("%s, by sex, carries no grouping note", s.ID)
+		}
+	}
+}
