@@ -32,7 +32,7 @@ const coarse = -3
 // it; a table the held release withheld, or whose exact counts it did not
 // store, is left out (and a held release that stored none gives nothing).
 func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
-	atoms, _, _ := fold(p, r.Fold)
+	atoms, _ := fold(p, r.Fold)
 	out := map[string]int{}
 	population := map[string]int{} // by filter: the change of its total
 	var multi []Spec

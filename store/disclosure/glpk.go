@@ -174,60 +174,19 @@ func (lp *program) maximize(cols []int) (float64, bool) {
 // relax finds the cheapest way to let the sum of cols reach goal by moving
 // rows off their bounds: row rows[i] may rise by any amount or fall by at
 // most down[i], each unit costing cost[i] (a linear program on a copy of
-// the program). It returns how far each row moved and the sum of its
-// columns (at) in that solution; feasible is false when
-// no moves of these rows let the sum reach goal, ok false when GLPK did
-// not tell.
+// the program: nearest). It returns how far each row moved; feasible is
+// false when no moves of these rows let the sum reach goal, ok false when
+// GLPK did not tell.
 //
 // Hiding the cells of the rows it moved lets the sum reach goal at once,
 // whatever the basis: the dual values of one optimum name one limiting
 // row at a time, and where many limit a count together (a degenerate
 // optimum), hiding one of them frees nothing.
-func (lp *program) relax(cols []int, goal float64, rows []int, down, cost []float64) (moved, at []float64, feasible, ok bool) {
-	cp := &program{p: C.glp_create_prob(), cols: lp.cols, fixed: lp.fixed, chain: lp.chain}
-	defer C.glp_delete_prob(cp.p)
-	C.glp_copy_prob(cp.p, lp.p, C.GLP_OFF)
-	for _, j := range lp.obj {
-		C.glp_set_obj_coef(cp.p, C.int(j+1), 0)
-	}
-	C.glp_set_obj_dir(cp.p, C.GLP_MIN)
-	first := int(C.glp_add_cols(cp.p, C.int(2*len(rows)))) // 1-based; non-basic at zero
-	var ind [2]C.int
-	var val [2]C.double
-	for i, r := range rows {
-		up, dn := C.int(first+2*i), C.int(first+2*i+1)
-		ind[1] = C.int(r + 1)
-		val[1] = -1 // the row's sum may exceed its bound by up
-		C.glp_set_mat_col(cp.p, up, 1, &ind[0], &val[0])
-		val[1] = 1 // or fall below it by dn
-		C.glp_set_mat_col(cp.p, dn, 1, &ind[0], &val[0])
-		C.glp_set_col_bnds(cp.p, up, C.GLP_LO, 0, 0)
-		if down[i] > 0 {
-			C.glp_set_col_bnds(cp.p, dn, C.GLP_DB, 0, C.double(down[i]))
-		} else {
-			C.glp_set_col_bnds(cp.p, dn, C.GLP_FX, 0, 0)
-		}
-		C.glp_set_obj_coef(cp.p, up, C.double(cost[i]))
-		C.glp_set_obj_coef(cp.p, dn, C.double(cost[i]))
-	}
-	cp.addRow(cols, ones(len(cols)), atLeast(goal))
-	if rc := C.solve(cp.p, 20000, 2000000, 0); rc != 0 {
-		return nil, nil, false, false
-	}
-	switch C.glp_get_status(cp.p) {
-	case C.GLP_OPT:
-	case C.GLP_NOFEAS:
-		return nil, nil, false, true
-	default:
-		return nil, nil, false, false
-	}
-	moved, at = make([]float64, len(rows)), make([]float64, len(rows))
-	for i, r := range rows {
-		up := float64(C.glp_get_col_prim(cp.p, C.int(first+2*i)))
-		dn := float64(C.glp_get_col_prim(cp.p, C.int(first+2*i+1)))
-		moved[i], at[i] = up+dn, float64(C.glp_get_row_prim(cp.p, C.int(r+1)))+up-dn
-	}
-	return moved, at, true, true
+func (lp *program) relax(cols []int, goal float64, rows []int, down, cost []float64) (moved []float64, feasible, ok bool) {
+	n := lp.nearest(rows, nil, down, cost, [][]int{cols})
+	defer n.free()
+	moved, _, feasible, ok = n.reach(0, goal)
+	return moved, feasible, ok
 }
 
 // minimize is maximize's twin: the least sum of cols.
@@ -308,11 +267,13 @@ func (lp *program) rowValue(i int) float64 { return float64(C.glp_get_row_prim(l
 func (lp *program) dual(i int) float64 { return float64(C.glp_get_row_dual(lp.p, C.int(i+1))) }
 
 // nearest is a copy of a program in which some rows (rows[i]) are held at
-// given bounds, each free to leave them at a cost of one per unit, down by
-// at most down[i]: its solutions that let a sum (one of sums) reach a goal
-// are those of the program nearest those bounds. Each sum has a row of its
+// their bounds (bounds[i], or the program's own when bounds is nil), each
+// free to leave them at cost[i] per unit (nil: 1), down by at most
+// down[i]: its solutions that let a sum (one of sums) reach a goal are
+// those of the program nearest those bounds. Each sum has a row of its
 // own, free but for the goal asked: from one goal to the next only row
-// bounds change, and the dual simplex starts from the last basis.
+// and column bounds change, and the simplex starts from the last basis
+// (the primal one: the dual simplex took 35 times as long on these).
 type nearest struct {
 	p     *C.glp_prob
 	first int // 1-based column of rows[0]'s rise; its fall is the next
@@ -321,7 +282,7 @@ type nearest struct {
 	down  []float64
 }
 
-func (lp *program) nearest(rows []int, bounds []rowBound, down []float64, sums [][]int) *nearest {
+func (lp *program) nearest(rows []int, bounds []rowBound, down, cost []float64, sums [][]int) *nearest {
 	n := &nearest{p: C.glp_create_prob(), rows: rows, down: down}
 	C.glp_copy_prob(n.p, lp.p, C.GLP_OFF)
 	for j := 1; j <= lp.cols; j++ {
@@ -330,7 +291,9 @@ func (lp *program) nearest(rows []int, bounds []rowBound, down []float64, sums [
 	C.glp_set_obj_dir(n.p, C.GLP_MIN)
 	cp := &program{p: n.p, fixed: lp.fixed}
 	for i, r := range rows {
-		cp.setBound(r, bounds[i])
+		if bounds != nil {
+			cp.setBound(r, bounds[i])
+		}
 	}
 	n.first = int(C.glp_add_cols(n.p, C.int(2*len(rows))))
 	var ind [2]C.int
@@ -338,12 +301,16 @@ func (lp *program) nearest(rows []int, bounds []rowBound, down []float64, sums [
 	for i, r := range rows {
 		up, dn := C.int(n.first+2*i), C.int(n.first+2*i+1)
 		ind[1] = C.int(r + 1)
-		val[1] = -1
+		val[1] = -1 // the row's sum may exceed its bound by up
 		C.glp_set_mat_col(n.p, up, 1, &ind[0], &val[0])
-		val[1] = 1
+		val[1] = 1 // or fall below it by dn
 		C.glp_set_mat_col(n.p, dn, 1, &ind[0], &val[0])
-		C.glp_set_obj_coef(n.p, up, 1)
-		C.glp_set_obj_coef(n.p, dn, 1)
+		c := 1.0
+		if cost != nil {
+			c = cost[i]
+		}
+		C.glp_set_obj_coef(n.p, up, C.double(c))
+		C.glp_set_obj_coef(n.p, dn, C.double(c))
 		n.hold(i, false)
 	}
 	n.goals = int(C.glp_get_num_rows(n.p)) + 1
@@ -370,29 +337,30 @@ func (n *nearest) hold(i int, held bool) {
 }
 
 // reach finds the solution nearest the held bounds in which sums[i] is at
-// least goal; at is, per row, the sum of its columns there. feasible is
-// false when there is none; ok false when GLPK did not tell.
-func (n *nearest) reach(i int, goal float64) (at []float64, feasible, ok bool) {
+// least goal; per row, how far it moved and the sum of its columns there
+// (at). feasible is false when there is none; ok false when GLPK did not
+// tell.
+func (n *nearest) reach(i int, goal float64) (moved, at []float64, feasible, ok bool) {
 	row := C.int(n.goals + i)
 	C.glp_set_row_bnds(n.p, row, C.GLP_LO, C.double(goal), 0)
 	defer C.glp_set_row_bnds(n.p, row, C.GLP_FR, 0, 0)
 	if rc := C.solve(n.p, 20000, 2000000, 0); rc != 0 {
-		return nil, false, false
+		return nil, nil, false, false
 	}
 	switch C.glp_get_status(n.p) {
 	case C.GLP_OPT:
 	case C.GLP_NOFEAS:
-		return nil, false, true
+		return nil, nil, false, true
 	default:
-		return nil, false, false
+		return nil, nil, false, false
 	}
-	at = make([]float64, len(n.rows))
+	moved, at = make([]float64, len(n.rows)), make([]float64, len(n.rows))
 	for i, r := range n.rows {
 		up := float64(C.glp_get_col_prim(n.p, C.int(n.first+2*i)))
 		dn := float64(C.glp_get_col_prim(n.p, C.int(n.first+2*i+1)))
-		at[i] = float64(C.glp_get_row_prim(n.p, C.int(r+1))) + up - dn
+		moved[i], at[i] = up+dn, float64(C.glp_get_row_prim(n.p, C.int(r+1)))+up-dn
 	}
-	return at, true, true
+	return moved, at, true, true
 }
 
 func (n *nearest) free() { C.glp_delete_prob(n.p) }

@@ -189,7 +189,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			return nil, fmt.Errorf("release: table %s counts the years up to %d, but the year is not among the problem's dimensions", s.ID, s.Through)
 		}
 	}
-	atoms, _, maps := fold(p, r.Fold)
+	atoms, maps := fold(p, r.Fold)
 	// The same records give the same release, whatever order they came in:
 	// two releases of one population must hide the same cells.
 	byCodes := func(a, b Atom) int { return slices.Compare(a.Codes, b.Codes) }
@@ -569,12 +569,13 @@ var foldable = map[schemas.Dim]bool{
 // fold merges, per dimension, the categories with fewer than min people in
 // the measure into the dimension's "other" (or a new one), and "other" into
 // "unknown" when it is still below min. Unknown never folds. It returns the
-// folded atoms and the dimensions where something folded.
-func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool, []map[int]int) {
-	folded := map[schemas.Dim]bool{}
+// folded atoms and, per column, the codes it folded and into what (nil:
+// nothing folded).
+func fold(p Problem, min int) ([]Atom, []map[int]int) {
 	if min <= 0 {
-		return p.Atoms, folded, nil
+		return p.Atoms, nil
 	}
+	folded := false
 	maps := make([]map[int]int, len(p.Dims))
 	for col, d := range p.Dims {
 		if !foldable[d] {
@@ -621,12 +622,11 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool, []map[int]int) {
 			m[other] = unknown
 		}
 		if len(m) > 0 {
-			maps[col] = m
-			folded[d] = true
+			maps[col], folded = m, true
 		}
 	}
-	if len(folded) == 0 {
-		return p.Atoms, folded, nil
+	if !folded {
+		return p.Atoms, nil
 	}
 	merged := map[string]int{}
 	var out []Atom
@@ -641,7 +641,7 @@ func fold(p Problem, min int) ([]Atom, map[schemas.Dim]bool, []map[int]int) {
 		merged[id] = len(out)
 		out = append(out, Atom{Codes: codes, Count: a.Count, Key: a.Key})
 	}
-	return out, folded, maps
+	return out, maps
 }
 
 // applyFold maps codes by the folding maps (nil: unchanged).
@@ -1054,9 +1054,19 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// (secondary), and, per proven target, where the solution that proved
 	// it put them (witness): the cleanup below shows again the cells that
 	// no target needs hidden.
+	// Only a release checked alone (the first of its tier) is cleaned up:
+	// a cell shown exactly is one every later release must keep to, and a
+	// hidden one leaves them room. Cleaned up in a history of small
+	// batches (TestFoldedCategoryShownLaterKeepsTheRelease), releases
+	// checked with earlier ones showed a few more cells each, and the
+	// fourth withheld every table.
+	alone := len(ch.views)+len(ch.unlinked)+len(ch.extra)+len(ch.floors) == 0
 	var secondary []*cell
 	hiddenFor := map[*cell]*target{}
 	snap := func() map[int]float64 {
+		if !alone {
+			return nil
+		}
 		w := make(map[int]float64, len(secondary))
 		for _, c := range secondary {
 			if c.hidden {
@@ -1346,13 +1356,9 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// (program.nearest: the fewest people moved off them), so that its new
 	// witness leaves the next cells where they are. Each step keeps the
 	// release proven: running out of time only stops it early.
-	//
-	// Only a release checked alone (the first of its tier) is cleaned up:
-	// a cell shown exactly is one every later release must keep to, and a
-	// hidden one leaves them room. Cleaned up in a history of small
-	// batches (TestFoldedCategoryShownLaterKeepsTheRelease), releases
-	// checked with earlier ones showed a few more cells each, and the
-	// fourth withheld every table.
+	if !alone {
+		return nil
+	}
 	slices.SortStableFunc(secondary, func(a, b *cell) int { return b.count - a.count })
 	owner := map[*cell]*table{}
 	for _, t := range live {
@@ -1368,7 +1374,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			cands = append(cands, c)
 		}
 	}
-	if len(cands) == 0 || len(ch.views)+len(ch.unlinked)+len(ch.extra)+len(ch.floors) > 0 {
+	if len(cands) == 0 {
 		return nil
 	}
 	rows, bounds, down := make([]int, len(cands)), make([]rowBound, len(cands)), make([]float64, len(cands))
@@ -1382,11 +1388,11 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	for i, tg := range targets {
 		sums[i], index[tg] = tg.cols, i
 	}
-	near := lp.nearest(rows, bounds, down, sums)
+	near := lp.nearest(rows, bounds, down, nil, sums)
 	defer near.free()
 	reprove := func(tg *target) bool {
 		if !tg.zeroOK {
-			at, feasible, ok := near.reach(index[tg], tg.goal(ch.k))
+			_, at, feasible, ok := near.reach(index[tg], tg.goal(ch.k))
 			if ok {
 				if feasible {
 					tg.witness = make(map[int]float64, len(rows))
@@ -1465,7 +1471,7 @@ func (ch *check) pattern(lp *program, tg *target, byRow map[int]*cell, declined 
 			cost[i] = 1e-3
 		}
 	}
-	moved, _, feasible, ok := lp.relax(tg.cols, tg.goal(ch.k), rows, down, cost)
+	moved, feasible, ok := lp.relax(tg.cols, tg.goal(ch.k), rows, down, cost)
 	if !ok || !feasible {
 		return nil
 	}
