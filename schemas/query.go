@@ -260,6 +260,12 @@ type TableReport struct {
 	// release carries over unchanged (0: computed by this release): some
 	// table of its measure changed by too few people to publish.
 	CarriedFrom int64 `json:"carried_from,omitempty"`
+	// Parts are, for a table by year, its complete years and its year in
+	// progress, each computed or carried over on its own (the table's
+	// counts are their sums; CarriedFrom is set when both came from one
+	// release). Years names the years a part counts ("..2024", "2025..").
+	Parts []TableReport `json:"parts,omitempty"`
+	Years string        `json:"years,omitempty"`
 }
 
 // ShownShare is the share of the table's people in shown cells.

@@ -105,8 +105,8 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	backs := recordsBack(links.held, records, links.off)
 	// The tables of both tiers: those of the other tier that this one does
 	// not publish are shadows, carrying the other release's cells.
-	all := slices.Clone(specs)
-	for _, s := range schemas.Tables().ForTier(other) {
+	all := withParts(specs)
+	for _, s := range withParts(schemas.Tables().ForTier(other)) {
 		if !s.For(kind) {
 			all = append(all, s)
 		}
@@ -246,17 +246,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	if err := tx.QueryRowContext(ctx, `SELECT nextval('release_ids')`).Scan(&rep.ID); err != nil {
 		return nil, err
 	}
-	for pos, s := range specs {
+	// storeTable stores table s (a part of a table by year: its id) and
+	// returns its report.
+	storeTable := func(pos int, s schemas.TableSpec) (schemas.TableReport, error) {
 		if origin, ok := carried[s.ID]; ok {
-			tr, err := carryTable(ctx, tx, rep.ID, pos, origin, s)
-			if err != nil {
-				return nil, err
-			}
-			rep.Tables = append(rep.Tables, tr)
-			continue
+			return carryTable(ctx, tx, rep.ID, pos, origin, s)
 		}
 		t := published[s.ID]
-		rep.Tables = append(rep.Tables, t.Report)
 		notes := slices.Clone(t.Notes)
 		if s.NoteES != "" {
 			notes = append([]schemas.Message{{ES: s.NoteES, EN: s.NoteEN}}, notes...)
@@ -264,6 +260,8 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		var years any
 		if s.CompleteYears() {
 			notes = append([]schemas.Message{schemas.CompleteYearsNote(open)}, notes...)
+		}
+		if s.CompleteYears() || byYear(s) {
 			years = through[s.ID]
 		}
 		cells := make([]schemas.Row, 0, len(t.Cells))
@@ -289,8 +287,37 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years); err != nil {
-			return nil, err
+			return t.Report, err
 		}
+		return t.Report, nil
+	}
+	for pos, s := range specs {
+		if !byYear(s) {
+			tr, err := storeTable(pos, s)
+			if err != nil {
+				return nil, err
+			}
+			rep.Tables = append(rep.Tables, tr)
+			continue
+		}
+		tr := schemas.TableReport{ID: s.ID, Withheld: true}
+		for _, ps := range withParts([]schemas.TableSpec{s}) {
+			part, err := storeTable(pos, ps)
+			if err != nil {
+				return nil, err
+			}
+			part.Years = partYears(ps.ID, through[ps.ID])
+			tr.Parts = append(tr.Parts, part)
+			tr.Cells += part.Cells
+			tr.Hidden += part.Hidden
+			tr.People += part.People
+			tr.ShownPeople += part.ShownPeople
+			tr.Withheld = tr.Withheld && part.Withheld
+		}
+		if a, b := tr.Parts[0].CarriedFrom, tr.Parts[1].CarriedFrom; a == b {
+			tr.CarriedFrom = a
+		}
+		rep.Tables = append(rep.Tables, tr)
 	}
 	js, _ := json.Marshal(rep.Tables)
 	var approved any
@@ -340,8 +367,8 @@ func carryTable(ctx context.Context, tx *sql.Tx, n int64, pos int, origin int64,
 		return tr, err
 	}
 	if added, err := res.RowsAffected(); err != nil || added == 1 {
-		if i := slices.IndexFunc(reports, func(r schemas.TableReport) bool { return r.ID == s.ID }); i >= 0 {
-			tr = reports[i]
+		if r, ok := findReport(reports, s.ID); ok {
+			tr = r
 		}
 		tr.CarriedFrom = origin
 		return tr, err
@@ -421,9 +448,10 @@ func servedFrom(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, kind schemas.Tier, id string) (int64, error) {
 	var n int64
+	// (A table by year: its two parts, shown people added.)
 	err := q.QueryRowContext(ctx, `SELECT r.id FROM release_tables t JOIN releases r ON r.id = t.release
-		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND NOT t.withheld
-		ORDER BY coalesce(t.shown, 0) DESC, r.id DESC LIMIT 1`, string(kind), string(schemas.ReleaseApproved), id).Scan(&n)
+		WHERE r.kind = ? AND r.status = ? AND t.table_id IN (?, ?) GROUP BY r.id HAVING bool_or(NOT t.withheld)
+		ORDER BY sum(CASE WHEN t.withheld THEN 0 ELSE coalesce(t.shown, 0) END) DESC, r.id DESC LIMIT 1`, string(kind), string(schemas.ReleaseApproved), id, id+openPart).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -622,7 +650,10 @@ func problem(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []schemas
 			continue
 		}
 		ds := disclosure.Spec{ID: s.ID, By: s.By, Where: map[schemas.Dim][]int{}, Shadow: !s.For(kind), Through: through[s.ID]}
-		if ds.Through != 0 && !slices.Contains(p.Dims, schemas.DimYear) {
+		if _, open := partOf(s.ID); open {
+			ds.Through, ds.After = 0, through[s.ID]
+		}
+		if (ds.Through != 0 || ds.After != 0) && !slices.Contains(p.Dims, schemas.DimYear) {
 			p.Dims = append(p.Dims, schemas.DimYear)
 		}
 		for _, f := range s.Where {
@@ -780,6 +811,19 @@ func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, s
 				pub[i].Exact, pub[i].Known = exact[i], true
 			}
 		}
+		if byYear(spec) {
+			for _, pc := range yearPieces(id, then, through) {
+				if pc.variant {
+					v, ok := pc.spec(tables)
+					if !ok {
+						continue // not a table of the measure today
+					}
+					variants[pc.id] = v
+				}
+				out[pc.id] = pc.cellsOf(spec, pub)
+			}
+			continue
+		}
 		if vid, ok := yearsVariant(id, then, through); ok {
 			i := slices.IndexFunc(tables, func(s disclosure.Spec) bool { return s.ID == id })
 			if i < 0 {
@@ -816,6 +860,13 @@ func carriedFrom(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, th
 		if i, ok := others[from]; ok {
 			if out == nil {
 				out = map[string]int{}
+			}
+			if base, _ := partOf(id); byYearID(base) {
+				// Each piece changed by no more than the part did.
+				for _, pc := range yearPieces(id, then, through) {
+					out[pc.id] = i
+				}
+				continue
 			}
 			id, _ = yearsVariant(id, then, through)
 			out[id] = i
@@ -866,7 +917,13 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 		if err := rows.Scan(&kind, &rulesJS, &id, &js, &then); err != nil {
 			return nil, err
 		}
-		if _, other := yearsVariant(id, then, through); other {
+		spec, ok := byID[id]
+		if !ok {
+			continue
+		}
+		// A table by year's cells give floors whatever years its part
+		// counted: each counts one year, in today's part of that year.
+		if _, other := yearsVariant(id, then, through); other && !byYear(spec) {
 			continue
 		}
 		h := heldRelease{kind: schemas.Tier(kind)}
@@ -874,10 +931,6 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 			return nil, err
 		}
 		r := rules(h)
-		spec, ok := byID[id]
-		if !ok {
-			continue
-		}
 		var cells []schemas.Row
 		if err := json.Unmarshal([]byte(js), &cells); err != nil {
 			return nil, err
@@ -889,16 +942,24 @@ func releaseFloors(ctx context.Context, tx *sql.Tx, m schemas.Measure, specs []s
 		if least[r] == nil {
 			least[r] = map[string]map[string]disclosure.PubCell{}
 		}
-		if least[r][id] == nil {
-			least[r][id] = map[string]disclosure.PubCell{}
-		}
+		year := slices.Index(spec.By, schemas.DimYear)
 		for _, c := range pub {
 			if c.Hidden {
 				continue
 			}
+			tid := id
+			if byYear(spec) {
+				base, _ := partOf(id)
+				if tid = base; c.Keys[year] > through[base] {
+					tid = base + openPart
+				}
+			}
+			if least[r][tid] == nil {
+				least[r][tid] = map[string]disclosure.PubCell{}
+			}
 			k := fmt.Sprint(c.Keys)
-			if n := r.Least(c.Count); n > least[r][id][k].Count {
-				least[r][id][k] = disclosure.PubCell{Keys: c.Keys, Count: n}
+			if n := r.Least(c.Count); n > least[r][tid][k].Count {
+				least[r][tid][k] = disclosure.PubCell{Keys: c.Keys, Count: n}
 			}
 		}
 	}
@@ -1217,12 +1278,14 @@ func openYear(ctx context.Context, q interface {
 }
 
 // completeYears returns the year in progress (openYear) and, per table of
-// the complete years, the last year it counts.
+// the complete years and per part of a table by year (withParts), the
+// last complete year: the last year a table of the complete years counts,
+// and the year a table by year's parts are cut at.
 func completeYears(ctx context.Context, tx *sql.Tx) (int, map[string]int, error) {
 	open, err := openYear(ctx, tx)
 	through := map[string]int{}
-	for _, s := range schemas.Tables().Tables {
-		if s.CompleteYears() {
+	for _, s := range withParts(schemas.Tables().Tables) {
+		if s.CompleteYears() || byYear(s) {
 			through[s.ID] = schemas.LastComplete(open)
 		}
 	}
@@ -1298,36 +1361,138 @@ func (db *DB) DraftTable(ctx context.Context, n int64, id string) (t *schemas.Ta
 func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, error) {
 	id, tier := spec.ID, rel.Kind
 	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
-	var notes, cells string
-	var origin sql.NullInt64
-	err := db.sql.QueryRowContext(ctx, `SELECT withheld, notes, cells, carried_from, coalesce(years_through, 0) FROM release_tables WHERE release = ? AND table_id = ?`, rel.ID, id).Scan(&t.Withheld, &notes, &cells, &origin, &t.YearsThrough)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
-			"release %d has no table %s (it predates it)", rel.ID, id)
-	}
+	parts, err := db.storedParts(ctx, rel.ID, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(notes), &t.Notes); err != nil {
-		return nil, err
+	if len(parts) == 0 {
+		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
+			"release %d has no table %s (it predates it)", rel.ID, id)
 	}
-	if err := json.Unmarshal([]byte(cells), &t.Rows); err != nil {
-		return nil, err
-	}
-	if origin.Valid {
-		// Carried over: the table is origin's, and says so.
-		from, err := db.Release(ctx, origin.Int64)
-		if err != nil {
-			return nil, err
+	if len(parts) == 1 || parts[0].origin != 0 && parts[0].origin == parts[1].origin {
+		// One table (or a table by year carried over whole): origin's,
+		// when carried over, and says so.
+		p := parts[0]
+		if !byYear(spec) {
+			t.YearsThrough = p.through
 		}
-		t.Release, t.ReleasedAt = from.ID, from.CreatedAt
-		day := from.CreatedAt.Format("2006-01-02")
-		t.Notes = append([]schemas.Message{{
-			ES: fmt.Sprintf("Sin cambios desde la publicación %d (%s): desde entonces sus cifras no cambiaron, o cambiaron en muy pocas personas para publicarlas sin describirlas (las celdas que cambian dirían quiénes son); se actualiza cuando hayan cambiado en más.", from.ID, day),
-			EN: fmt.Sprintf("Unchanged since release %d (%s): since then its counts have not changed, or changed by too few people to publish without describing them (the cells that change would tell who they are); it is updated once more have changed.", from.ID, day),
-		}}, t.Notes...)
+		t.Withheld = true
+		for _, q := range parts {
+			if !q.withheld {
+				t.Rows = append(t.Rows, q.rows...)
+			}
+			t.Withheld = t.Withheld && q.withheld
+		}
+		t.Notes = mergeNotes(parts, !t.Withheld)
+		if p.origin != 0 {
+			from, err := db.Release(ctx, p.origin)
+			if err != nil {
+				return nil, err
+			}
+			t.Release, t.ReleasedAt = from.ID, from.CreatedAt
+			t.Notes = append([]schemas.Message{carriedNote(from, "", "")}, t.Notes...)
+		}
+	} else {
+		// A table by year, its complete years and its year in progress
+		// computed or carried over apart: each says so.
+		t.Withheld = parts[0].withheld && parts[1].withheld
+		var head []schemas.Message
+		for _, p := range parts {
+			years := partYears(p.id, p.through)
+			es, en := fmt.Sprintf("Años %s: ", years), fmt.Sprintf("Years %s: ", years)
+			if p.origin != 0 {
+				from, err := db.Release(ctx, p.origin)
+				if err != nil {
+					return nil, err
+				}
+				head = append(head, carriedNote(from, es, en))
+			}
+			if p.withheld && !t.Withheld {
+				head = append(head, schemas.Message{
+					ES: es + "retenidos: publicarlos dejaría deducir alguna cifra pequeña, con las demás tablas de la publicación o, frente a publicaciones anteriores, de las personas añadidas desde entonces.",
+					EN: en + "withheld: publishing them would let some small count be worked out, with the release's other tables or, against earlier releases, of the people added since."})
+			}
+			if !p.withheld {
+				t.Rows = append(t.Rows, p.rows...)
+			}
+		}
+		t.Notes = append(head, mergeNotes(parts, !t.Withheld)...)
+	}
+	if byYear(spec) && len(parts) == 2 && !t.Withheld {
+		// Said of the table as it is read, not of its parts.
+		if cells, ok := readCells(spec, t.Rows); ok {
+			t.Notes = append(t.Notes, disclosure.UnknownShares(spec.By, cells, db.rules(tier))...)
+		}
 	}
 	return t, t.Select(where)
+}
+
+// storedPart is one stored row of a release's table (a part of a table by
+// year).
+type storedPart struct {
+	id       string
+	withheld bool
+	notes    []schemas.Message
+	rows     []schemas.Row
+	origin   int64
+	through  int
+}
+
+// storedParts reads table id of release n: its row, or a table by year's
+// two parts (complete years first).
+func (db *DB) storedParts(ctx context.Context, n int64, id string) ([]storedPart, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT table_id, withheld, notes, cells, coalesce(carried_from, 0), coalesce(years_through, 0) FROM release_tables
+		WHERE release = ? AND table_id IN (?, ?) ORDER BY table_id`, n, id, id+openPart)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedPart
+	for rows.Next() {
+		var p storedPart
+		var notes, cells string
+		if err := rows.Scan(&p.id, &p.withheld, &notes, &cells, &p.origin, &p.through); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(notes), &p.notes); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(cells), &p.rows); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// mergeNotes returns the notes of a table's parts, each once; read as
+// one table by year (two parts), without the parts' unknown shares (the
+// table's own are added), and without a withheld part's notes unless the
+// whole table is withheld.
+func mergeNotes(parts []storedPart, shown bool) []schemas.Message {
+	var out []schemas.Message
+	for _, p := range parts {
+		if p.withheld && shown {
+			continue
+		}
+		for _, m := range p.notes {
+			if len(parts) > 1 && disclosure.IsUnknownShare(m) || slices.Contains(out, m) {
+				continue
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// carriedNote says that a table (or the part of it that es and en name)
+// is release from's, unchanged since.
+func carriedNote(from *schemas.Release, es, en string) schemas.Message {
+	day := from.CreatedAt.Format("2006-01-02")
+	return schemas.Message{
+		ES: es + fmt.Sprintf("Sin cambios desde la publicación %d (%s): desde entonces sus cifras no cambiaron, o cambiaron en muy pocas personas para publicarlas sin describirlas (las celdas que cambian dirían quiénes son); se actualiza cuando hayan cambiado en más.", from.ID, day),
+		EN: en + fmt.Sprintf("Unchanged since release %d (%s): since then its counts have not changed, or changed by too few people to publish without describing them (the cells that change would tell who they are); it is updated once more have changed.", from.ID, day),
+	}
 }
 
 // wrap names the operation on an error once, at the top of a function.

@@ -195,14 +195,25 @@ func printReleaseReport(e *env, rep *schemas.ReleaseReport) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  tabla / table\tceldas / cells\tocultas / hidden\tpersonas visibles / people shown")
 	for _, t := range rep.Tables {
-		shown := fmt.Sprintf("%.0f%%", 100*t.ShownShare())
-		if t.Withheld {
-			shown = "retenida / withheld"
-		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", t.ID, t.Cells, t.Hidden, shownText(t))
 		if t.CarriedFrom != 0 {
-			shown += fmt.Sprintf(" (sin cambios desde %d / unchanged since %d)", t.CarriedFrom, t.CarriedFrom)
+			continue // both parts of a table by year, from one release
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", t.ID, t.Cells, t.Hidden, shown)
+		for _, p := range t.Parts {
+			fmt.Fprintf(tw, "    años / years %s\t%d\t%d\t%s\n", p.Years, p.Cells, p.Hidden, shownText(p))
+		}
 	}
 	tw.Flush()
+}
+
+// shownText says what a table (or a part of one) of a report shows.
+func shownText(t schemas.TableReport) string {
+	shown := fmt.Sprintf("%.0f%%", 100*t.ShownShare())
+	if t.Withheld {
+		shown = "retenida / withheld"
+	}
+	if t.CarriedFrom != 0 {
+		shown += fmt.Sprintf(" (sin cambios desde %d / unchanged since %d)", t.CarriedFrom, t.CarriedFrom)
+	}
+	return shown
 }

@@ -81,7 +81,7 @@ func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 
 // filterOf names a table's population (its filter).
 func filterOf(s Spec) string {
-	return fmt.Sprint(s.Where, s.Through) // fmt sorts map keys
+	return fmt.Sprint(s.Where, s.Through, s.After) // fmt sorts map keys
 }
 
 // coarsen maps the categories of a table's foldable dimensions that are

@@ -1,12 +1,14 @@
 package disclosure
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"math/bits"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -34,6 +36,11 @@ type Spec struct {
 	// Through, when not 0, keeps the people of the years up to it only (a
 	// table of the complete years); the Problem's Dims then hold the year.
 	Through int
+	// After, when not 0, keeps the people of the years after it only (a
+	// table by year's year in progress, whose complete years are a table
+	// of their own, Through: each part is carried over or computed on its
+	// own); the Problem's Dims then hold the year.
+	After int
 	// Shadow marks a table that this release does not publish but one of
 	// Problem.Others does (a conatt-only table, checked with a public
 	// release): it carries that release's cells into the program and is
@@ -185,8 +192,8 @@ var maxVariables = 400_000
 //     withheld.
 func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error) {
 	for _, s := range p.Tables {
-		if s.Through != 0 && !slices.Contains(p.Dims, schemas.DimYear) {
-			return nil, fmt.Errorf("release: table %s counts the years up to %d, but the year is not among the problem's dimensions", s.ID, s.Through)
+		if (s.Through != 0 || s.After != 0) && !slices.Contains(p.Dims, schemas.DimYear) {
+			return nil, fmt.Errorf("release: table %s counts some years only, but the year is not among the problem's dimensions", s.ID)
 		}
 	}
 	atoms, maps := fold(p, r.Fold)
@@ -416,7 +423,7 @@ type table struct {
 	spec     Spec
 	by       []int // columns of the problem
 	where    map[int][]int
-	yearCol  int // the year's column when spec.Through is set, else -1
+	yearCol  int // the year's column when spec.Through or spec.After is set, else -1
 	cells    []*cell
 	index    map[key]*cell
 	withheld bool
@@ -446,7 +453,7 @@ type cell struct {
 
 func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 	t := &table{spec: s, index: map[key]*cell{}, where: map[int][]int{}, yearCol: -1}
-	if s.Through != 0 {
+	if s.Through != 0 || s.After != 0 {
 		t.yearCol = slices.Index(dims, schemas.DimYear) // present: ProtectRelease refuses a problem without it
 	}
 	for _, d := range s.By {
@@ -485,7 +492,7 @@ func newTable(dims []schemas.Dim, s Spec, atoms []Atom, r Rules) *table {
 // none when it fails the table's filter, several when a dimension of the
 // table is multi-valued.
 func (t *table) cellsOf(dims []schemas.Dim, codes []int) []key {
-	if t.yearCol >= 0 && codes[t.yearCol] > t.spec.Through {
+	if t.yearCol >= 0 && (t.spec.Through != 0 && codes[t.yearCol] > t.spec.Through || codes[t.yearCol] <= t.spec.After) {
 		return nil
 	}
 	for col, allowed := range t.where {
@@ -1012,17 +1019,29 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 			continue
 		}
 		for _, t := range live {
-			then := map[key]PubCell{}
-			for _, e := range v.tables[t.spec.ID] {
-				then[keyOf(e.Keys)] = e
-			}
-			for _, cl := range t.cells {
-				e, ok := then[cl.keys]
-				if b := pubBound(e.Hidden, e.Count, v.rules); !ok || cl.hidden || e.Hidden || b.lo != b.hi || !t.spec.published() {
-					continue
+			// Its cells, and those of its windows (Spec.Of): a table of
+			// the complete years as it counted fewer years, a part of a
+			// table by year (what the years between or the late records
+			// added is read off the two as well).
+			helds := [][]PubCell{v.tables[t.spec.ID]}
+			for _, w := range live {
+				if w.spec.Of == t.spec.ID {
+					helds = append(helds, v.tables[w.spec.ID])
 				}
-				if d := cl.count - e.Count; d != 0 && d > -ch.k && d < ch.k {
-					hide(cl)
+			}
+			for _, held := range helds {
+				then := map[key]PubCell{}
+				for _, e := range held {
+					then[keyOf(e.Keys)] = e
+				}
+				for _, cl := range t.cells {
+					e, ok := then[cl.keys]
+					if b := pubBound(e.Hidden, e.Count, v.rules); !ok || cl.hidden || e.Hidden || b.lo != b.hi || !t.spec.published() {
+						continue
+					}
+					if d := cl.count - e.Count; d != 0 && d > -ch.k && d < ch.k {
+						hide(cl)
+					}
 				}
 			}
 		}
@@ -1717,17 +1736,21 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 				}
 			}
 		}
+		// A table by year: two cells of one key count one year, whatever
+		// years each window counts, so the same people but those added
+		// between (a part of the years counted otherwise then).
+		byYear := slices.Contains(base.spec.By, schemas.DimYear)
 		for _, a := range held {
 			if cl := base.index[a.c.keys]; cl != nil && !a.c.cross {
 				switch {
-				case wider(a.through, base.spec.Through) && within(a.c.blocks, today):
+				case (byYear || wider(a.through, base.spec.Through)) && within(a.c.blocks, today):
 					add(base, a.c, cl, minus(cl.cols, a.c.cols), false)
-				case wider(base.spec.Through, a.through) && within(today, a.c.blocks):
+				case (byYear || wider(base.spec.Through, a.through)) && within(today, a.c.blocks):
 					add(base, cl, a.c, minus(a.c.cols, cl.cols), true)
 				}
 			}
 			for _, b := range held {
-				if a.c.keys == b.c.keys && a.c.cross == b.c.cross && wider(a.through, b.through) &&
+				if a.c.keys == b.c.keys && a.c.cross == b.c.cross && (byYear && !slices.Equal(a.c.blocks, b.c.blocks) || wider(a.through, b.through)) &&
 					within(a.c.blocks, b.c.blocks) && !(a.c.exact && b.c.exact) {
 					add(base, a.c, b.c, minus(b.c.cols, a.c.cols), true)
 				}
@@ -2259,6 +2282,24 @@ func (t *table) publish(r Rules) Published {
 	return p
 }
 
+// The notes of unknownShares, and what recognises them (IsUnknownShare).
+const (
+	unknownShareES = "%s: sin dato en alrededor del %d %%"
+	unknownShareEN = "%s: unknown for about %d%%"
+)
+
+var unknownShareRE = regexp.MustCompile(`^.+: unknown for about \d+%$`)
+
+// IsUnknownShare reports whether a note is one of UnknownShares': a table
+// read as the sum of its parts (a table by year's complete years and year
+// in progress) says its own, not its parts'.
+func IsUnknownShare(m schemas.Message) bool { return unknownShareRE.MatchString(m.EN) }
+
+// UnknownShares is unknownShares for the cells of a published table.
+func UnknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message {
+	return unknownShares(by, cells, r)
+}
+
 // unknownShares says how much of a table is unknown, per dimension, from
 // published numbers only: when every cell is shown, and the table is large
 // enough that the 10% band holds at least the threshold.
@@ -2287,8 +2328,8 @@ func unknownShares(by []schemas.Dim, cells []PubCell, r Rules) []schemas.Message
 		}
 		share := int(math.Round(float64(unknown)/float64(total)*10)) * 10
 		out = append(out, schemas.Message{
-			ES: fmt.Sprintf("%s: sin dato en alrededor del %d %%", dim.Label("es"), share),
-			EN: fmt.Sprintf("%s: unknown for about %d%%", dim.Label("en"), share),
+			ES: fmt.Sprintf(unknownShareES, dim.Label("es"), share),
+			EN: fmt.Sprintf(unknownShareEN, dim.Label("en"), share),
 		})
 	}
 	return out
@@ -2452,13 +2493,34 @@ func buildProgram(dims []schemas.Dim, cliques []*clique, edges [][2]int, nvars, 
 				// so cannot bound "other" by them. Known from today's
 				// tables only, the bound goes when they are withheld.)
 				known := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(held[col]), present[col]...))))
+				// A category absent from its tables of the column was
+				// folded, or had nobody in their people: of the release's
+				// people, when they count every year (a table by year's
+				// parts both computed, say), else of each table's (a
+				// release that computed one part only, the other carried
+				// over, told nothing of the other part's years).
+				whole := coversAll(cliques, v, col)
 				for _, code := range known {
 					if slices.Contains(codes, code) {
 						continue
 					}
-					row := lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, between(0, float64(v.rules.Fold-1)))
-					if row >= 0 && !slices.Contains(held[col], code) {
-						todayFold[col] = append(todayFold[col], row)
+					b := between(0, float64(v.rules.Fold-1))
+					var rows []int
+					if whole {
+						rows = append(rows, lp.foldBound(dims, cliques, col, code, ownCodes, nvars, upto, b))
+					} else {
+						for _, c := range cliques {
+							for _, t := range c.tables {
+								if len(v.tables[t.spec.ID]) > 0 && slices.Contains(t.by, col) {
+									rows = append(rows, lp.foldBoundIn(dims, c, t, col, code, nvars, upto, b))
+								}
+							}
+						}
+					}
+					for _, row := range rows {
+						if row >= 0 && !slices.Contains(held[col], code) {
+							todayFold[col] = append(todayFold[col], row)
+						}
 					}
 				}
 			}
@@ -2672,6 +2734,59 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 // foldBound bounds the people of one category of a column, over the
 // variables of the first clique holding its group, in the blocks of
 // columns upto. It returns the row (-1: no clique holds the group).
+// foldBoundIn bounds the people of a category (code, in column col) that
+// table t counts (its years, its filter), of clique c, in the blocks upto:
+// a row, or -1 when it counts none of them.
+func (lp *program) foldBoundIn(dims []schemas.Dim, c *clique, t *table, col, code, nvars int, upto []int, b rowBound) int {
+	var cols []int
+	for j := range c.atoms {
+		if slices.Contains(codesIn(dims[col], c.codes[j][col]), code) && len(t.cellsOf(dims, c.codes[j])) > 0 {
+			for _, k := range upto {
+				cols = append(cols, k*nvars+c.first+j)
+			}
+		}
+	}
+	if len(cols) == 0 {
+		return -1
+	}
+	return lp.addRow(cols, ones(len(cols)), b)
+}
+
+// coversAll reports whether the tables of a held release (v) by column
+// col count every person of the measure between them: one without a
+// filter and without a bound on the years, or parts whose years join up.
+func coversAll(cliques []*clique, v view, col int) bool {
+	type span struct{ lo, hi int } // years lo..hi
+	var spans []span
+	for _, c := range cliques {
+		for _, t := range c.tables {
+			if len(v.tables[t.spec.ID]) == 0 || !slices.Contains(t.by, col) || len(t.spec.Where) > 0 {
+				continue
+			}
+			sp := span{math.MinInt, math.MaxInt}
+			if t.spec.After != 0 {
+				sp.lo = t.spec.After + 1
+			}
+			if t.spec.Through != 0 {
+				sp.hi = t.spec.Through
+			}
+			spans = append(spans, sp)
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	next := math.MinInt // the first year not yet covered
+	for _, sp := range spans {
+		if sp.lo > next {
+			return false
+		}
+		if sp.hi == math.MaxInt {
+			return true
+		}
+		next = max(next, sp.hi+1)
+	}
+	return false
+}
+
 func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars int, upto []int, b rowBound) int {
 	d := dims[col]
 	for _, c := range cliques {
