@@ -135,7 +135,11 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				p.Extra = append(p.Extra, atoms)
 			}
 		}
-		few := map[string]bool{}  // changed by fewer than k people since a release of this tier
+		// By how many people each table changed since each held release
+		// of this tier that today's records grew from (and the lower of
+		// the two thresholds).
+		changed := map[int64]map[string]int{}
+		threshold := map[int64]int{}
 		others := map[int64]int{} // a held release's place in p.Others
 		for i, h := range held {
 			cells, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
@@ -175,14 +179,12 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			// changed since the other tier's release said that somebody
 			// changed (a red team read 1 to 4 late records off a public
 			// release's note and the conatt release carried over).
-			if backs[i] == 0 || len(p.Tables) == 0 || h.kind != kind {
+			// (Nor one that counted people rolled back since: carried
+			// from it, they would stay published.)
+			if backs[i] <= 0 || len(o.Extra) > 0 || len(p.Tables) == 0 || h.kind != kind {
 				continue
 			}
-			for id, n := range disclosure.Changed(p, rules, cells) {
-				if n < min(rules.Threshold, hr.Threshold) {
-					few[id] = true
-				}
-			}
+			changed[h.id], threshold[h.id] = disclosure.Changed(p, rules, cells), min(rules.Threshold, hr.Threshold)
 		}
 		for _, id := range slices.Sorted(maps.Keys(variants)) {
 			p.Tables = append(p.Tables, variants[id])
@@ -194,19 +196,38 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 				return nil, err
 			}
 		}
+		// A table is carried over from the latest release of this tier
+		// that computed it and that today's records grew from, when it
+		// changed by fewer than k people since that one. (Against any
+		// release held, a table whose rolled-back people that release
+		// counted was carried from a later one that counted them too: the
+		// note "unchanged" was false, and those people stayed published.)
+		// And all the tables of one measure's years together (its complete
+		// years; its year in progress), or none: one carried and another
+		// computed told, of nested people (the suspects of trafficking
+		// among all suspects), that a change was 1 to 4 and not 0.
+		origins := map[string]int64{}
+		computeAll := map[bool]bool{} // by whether the part of the year in progress
 		for i := range p.Tables {
-			s := &p.Tables[i]
-			if s.Shadow || s.Carried || !few[s.ID] {
+			s := p.Tables[i]
+			if s.Shadow || s.Carried {
 				continue
 			}
-			origin, err := lastComputed(ctx, tx, kind, s.ID, through[s.ID])
+			origin, err := lastComputed(ctx, tx, kind, s.ID, through[s.ID], changed)
 			if err != nil {
 				return nil, err
 			}
-			// (origin 0: none of this tier computed it, though one held
-			// shows it; withheld whether or not anybody changed, so that
-			// withholding does not tell which.)
-			s.Carried, carried[s.ID] = true, origin
+			n, ok := changed[origin][s.ID]
+			if !ok || n >= threshold[origin] {
+				computeAll[s.After != 0] = true
+			}
+			origins[s.ID] = origin
+		}
+		for i := range p.Tables {
+			s := &p.Tables[i]
+			if !s.Shadow && !s.Carried && !computeAll[s.After != 0] {
+				s.Carried, carried[s.ID] = true, origins[s.ID]
+			}
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, through, db.heldRules); err != nil {
 			return nil, err
@@ -336,14 +357,28 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 
 // lastComputed returns the latest approved release of tier kind that
 // computed table id rather than carrying it over, counting the same years
-// (through: the last of a table of the complete years, 0 for one by year;
-// after a rollback the year in progress may go back); 0: none.
-func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string, through int) (int64, error) {
-	var n sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT max(r.id) FROM releases r JOIN release_tables t ON t.release = r.id
-		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL AND coalesce(t.years_through, 0) = ?`,
-		string(kind), string(schemas.ReleaseApproved), id, through).Scan(&n)
-	return n.Int64, err
+// (through: its last complete year; after a rollback the year in progress
+// may go back), among those today's records grew from (linked: the held
+// releases compared); 0: none.
+func lastComputed[V any](ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string, through int, linked map[int64]V) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT r.id FROM releases r JOIN release_tables t ON t.release = r.id
+		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL AND coalesce(t.years_through, 0) = ?
+		ORDER BY r.id DESC`,
+		string(kind), string(schemas.ReleaseApproved), id, through)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+		if _, ok := linked[n]; ok {
+			return n, nil
+		}
+	}
+	return 0, rows.Err()
 }
 
 // carryTable stores table s of release n as release origin published it
@@ -445,17 +480,52 @@ func (db *DB) heldRules(h heldRelease) disclosure.Rules {
 // by 1 to k-1 (or withholds the table), and the release before shows
 // more; PublishRelease holds every approved release, that one among them.
 func servedFrom(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, kind schemas.Tier, id string) (int64, error) {
-	var n int64
-	// (A table by year: its two parts, shown people added.)
-	err := q.QueryRowContext(ctx, `SELECT r.id FROM release_tables t JOIN releases r ON r.id = t.release
-		WHERE r.kind = ? AND r.status = ? AND t.table_id IN (?, ?) GROUP BY r.id HAVING bool_or(NOT t.withheld)
-		ORDER BY sum(CASE WHEN t.withheld THEN 0 ELSE coalesce(t.shown, 0) END) DESC, r.id DESC LIMIT 1`, string(kind), string(schemas.ReleaseApproved), id, id+openPart).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	stored := map[int64]bool{}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM batches WHERE status = 'stored'`)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		stored[b] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	// (A table by year: its two parts, shown people added.) Never one
+	// that counted a batch rolled back since: the administrator withdrew
+	// those records.
+	rows, err = q.QueryContext(ctx, `SELECT r.id, coalesce(any_value(r.batches), '') FROM release_tables t JOIN releases r ON r.id = t.release
+		WHERE r.kind = ? AND r.status = ? AND t.table_id IN (?, ?) GROUP BY r.id HAVING bool_or(NOT t.withheld)
+		ORDER BY sum(CASE WHEN t.withheld THEN 0 ELSE coalesce(t.shown, 0) END) DESC, r.id DESC`, string(kind), string(schemas.ReleaseApproved), id, id+openPart)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		var js string
+		if err := rows.Scan(&n, &js); err != nil {
+			return 0, err
+		}
+		var counted []int64
+		if js != "" {
+			if err := json.Unmarshal([]byte(js), &counted); err != nil {
+				return 0, err
+			}
+		}
+		if !slices.ContainsFunc(counted, func(b int64) bool { return !stored[b] }) {
+			return n, nil
+		}
+	}
+	return 0, rows.Err()
 }
 
 // latestApproved returns the latest approved release of a tier.
