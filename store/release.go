@@ -206,8 +206,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		// years; its year in progress), or none: one carried and another
 		// computed told, of nested people (the suspects of trafficking
 		// among all suspects), that a change was 1 to 4 and not 0.
+		// Computed because some table changed by k or more (not because
+		// one had nothing to compare with: blind), the tables say that
+		// their people grew by k or more since the oldest of the releases
+		// compared (Spec.GrewSince), and the check reads that too.
 		origins := map[string]int64{}
-		computeAll := map[bool]bool{} // by whether the part of the year in progress
+		// By whether the part of the year in progress:
+		computeAll, blind, oldest := map[bool]bool{}, map[bool]bool{}, map[bool]int64{}
 		for i := range p.Tables {
 			s := p.Tables[i]
 			if s.Shadow || s.Carried {
@@ -217,16 +222,29 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if err != nil {
 				return nil, err
 			}
+			g := s.After != 0
 			n, ok := changed[origin][s.ID]
-			if !ok || n >= threshold[origin] {
-				computeAll[s.After != 0] = true
+			switch {
+			case !ok:
+				computeAll[g], blind[g] = true, true
+			case n >= threshold[origin]:
+				computeAll[g] = true
+			}
+			if ok && (oldest[g] == 0 || origin < oldest[g]) {
+				oldest[g] = origin
 			}
 			origins[s.ID] = origin
 		}
 		for i := range p.Tables {
 			s := &p.Tables[i]
-			if !s.Shadow && !s.Carried && !computeAll[s.After != 0] {
+			if s.Shadow || s.Carried {
+				continue
+			}
+			g := s.After != 0
+			if !computeAll[g] {
 				s.Carried, carried[s.ID] = true, origins[s.ID]
+			} else if j, ok := others[oldest[g]]; ok && !blind[g] {
+				s.GrewSince = j + 1
 			}
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, through, db.heldRules); err != nil {

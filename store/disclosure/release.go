@@ -57,6 +57,15 @@ type Spec struct {
 	// releases' cells take part in every check (of this tier's releases
 	// too), and it is left out of the result.
 	Carried bool
+	// GrewSince, when not 0, says that this release computes the table
+	// (with its measure's other tables of the same years) because some of
+	// them changed by k or more people since the release it would have
+	// been carried from, the oldest of them Problem.Others[GrewSince-1]:
+	// with people only added since, the table's people grew by k or more
+	// since that one. A reader who knows the rule reads that off a table
+	// computed rather than carried over (a red team read, from one table
+	// computed and a nested one carried, a change of 1 to 4).
+	GrewSince int
 }
 
 // published says whether this release publishes the table's cells.
@@ -1048,6 +1057,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	}
 	var targets, diffs []*target
 	ch.carriedCaps(live, lp, r.Threshold)
+	grewRows(live, lp, views, r.Threshold)
 	heldCaps(live, lp, views, nvars)
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
@@ -1872,6 +1882,57 @@ func (ch *check) carriedCaps(live []*table, lp *program, k int) {
 			// today's total - (then's columns + its people gone since)
 			lp.addRow(cols, vals, between(float64(gone-(k-1)), float64(gone+k-1)))
 		}
+	}
+}
+
+// grewRows adds what a table computed rather than carried over says
+// (Spec.GrewSince): its people grew by k or more since the release it
+// names, when that release is held and linked, with nobody gone or rolled
+// back since (else the rule's change need not be growth).
+func grewRows(live []*table, lp *program, views []view, k int) {
+	views, _ = asBlocks(views)
+	for _, t := range live {
+		// (The measure's people of those years: a table with a filter
+		// counts some of them, whose growth the rule does not bound.)
+		if t.spec.GrewSince == 0 || !t.spec.published() || t.spec.Of != "" || len(t.spec.Where) > 0 || slices.ContainsFunc(t.spec.By, isMulti) {
+			continue
+		}
+		i := slices.IndexFunc(views, func(v view) bool { return v.index == t.spec.GrewSince-1 })
+		if i < 0 || len(views[i].gone) > 0 || len(views[i].extra) > 0 {
+			continue
+		}
+		vb := views[i].blocks(lp.chain)
+		coef := map[int]float64{}
+		for _, cl := range t.cells {
+			for _, c := range cl.cols {
+				coef[c]++
+			}
+		}
+		found := false
+		for _, e := range t.earlier {
+			if e.cross || !slices.Equal(e.blocks, vb) {
+				continue
+			}
+			if !e.known || e.gone > 0 {
+				found = false
+				break
+			}
+			found = true
+			for _, c := range e.cols {
+				coef[c]--
+			}
+		}
+		if !found {
+			continue
+		}
+		var cols []int
+		var vals []float64
+		for _, c := range slices.Sorted(maps.Keys(coef)) {
+			if coef[c] != 0 {
+				cols, vals = append(cols, c), append(vals, coef[c])
+			}
+		}
+		lp.addRow(cols, vals, atLeast(float64(k)))
 	}
 }
 
