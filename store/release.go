@@ -378,7 +378,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 // (through: its last complete year; after a rollback the year in progress
 // may go back), among those today's records grew from (linked: the held
 // releases compared); 0: none.
-func lastComputed[V any](ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string, through int, linked map[int64]V) (int64, error) {
+func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string, through int, linked map[int64]map[string]int) (int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT r.id FROM releases r JOIN release_tables t ON t.release = r.id
 		WHERE r.kind = ? AND r.status = ? AND t.table_id = ? AND t.carried_from IS NULL AND coalesce(t.years_through, 0) = ?
 		ORDER BY r.id DESC`,

@@ -1932,7 +1932,9 @@ func grewRows(live []*table, lp *program, views []view, k int) {
 				cols, vals = append(cols, c), append(vals, coef[c])
 			}
 		}
-		lp.addRow(cols, vals, atLeast(float64(k)))
+		// (By the threshold the store compared with: the lower of this
+		// tier's and that release's, raised since perhaps.)
+		lp.addRow(cols, vals, atLeast(float64(min(k, views[i].rules.Threshold))))
 	}
 }
 
@@ -2792,9 +2794,6 @@ func isUnknownOrOther(d schemas.Dim, code int) bool {
 	return c == "unknown" || c == "UNK" || c == "other"
 }
 
-// foldBound bounds the people of one category of a column, over the
-// variables of the first clique holding its group, in the blocks of
-// columns upto. It returns the row (-1: no clique holds the group).
 // foldBoundIn bounds the people of a category (code, in column col) that
 // table t counts (its years, its filter), of clique c, in the blocks upto:
 // a row, or -1 when it counts none of them.
@@ -2848,6 +2847,9 @@ func coversAll(cliques []*clique, v view, col int) bool {
 	return false
 }
 
+// foldBound bounds the people of one category of a column, over the
+// variables of the first clique holding its group, in the blocks of
+// columns upto. It returns the row (-1: no clique holds the group).
 func (lp *program) foldBound(dims []schemas.Dim, cliques []*clique, col, code int, codesOf func(*clique, int) []int, nvars int, upto []int, b rowBound) int {
 	d := dims[col]
 	for _, c := range cliques {
