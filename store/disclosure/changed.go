@@ -29,20 +29,19 @@ const coarse = -3
 // changes, never more. A table with a multi-valued dimension (one person
 // in several cells) counts the change of its population's total (the
 // tables with the same filter), since every person added or removed is in
-// it; a table the held release withheld, or whose exact counts it did not
+// it, or the largest change of one of its cells if more (a person is in a
+// cell once at most: records corrected, not added); a table the held release withheld, or whose exact counts it did not
 // store, is left out (and a held release that stored none gives nothing).
 func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 	atoms, _ := fold(p, r.Fold)
 	out := map[string]int{}
 	population := map[string]int{} // by filter: the change of its total
 	var multi []Spec
+	type pair struct{ now, before map[key]int }
+	counts := map[string]pair{}
 	for _, s := range p.Tables {
 		then, ok := held[s.ID]
 		if !ok || s.Shadow || slices.ContainsFunc(then, func(c PubCell) bool { return !c.Known }) {
-			continue
-		}
-		if slices.ContainsFunc(s.By, isMulti) {
-			multi = append(multi, s)
 			continue
 		}
 		now := map[key]int{}
@@ -56,6 +55,11 @@ func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 			if c.Exact > 0 {
 				before[keyOf(c.Keys)] = c.Exact
 			}
+		}
+		if slices.ContainsFunc(s.By, isMulti) {
+			multi = append(multi, s)
+			counts[s.ID] = pair{now, before}
+			continue
 		}
 		total := 0
 		for _, n := range now {
@@ -73,10 +77,32 @@ func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 	}
 	for _, s := range multi {
 		if n, ok := population[filterOf(s)]; ok {
-			out[s.ID] = n
+			c := counts[s.ID]
+			out[s.ID] = max(n, mostChanged(coarsen(s, c.now, c.before), coarsen(s, c.before, c.now)))
 		}
 	}
 	return out
+}
+
+// mostChanged is the largest change of a cell of a table with a
+// multi-valued dimension between now and then, among cells of categories
+// shown on their own in both (coarse ones may count one person twice):
+// a person is in a cell once at most, so that many people changed at
+// least. Without it, the change of the population's total alone read
+// five victims whose forms of exploitation were corrected as none.
+func mostChanged(now, then map[key]int) int {
+	most := 0
+	for k, n := range now {
+		if !slices.Contains(k[:], coarse) {
+			most = max(most, abs(n-then[k]))
+		}
+	}
+	for k, n := range then {
+		if _, ok := now[k]; !ok && !slices.Contains(k[:], coarse) {
+			most = max(most, n)
+		}
+	}
+	return most
 }
 
 // filterOf names a table's population (its filter).

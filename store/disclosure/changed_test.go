@@ -2,6 +2,7 @@ package disclosure
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 
@@ -183,5 +184,75 @@ func TestCarriedTableDifferenceProtected(t *testing.T) {
 			}
 		}
 		t.Errorf("2025 by sex is shown whole (%d), against the held release's 2025 (%d): one victim added in 2025", sum, was)
+	}
+}
+
+// TestChangedMultiValued: a table by a multi-valued dimension (one person
+// in a cell per form of exploitation) after records were corrected, not
+// added: the population's total is the same, the table is not. Its
+// people changed at least as much as any cell of a form shown in both
+// releases: five victims whose form was corrected from sexual to labour
+// exploitation are five changed (computed anew), one is one (carried over).
+func TestChangedMultiValued(t *testing.T) {
+	expl := schemas.MustDim(schemas.DimExploitation)
+	sex := func(s string) int { return schemas.MustDim(schemas.DimSex).Index(s) }
+	set := func(forms ...string) int {
+		code := 0
+		for _, f := range forms {
+			code |= 1 << expl.Index(f)
+		}
+		return code
+	}
+	type person struct {
+		forms int
+		sex   string
+	}
+	problem := func(counts map[person]int) Problem {
+		p := Problem{
+			Dims: []schemas.Dim{schemas.DimExploitation, schemas.DimSex},
+			Tables: []Spec{
+				{ID: "sex", By: []schemas.Dim{schemas.DimSex}},
+				{ID: "exploitation", By: []schemas.Dim{schemas.DimExploitation}},
+			},
+		}
+		for k, n := range counts {
+			p.Atoms = append(p.Atoms, Atom{Codes: []int{k.forms, sex(k.sex)}, Count: n, Key: uint64(k.forms*7 + sex(k.sex))})
+		}
+		return p
+	}
+	sexual, labour := set("sexual"), set("forced_labour")
+	both := set("sexual", "forced_labour")
+	base := map[person]int{{sexual, "female"}: 30, {labour, "male"}: 25, {both, "female"}: 12, {labour, "female"}: 15, {sexual, "male"}: 10}
+	r := Minimum(schemas.TierConatt)
+	first, err := ProtectRelease(context.Background(), problem(base), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := tablesOf(first)
+	corrected := func(n int) map[person]int {
+		out := maps.Clone(base)
+		out[person{sexual, "female"}] -= n
+		out[person{labour, "female"}] += n
+		return out
+	}
+	for _, c := range []struct {
+		name      string
+		now       map[person]int
+		least, at int // Changed of the table by form: at least least, at most at
+	}{
+		{"the same people", base, 0, 0},
+		{"one corrected", corrected(1), 1, 1},
+		{"five corrected", corrected(5), 5, 5},
+		// A second form added to three: three changed, though the total
+		// and the table by sex are the same.
+		{"a form added to three", map[person]int{{sexual, "female"}: 27, {labour, "male"}: 25, {both, "female"}: 15, {labour, "female"}: 15, {sexual, "male"}: 10}, 3, 3},
+	} {
+		got := Changed(problem(c.now), r, held)
+		if n, ok := got["exploitation"]; !ok || n < c.least || n > c.at {
+			t.Errorf("%s: the table by form changed by %d (compared: %v), want %d to %d", c.name, n, ok, c.least, c.at)
+		}
+		if got["sex"] != 0 {
+			t.Errorf("%s: the table by sex changed by %d, want 0", c.name, got["sex"])
+		}
 	}
 }
