@@ -116,6 +116,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 	// readers hold (none included) is carried over from the latest release
 	// of this tier that computed it (0: none, withheld).
 	carried := map[string]int64{}
+	grew := map[string]int64{} // Spec.GrewSince, as the release compared with
 	var problems []disclosure.Problem
 	for _, m := range schemas.Measures {
 		p, err := problem(ctx, tx, m, all, kind, cellKey, through)
@@ -195,6 +196,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if p.Others[i].Carried, err = carriedFrom(ctx, tx, id, m, through, others); err != nil {
 				return nil, err
 			}
+			if p.Others[i].Grew, err = grewFrom(ctx, tx, id, m, through, others); err != nil {
+				return nil, err
+			}
 		}
 		// A table is carried over from the latest release of this tier
 		// that computed it and that today's records grew from, when it
@@ -244,7 +248,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if !computeAll[g] {
 				s.Carried, carried[s.ID] = true, origins[s.ID]
 			} else if j, ok := others[oldest[g]]; ok && !blind[g] {
-				s.GrewSince = j + 1
+				s.GrewSince, grew[s.ID] = j+1, oldest[g]
 			}
 		}
 		if p.Floors, err = releaseFloors(ctx, tx, m, all, through, db.heldRules); err != nil {
@@ -323,9 +327,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		notesJS, _ := json.Marshal(notes)
 		cellsJS, _ := json.Marshal(cells)
 		exactJS, _ := json.Marshal(exact)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years); err != nil {
+		var since any
+		if n, ok := grew[s.ID]; ok && !t.Withheld {
+			since = n
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through, grew_since)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years, since); err != nil {
 			return t.Report, err
 		}
 		return t.Report, nil
@@ -397,6 +405,45 @@ func lastComputed(ctx context.Context, tx *sql.Tx, kind schemas.Tier, id string,
 		}
 	}
 	return 0, rows.Err()
+}
+
+// grewFrom returns what held release n's computed tables of measure m
+// say of their people (Spec.GrewSince, as its grew_since column stored
+// it): those that grew by its threshold or more since another held
+// release (others: their places in Problem.Others), as today's table ids
+// name them (a table of other complete years, its window; a part of a
+// table by year, its pieces, together).
+func grewFrom(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, through map[string]int, others map[int64]int) ([]disclosure.Growth, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT table_id, grew_since, coalesce(years_through, 0) FROM release_tables
+		WHERE release = ? AND measure = ? AND grew_since IS NOT NULL AND carried_from IS NULL AND NOT withheld ORDER BY table_id`, n, string(m))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []disclosure.Growth
+	for rows.Next() {
+		var id string
+		var since int64
+		var then int
+		if err := rows.Scan(&id, &since, &then); err != nil {
+			return nil, err
+		}
+		i, ok := others[since]
+		if !ok {
+			continue
+		}
+		g := disclosure.Growth{Since: i}
+		if base, _ := partOf(id); byYearID(base) {
+			for _, pc := range yearPieces(id, then, through) {
+				g.Tables = append(g.Tables, pc.id)
+			}
+		} else {
+			id, _ = yearsVariant(id, then, through)
+			g.Tables = []string{id}
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }
 
 // carryTable stores table s of release n as release origin published it

@@ -733,15 +733,7 @@ func TestWithheldTableServedFromEarlierAndCheckedWithIt(t *testing.T) {
 			}
 		}
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	_, through, err := completeYears(ctx, tx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, through := readTx(t, db)
 	floors, err := releaseFloors(ctx, tx, schemas.MeasureVictims, schemas.Tables().ForTier(schemas.TierConatt), through, db.heldRules)
 	if err != nil {
 		t.Fatal(err)
@@ -1708,11 +1700,13 @@ func TestLateRecordsKeepTablesByYear(t *testing.T) {
 	reps := []*schemas.ReleaseReport{publish(t, db, schemas.TierConatt, "enero")}
 	tables := []map[string]*schemas.Table{releaseTables(t, db, schemas.TierConatt, reps[0].ID)}
 	late := 0
+	open := []int{victims(2025) - victims(2024)} // victims of 2025, by release
 	for m := range 2 {
 		before := victims(2024)
 		ingestGeneratedYears(t, db, 30, uint64(61+m), 2025, 2025)
 		ingestGeneratedYears(t, db, 16, uint64(41+m), 2024, 2024)
 		late = victims(2024) - before
+		open = append(open, victims(2025)-victims(2024))
 		reps = append(reps, publish(t, db, schemas.TierConatt, fmt.Sprintf("mes %d", m+2)))
 		tables = append(tables, releaseTables(t, db, schemas.TierConatt, reps[m+1].ID))
 		if late < 1 || late > 4 {
@@ -1769,6 +1763,50 @@ func TestLateRecordsKeepTablesByYear(t *testing.T) {
 	noFewChanges(t, tables, reps)
 	for _, rep := range reps {
 		carriedTogether(t, rep)
+	}
+	// The year in progress, computed because 5 or more victims of 2025
+	// came since the release before, says so (Spec.GrewSince): stored, and
+	// read back for the checks of later releases (Other.Grew), the part's
+	// people grew by 5 or more since that release.
+	tx, through := readTx(t, db)
+	others := map[int64]int{reps[0].ID: 0, reps[1].ID: 1}
+	for m := 1; m < len(reps); m++ {
+		grew := 0
+		for _, tr := range reps[m].Tables {
+			spec, _ := schemas.Tables().Table(schemas.TierConatt, tr.ID)
+			if spec.Measure != schemas.MeasureVictims || !byYear(spec) || tr.Parts[1].CarriedFrom != 0 {
+				continue
+			}
+			var since sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT grew_since FROM release_tables WHERE release = ? AND table_id = ?`, reps[m].ID, tr.ID+openPart).Scan(&since); err != nil {
+				t.Fatal(err)
+			}
+			if got := open[m] - open[m-1]; got >= 5 && (!since.Valid || since.Int64 != reps[m-1].ID) {
+				t.Errorf("release %d, %s: %d victims of 2025 since release %d, grew_since %v, want %d", reps[m].ID, tr.ID+openPart, got, reps[m-1].ID, since, reps[m-1].ID)
+			}
+			if since.Valid {
+				grew++
+			}
+		}
+		if m == 1 {
+			if grew == 0 {
+				t.Fatalf("release %d computed no part of the year in progress because it grew: the test shows nothing", reps[m].ID)
+			}
+			got, err := grewFrom(ctx, tx, reps[m].ID, schemas.MeasureVictims, through, others)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, g := range got {
+				if g.Since != 0 || len(g.Tables) != 1 || !strings.HasSuffix(g.Tables[0], openPart) {
+					t.Errorf("release %d read back as %+v, want the parts of the year in progress, grown since release %d", reps[m].ID, g, reps[0].ID)
+				}
+				n++
+			}
+			if n != grew {
+				t.Errorf("release %d read back %d grown tables, want %d", reps[m].ID, n, grew)
+			}
+		}
 	}
 }
 
@@ -1830,4 +1868,21 @@ func noFewChanges(t *testing.T, tables []map[string]*schemas.Table, reps []*sche
 			}
 		}
 	}
+}
+
+// readTx opens a transaction on db, rolled back at the end of the test,
+// and returns it with the last complete year of each table (completeYears).
+func readTx(t *testing.T, db *DB) (*sql.Tx, map[string]int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	_, through, err := completeYears(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx, through
 }

@@ -96,6 +96,11 @@ type Other struct {
 	// that release): it says that each changed by fewer than its
 	// threshold of people since then.
 	Carried map[string]int
+	// Grew lists its tables computed rather than carried over because its
+	// measure's tables of the same years changed by its threshold or more
+	// since another release (Spec.GrewSince, as it was then): with people
+	// only added since, their people grew by that many since then.
+	Grew []Growth
 	// Gone are the people it counted by a version of their record that
 	// is no longer today's (updated since), with the codes it counted
 	// them by. The program counts them in its cells as known, as if the
@@ -103,6 +108,16 @@ type Other struct {
 	// before an update still reads as records today's grew from, and
 	// its differences with today's stay checked.
 	Gone []Atom
+}
+
+// Growth is what a held release's table computed rather than carried
+// over tells (Other.Grew): the people it counts (Tables, as today's
+// release names them: one table, or the pieces of a part of a table by
+// year, together) grew by its threshold or more since the release
+// Problem.Others[Since].
+type Growth struct {
+	Tables []string
+	Since  int
 }
 
 // Problem is everything a release publishes about one measure.
@@ -230,7 +245,7 @@ func ProtectRelease(ctx context.Context, p Problem, r Rules) ([]Published, error
 			// fewer than its threshold since: heldCaps.)
 			continue
 		}
-		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra, index: i, carried: o.Carried}
+		v := view{tables: o.Tables, rules: o.Rules, back: o.Back, same: o.Rules == r, gone: o.Gone, extra: o.Extra, index: i, carried: o.Carried, grew: o.Grew}
 		if o.Back < 0 {
 			unlinked = append(unlinked, v)
 			continue
@@ -329,6 +344,7 @@ type view struct {
 	// is Other.Carried.
 	index   int
 	carried map[string]int
+	grew    []Growth
 }
 
 // blocks lists the blocks of columns of the people the view's release
@@ -1059,6 +1075,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	ch.carriedCaps(live, lp, r.Threshold)
 	grewRows(live, lp, views, r.Threshold)
 	heldCaps(live, lp, views, nvars)
+	heldGrowth(live, lp, views, nvars)
 	diffs, todayRows = ch.differences(live, lp, nvars, hide)
 	for _, t := range live {
 		for _, cl := range t.cells {
@@ -1938,6 +1955,81 @@ func grewRows(live []*table, lp *program, views []view, k int) {
 	}
 }
 
+// addedCols are the columns of the variables vars in the blocks of vb
+// that ob does not have: the people of those combinations added between
+// a release that counted ob and one that counted vb.
+func addedCols(vb, ob []int, vars map[int]bool, nvars int) []int {
+	var cols []int
+	for _, b := range vb {
+		if _, before := slices.BinarySearch(ob, b); before {
+			continue
+		}
+		for _, j := range slices.Sorted(maps.Keys(vars)) {
+			cols = append(cols, b*nvars+j)
+		}
+	}
+	return cols
+}
+
+// heldGrowth adds what the held releases' tables computed rather than
+// carried over tell (Other.Grew), as grewRows does today's: their
+// measure's people of those years grew by the lower of the two releases'
+// thresholds or more between the release compared with and the one that
+// computed them. The store decided so from its exact counts, and its
+// readers see the decision; a check of today's release alone left it
+// out. As grewRows: unfiltered tables without a multi-valued dimension,
+// between releases of records today's grew from, with nobody updated or
+// rolled back since (people only added, so the rule's change is growth).
+func heldGrowth(live []*table, lp *program, views []view, nvars int) {
+	views, _ = asBlocks(views)
+	byIndex := map[int]view{}
+	for _, v := range views {
+		byIndex[v.index] = v
+	}
+	byID := map[string]*table{}
+	for _, t := range live {
+		byID[t.spec.ID] = t
+	}
+	seen := map[string]bool{}
+	for _, v := range views {
+		if len(v.grew) == 0 || len(v.gone) > 0 || len(v.extra) > 0 {
+			continue
+		}
+		vb := v.blocks(lp.chain)
+		for _, g := range v.grew {
+			o, ok := byIndex[g.Since]
+			if !ok || len(o.gone) > 0 || len(o.extra) > 0 || !strictSubset(o.blocks(lp.chain), vb) {
+				continue
+			}
+			ob := o.blocks(lp.chain)
+			vars := map[int]bool{}
+			all := len(g.Tables) > 0
+			for _, id := range g.Tables {
+				t := byID[id]
+				if t == nil || len(t.spec.Where) > 0 || slices.ContainsFunc(t.spec.By, isMulti) {
+					all = false
+					break
+				}
+				for _, cl := range t.cells {
+					for _, c := range cl.cols {
+						vars[c%nvars] = true
+					}
+				}
+			}
+			if !all {
+				continue
+			}
+			cols := addedCols(vb, ob, vars, nvars)
+			sig := fmt.Sprint(cols)
+			if len(cols) == 0 || seen[sig] {
+				continue
+			}
+			seen[sig] = true
+			lp.addRow(cols, ones(len(cols)), atLeast(float64(min(v.rules.Threshold, o.rules.Threshold))))
+		}
+	}
+}
+
 // heldCaps adds what a held release says of the tables it carried over:
 // each changed by fewer than its threshold of people since the release it
 // carried it from, so the people added between the two in the table's
@@ -1972,15 +2064,7 @@ func heldCaps(live []*table, lp *program, views []view, nvars int) {
 					vars[c%nvars] = true
 				}
 			}
-			var cols []int
-			for _, b := range vb {
-				if _, before := slices.BinarySearch(ob, b); before {
-					continue
-				}
-				for _, j := range slices.Sorted(maps.Keys(vars)) {
-					cols = append(cols, b*nvars+j)
-				}
-			}
+			cols := addedCols(vb, ob, vars, nvars)
 			if len(cols) > 0 {
 				lp.addRow(cols, ones(len(cols)), between(0, float64(v.rules.Threshold-1)))
 			}
