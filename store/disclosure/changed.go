@@ -30,8 +30,9 @@ const coarse = -3
 // in several cells) counts the change of its population's total (the
 // tables with the same filter), since every person added or removed is in
 // it, or the largest change of one of its cells if more (a person is in a
-// cell once at most: records corrected, not added); a table the held release withheld, or whose exact counts it did not
-// store, is left out (and a held release that stored none gives nothing).
+// cell once at most: records corrected, not added); a table the held
+// release withheld, or whose exact counts it did not store, is left out
+// (and a held release that stored none gives nothing).
 func Changed(p Problem, r Rules, held map[string][]PubCell) map[string]int {
 	atoms, _ := fold(p, r.Fold)
 	out := map[string]int{}
