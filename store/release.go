@@ -260,8 +260,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		problems = append(problems, p)
 	}
 	// The measures are protected apart (their people are others): each on
-	// its own goroutine, with its own budget (GLPK keeps a program's memory
-	// on the thread it locks).
+	// its own goroutine, with its own budget.
 	outs := make([][]disclosure.Published, len(problems))
 	errs := make([]error, len(problems))
 	var wg sync.WaitGroup

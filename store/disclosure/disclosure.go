@@ -2,7 +2,7 @@
 // the exact tables of a release into the tables a protected tier may see,
 // protected together (ProtectRelease). Every count that leaves tipdash at a
 // protected tier was published by it. It does no IO; its linear programs
-// are solved by GLPK.
+// are solved by COIN-OR CLP.
 package disclosure
 
 import "github.com/conatt/tipdash/schemas"
