@@ -65,6 +65,7 @@ type program struct {
 	dirtyRows, dirtyCols, dirtyObj bool
 	basis                          bool // CLP holds a basis of an earlier solve
 	warm                           int  // pivots from the last basis before solving from scratch
+	edits                          int  // bounds set so far (rows added, changed, columns fixed)
 	obj                            []int
 	// fixed marks columns fixed at zero that addRow leaves out (nil: none).
 	fixed []bool
@@ -105,7 +106,7 @@ func ptr(s []C.double) *C.double {
 func (lp *program) free() { C.Clp_deleteModel(lp.m) }
 
 // fixZero fixes column j (0-based) at zero.
-func (lp *program) fixZero(j int) { lp.colHi[j], lp.dirtyCols = 0, true }
+func (lp *program) fixZero(j int) { lp.colHi[j], lp.dirtyCols, lp.edits = 0, true, lp.edits+1 }
 
 // rowBound is how a row's sum is bounded.
 type rowBound struct {
@@ -172,6 +173,7 @@ func (lp *program) setBound(i int, b rowBound) {
 		hi = infinity
 	}
 	lp.lo[i], lp.hi[i] = lo, hi
+	lp.edits++
 	if i < lp.loaded {
 		lp.dirtyRows = true
 	}

@@ -87,6 +87,8 @@ func attackReleases(pops [][]person, releases [][]Published, blocks []int, rules
 	nblocks := blocks[len(blocks)-1] + 1
 	lp := newProgram(nblocks * len(vars))
 	defer lp.free()
+	a := &attacker{lp: lp} // the bounds read by two solvers
+	defer a.free()
 	r := Rules{Threshold: rules[0].Threshold}
 	for _, x := range rules {
 		r.Threshold = min(r.Threshold, x.Threshold)
@@ -299,8 +301,8 @@ func attackReleases(pops [][]person, releases [][]Published, blocks []int, rules
 		}
 	}
 	for _, c := range changes {
-		hi, okHi := lp.maximize(c.cols)
-		lo, okLo := lp.minimize(c.cols)
+		hi, okHi := a.maximize(c.cols)
+		lo, okLo := a.minimize(c.cols)
 		if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
 			continue
 		}
@@ -507,6 +509,8 @@ func TestUpdatedPeopleKeepTheChain(t *testing.T) {
 	n := len(vars)
 	lp := newProgram(3 * n)
 	defer lp.free()
+	a := &attacker{lp: lp} // the bounds read by two solvers
+	defer a.free()
 	mThen, pThen := equations(lp, func(j int) []int { return []int{j, 2*n + j} }, vars, then, r)
 	mNow, pNow := equations(lp, func(j int) []int { return []int{j, n + j} }, vars, pub, r)
 	oldOf := map[string]int{}
@@ -535,8 +539,8 @@ func TestUpdatedPeopleKeepTheChain(t *testing.T) {
 			}
 		}
 		tried++
-		hi, okHi := lp.maximize(cols)
-		lo, okLo := lp.minimize(cols)
+		hi, okHi := a.maximize(cols)
+		lo, okLo := a.minimize(cols)
 		if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
 			continue
 		}

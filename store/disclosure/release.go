@@ -2002,22 +2002,21 @@ func heldGrowth(live []*table, lp *program, views []view, nvars int) {
 				continue
 			}
 			ob := o.blocks(lp.chain)
+			// The people of those years are those of any unfiltered
+			// table without a multi-valued dimension among them; a
+			// filtered or multi-valued one changed by no more than they
+			// grew, so its change bounds their growth too.
 			vars := map[int]bool{}
-			all := len(g.Tables) > 0
 			for _, id := range g.Tables {
 				t := byID[id]
 				if t == nil || len(t.spec.Where) > 0 || slices.ContainsFunc(t.spec.By, isMulti) {
-					all = false
-					break
+					continue
 				}
 				for _, cl := range t.cells {
 					for _, c := range cl.cols {
 						vars[c%nvars] = true
 					}
 				}
-			}
-			if !all {
-				continue
 			}
 			cols := addedCols(vb, ob, vars, nvars)
 			sig := fmt.Sprint(cols)

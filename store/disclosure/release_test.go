@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/conatt/tipdash/schemas"
-	"github.com/conatt/tipdash/store/disclosure/internal/mip"
 )
 
 // person is a synthetic victim: the fields an attacker reasons about, the
@@ -363,11 +362,13 @@ func specOf(id string) Spec {
 func pinned(lp *program, people []person, members map[string][]int, published map[string]PubCell, r Rules, label string) []string {
 	exact := truth(people)
 	var out []string
+	a := &attacker{lp: lp}
+	defer a.free()
 	for k, c := range published {
 		if !c.Hidden || exact[k] == 0 || exact[k] >= r.Threshold {
 			continue
 		}
-		best, ok := lp.maximize(members[k])
+		best, ok := a.maximize(members[k])
 		if !ok || best < float64(r.Threshold)-1e-6 {
 			out = append(out, fmt.Sprintf("%s%s (true %d, at most %.2f)", label, k, exact[k], best))
 		}
@@ -762,35 +763,6 @@ func TestDeadlineWithholds(t *testing.T) {
 	}
 }
 
-// maximizeWhole maximises the sum of cols over whole numbers, under lp's
-// rows and column bounds (branch and bound): the exact attacker, where the
-// linear program lets counts be fractions. ok is false when it did not
-// finish in ms milliseconds.
-func maximizeWhole(lp *program, cols []int, ms int) (float64, bool) {
-	hi := make([]float64, lp.cols)
-	for j, h := range lp.colHi {
-		hi[j] = math.Inf(1)
-		if h < infinity {
-			hi[j] = float64(h)
-		}
-	}
-	rows := make([]mip.Row, lp.rows())
-	for i := range rows {
-		r := mip.Row{Lo: math.Inf(-1), Hi: math.Inf(1)}
-		for k := lp.start[i]; k < lp.start[i+1]; k++ {
-			r.Cols, r.Coef = append(r.Cols, int(lp.idx[k])), append(r.Coef, float64(lp.val[k]))
-		}
-		if lp.lo[i] > -infinity {
-			r.Lo = float64(lp.lo[i])
-		}
-		if lp.hi[i] < infinity {
-			r.Hi = float64(lp.hi[i])
-		}
-		rows[i] = r
-	}
-	return mip.MaximizeWhole(hi, rows, cols, ms)
-}
-
 // Over whole numbers the attacker may pin what the linear program lets
 // reach the threshold with fractions. For the smallest population, every
 // hidden small count must reach the threshold in whole numbers too.
@@ -808,13 +780,15 @@ func TestWholeNumbersDoNotPin(t *testing.T) {
 			lp := newProgram(len(vars))
 			defer lp.free()
 			members, published := equations(lp, func(j int) []int { return []int{j} }, vars, pub, r)
+			whole := glpkOf(lp)
+			defer whole.Free()
 			exact := truth(people)
 			checked := 0
 			for k, c := range published {
 				if !c.Hidden || exact[k] == 0 || exact[k] >= r.Threshold {
 					continue
 				}
-				best, ok := maximizeWhole(lp, members[k], 5000)
+				best, ok := whole.MaximizeWhole(members[k], 5000)
 				if !ok {
 					continue // not finished in time: the linear test above covers it
 				}

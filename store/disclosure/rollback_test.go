@@ -104,6 +104,8 @@ func attackBlocks(blocks [][]person, sets [][]int, releases [][]Published, r Rul
 	vars := universe(all)
 	lp := newProgram(len(blocks) * len(vars))
 	defer lp.free()
+	a := &attacker{lp: lp} // the bounds read by two solvers
+	defer a.free()
 	type system struct {
 		members   map[string][]int
 		published map[string]PubCell
@@ -162,8 +164,8 @@ func attackBlocks(blocks [][]person, sets [][]int, releases [][]Published, r Rul
 				}
 				done[fmt.Sprint(b, k)], ok = true, true
 				cols := inBlocks(s.members[k], []int{b}, len(vars))
-				hi, okHi := lp.maximize(cols)
-				lo, okLo := lp.minimize(cols)
+				hi, okHi := a.maximize(cols)
+				lo, okLo := a.minimize(cols)
 				if okHi && hi >= float64(r.Threshold)-1e-6 || okLo && lo <= 1e-6 {
 					continue
 				}

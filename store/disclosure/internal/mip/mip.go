@@ -1,7 +1,7 @@
-// Package mip maximises a sum of columns over whole numbers, by GLPK's
-// branch and bound (Debian's libglpk-dev): the exact attacker of the
-// disclosure engine's tests, where the engine's linear programs let counts
-// be fractions. Only tests link it.
+// Package mip is GLPK (Debian's libglpk-dev) for the disclosure engine's
+// tests: an attacker's linear program solved by a second, independent
+// simplex, and over whole numbers by branch and bound, where the engine's
+// linear programs (CLP) let counts be fractions. Only tests link it.
 package mip
 
 // #cgo LDFLAGS: -lglpk
@@ -14,6 +14,19 @@ package mip
 //     parm.tm_lim = tm_lim;
 //     parm.presolve = GLP_ON;
 //     return glp_intopt(p, &parm);
+// }
+//
+// static int solve(glp_prob *p) {
+//     glp_smcp parm;
+//     glp_init_smcp(&parm);
+//     parm.msg_lev = GLP_MSG_OFF;
+//     parm.tm_lim = 60000;
+//     int rc = glp_simplex(p, &parm);
+//     if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {
+//         glp_adv_basis(p, 0);
+//         rc = glp_simplex(p, &parm);
+//     }
+//     return rc;
 // }
 import "C"
 
@@ -30,16 +43,20 @@ type Row struct {
 	Lo, Hi float64
 }
 
-// MaximizeWhole maximises the sum of the columns obj over whole numbers
-// x[j] in [0, hi[j]] (hi[j] = +Inf for none) under rows. ok is false when
-// branch and bound did not finish within ms milliseconds.
-func MaximizeWhole(hi []float64, rows []Row, obj []int, ms int) (float64, bool) {
-	runtime.LockOSThread() // GLPK keeps its memory per OS thread
-	defer runtime.UnlockOSThread()
+// LP is a linear program over x[j] in [0, hi[j]] under rows, in GLPK. It
+// locks its goroutine to the OS thread until Free (GLPK keeps its memory
+// per thread).
+type LP struct {
+	p   *C.glp_prob
+	n   int
+	obj []int
+}
+
+// New builds the program (hi[j] = +Inf: no upper bound).
+func New(hi []float64, rows []Row) *LP {
+	runtime.LockOSThread()
 	C.glp_term_out(C.GLP_OFF)
 	p := C.glp_create_prob()
-	defer C.glp_delete_prob(p)
-	C.glp_set_obj_dir(p, C.GLP_MAX)
 	if len(hi) > 0 {
 		C.glp_add_cols(p, C.int(len(hi)))
 	}
@@ -52,10 +69,6 @@ func MaximizeWhole(hi []float64, rows []Row, obj []int, ms int) (float64, bool) 
 			typ = C.GLP_DB
 		}
 		C.glp_set_col_bnds(p, C.int(j+1), typ, 0, C.double(h))
-		C.glp_set_col_kind(p, C.int(j+1), C.GLP_IV)
-	}
-	for _, j := range obj {
-		C.glp_set_obj_coef(p, C.int(j+1), 1)
 	}
 	for _, r := range rows {
 		i := C.glp_add_rows(p, 1)
@@ -81,11 +94,67 @@ func MaximizeWhole(hi []float64, rows []Row, obj []int, ms int) (float64, bool) 
 		}
 		C.glp_set_row_bnds(p, i, typ, C.double(r.Lo), C.double(r.Hi))
 	}
-	if rc := C.solve_int(p, C.int(ms)); rc != 0 {
+	return &LP{p: p, n: len(hi)}
+}
+
+// Free releases the program and its goroutine's thread.
+func (l *LP) Free() {
+	C.glp_delete_prob(l.p)
+	runtime.UnlockOSThread()
+}
+
+func (l *LP) objective(cols []int, dir C.int) {
+	for _, j := range l.obj {
+		C.glp_set_obj_coef(l.p, C.int(j+1), 0)
+	}
+	for _, j := range cols {
+		C.glp_set_obj_coef(l.p, C.int(j+1), 1)
+	}
+	l.obj = append(l.obj[:0], cols...)
+	C.glp_set_obj_dir(l.p, dir)
+}
+
+// Maximize is the largest sum of cols (+Inf: unbounded); ok is false when
+// GLPK found no optimum (infeasible, a limit, a numerical failure).
+func (l *LP) Maximize(cols []int) (float64, bool) { return l.optimum(cols, C.GLP_MAX) }
+
+// Minimize is the least sum of cols.
+func (l *LP) Minimize(cols []int) (float64, bool) { return l.optimum(cols, C.GLP_MIN) }
+
+func (l *LP) optimum(cols []int, dir C.int) (float64, bool) {
+	l.objective(cols, dir)
+	if C.solve(l.p) != 0 {
 		return 0, false
 	}
-	if C.glp_mip_status(p) != C.GLP_OPT {
+	switch C.glp_get_status(l.p) {
+	case C.GLP_OPT:
+		return float64(C.glp_get_obj_val(l.p)), true
+	case C.GLP_UNBND:
+		if dir == C.GLP_MAX {
+			return math.Inf(1), true
+		}
+		return math.Inf(-1), true
+	}
+	return 0, false
+}
+
+// MaximizeWhole is the largest sum of cols over whole numbers; ok is false
+// when branch and bound did not finish within ms milliseconds.
+func (l *LP) MaximizeWhole(cols []int, ms int) (float64, bool) {
+	for j := 1; j <= l.n; j++ {
+		C.glp_set_col_kind(l.p, C.int(j), C.GLP_IV)
+	}
+	defer func() {
+		for j := 1; j <= l.n; j++ {
+			C.glp_set_col_kind(l.p, C.int(j), C.GLP_CV)
+		}
+	}()
+	l.objective(cols, C.GLP_MAX)
+	if rc := C.solve_int(l.p, C.int(ms)); rc != 0 {
 		return 0, false
 	}
-	return float64(C.glp_mip_obj_val(p)), true
+	if C.glp_mip_status(l.p) != C.GLP_OPT {
+		return 0, false
+	}
+	return float64(C.glp_mip_obj_val(l.p)), true
 }
