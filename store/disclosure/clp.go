@@ -4,18 +4,17 @@ package disclosure
 // #include <coin/Clp_C_Interface.h>
 // #include <stdlib.h>
 //
-// /* solve solves the model from its last basis by the primal simplex,
-//    for at most warm iterations; when that does not finish (or there is no
-//    basis yet), from scratch: presolve, then the dual simplex. It returns
-//    Clp_status: 0 optimal, 1 infeasible, 2 unbounded, 3 a limit, 4 errors. */
-// static int solve(Clp_Simplex *m, int warm, int cold, int basis) {
-//     if (basis) {
-//         Clp_setMaximumIterations(m, warm);
-//         Clp_primal(m, 0);
-//         int st = Clp_status(m);
-//         if (st == 0 || st == 1 || st == 2) return st;
-//     }
-//     Clp_setMaximumIterations(m, cold);
+// /* warm solves the model from its last basis by the primal simplex, for
+//    at most limit pivots; cold from scratch: presolve, then the dual
+//    simplex. Both return Clp_status: 0 optimal, 1 infeasible, 2
+//    unbounded, 3 a limit, 4 errors. */
+// static int warm(Clp_Simplex *m, int limit) {
+//     Clp_setMaximumIterations(m, limit);
+//     Clp_primal(m, 0);
+//     return Clp_status(m);
+// }
+// static int cold(Clp_Simplex *m, int limit) {
+//     Clp_setMaximumIterations(m, limit);
 //     Clp_initialSolve(m);
 //     return Clp_status(m);
 // }
@@ -218,16 +217,20 @@ func (lp *program) sync() {
 }
 
 // run solves the program as it stands and returns CLP's status (0
-// optimal, 1 infeasible, 2 unbounded, 3 a limit, 4 a numerical failure).
-func (lp *program) run() int {
+// optimal, 1 infeasible, 2 unbounded, 3 a limit, 4 a numerical failure):
+// from the last basis by the primal simplex, for at most lp.warm pivots,
+// and when that does not finish (or there is no basis yet), from scratch
+// (presolved says so).
+func (lp *program) run() (status int, presolved bool) {
 	lp.sync()
-	basis := 0
-	if lp.basis {
-		basis = 1
+	if lp.basis && lp.warm > 0 {
+		if st := int(C.warm(lp.m, C.int(lp.warm))); st == 0 || st == 1 || st == 2 {
+			return st, false
+		}
 	}
-	st := int(C.solve(lp.m, C.int(lp.warm), coldIterations, C.int(basis)))
+	st := int(C.cold(lp.m, coldIterations))
 	lp.basis = st == 0 || st == 1 || st == 2
-	return st
+	return st, true
 }
 
 // setObjective makes the objective the sum of cols.
@@ -245,15 +248,16 @@ func (lp *program) setObjective(cols []int) {
 // maximize sets the objective to the sum of cols and maximises it. ok is
 // false when CLP did not prove an optimum (a limit, a numerical failure);
 // the caller then treats the cell as unsafe. An unbounded sum is +Inf, ok:
-// confirmed by the primal simplex without presolve first, since presolve
-// may not tell an unbounded program from an infeasible one.
+// found by the primal simplex, or confirmed by it without presolve, since
+// presolve may not tell an unbounded program from an infeasible one.
 func (lp *program) maximize(cols []int) (float64, bool) {
 	lp.setObjective(cols)
-	switch lp.run() {
+	st, presolved := lp.run()
+	switch st {
 	case 0:
 		return float64(C.Clp_objectiveValue(lp.m)), true
 	case 2:
-		if C.unbounded(lp.m, coldIterations) != 0 {
+		if !presolved || C.unbounded(lp.m, coldIterations) != 0 {
 			if lp.minim {
 				return math.Inf(-1), true
 			}
@@ -293,7 +297,7 @@ func (lp *program) minimize(cols []int) (float64, bool) {
 // when CLP could not tell (a limit, a numerical failure).
 func (lp *program) feasible() (ok, decided bool) {
 	lp.setObjective(nil)
-	switch lp.run() {
+	switch st, _ := lp.run(); st {
 	case 0:
 		return true, true
 	case 1:
@@ -415,7 +419,7 @@ func (n *nearest) reach(i int, goal float64) (moved, at []float64, feasible, ok 
 	row := n.goals + i
 	n.p.setBound(row, atLeast(goal))
 	defer n.p.setBound(row, unbounded())
-	switch n.p.run() {
+	switch st, _ := n.p.run(); st {
 	case 0:
 	case 1:
 		return nil, nil, false, true
