@@ -1579,17 +1579,7 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 		return nil, nil
 	}
 	today := upTo(lp.chain)
-	// after keeps the columns of cols in blocks other than before's: the
-	// people added since a release that counted the blocks before.
-	after := func(cols []int, before []int) []int {
-		out := make([]int, 0, len(cols))
-		for _, c := range cols {
-			if _, ok := slices.BinarySearch(before, c/nvars); !ok {
-				out = append(out, c)
-			}
-		}
-		return lp.live(out)
-	}
+	after := func(cols []int, before []int) []int { return lp.live(addedSince(cols, before, nvars)) }
 	type pair struct {
 		t     *table
 		es    []*cell // the held releases' cells of one tier, oldest first
@@ -1832,6 +1822,18 @@ func (ch *check) differences(live []*table, lp *program, nvars int, hide func(*c
 	return out, todayRows
 }
 
+// addedSince keeps the columns of cols in blocks other than before's: the
+// people added since a release that counted the blocks before.
+func addedSince(cols, before []int, nvars int) []int {
+	out := make([]int, 0, len(cols))
+	for _, c := range cols {
+		if _, ok := slices.BinarySearch(before, c/nvars); !ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // lineUnions protects what the hidden cells of one line of a table (the
 // same codes but in one dimension) gained together since a held release
 // of this tier: those hidden today or in that release. With the line's
@@ -1904,11 +1906,7 @@ func (ch *check) lineUnions(live []*table, lp *program, nvars int, deadline time
 					for _, k := range keys {
 						if c := t.index[k]; c != nil {
 							gained += c.count
-							for _, col := range c.cols {
-								if _, before := slices.BinarySearch(h.blocks, col/nvars); !before {
-									cols = append(cols, col)
-								}
-							}
+							cols = append(cols, addedSince(c.cols, h.blocks, nvars)...)
 						}
 						if e := h.cells[k]; e != nil {
 							known = known && e.known
