@@ -143,7 +143,7 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		threshold := map[int64]int{}
 		others := map[int64]int{} // a held release's place in p.Others
 		for i, h := range held {
-			cells, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
+			cells, withheld, err := releaseCells(ctx, tx, h.id, m, all, through, p.Tables, variants)
 			if err != nil {
 				return nil, err
 			}
@@ -185,7 +185,13 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			if backs[i] <= 0 || len(o.Extra) > 0 || len(p.Tables) == 0 || h.kind != kind {
 				continue
 			}
-			changed[h.id], threshold[h.id] = disclosure.Changed(p, rules, cells), min(rules.Threshold, hr.Threshold)
+			// (Its tables withheld are compared with their exact cells:
+			// told apart from nothing to compare with, one withheld and
+			// unchanged no longer has every table of its years computed
+			// again.)
+			compared := maps.Clone(cells)
+			maps.Copy(compared, withheld)
+			changed[h.id], threshold[h.id] = disclosure.Changed(p, rules, compared), min(rules.Threshold, hr.Threshold)
 		}
 		for _, id := range slices.Sorted(maps.Keys(variants)) {
 			p.Tables = append(p.Tables, variants[id])
@@ -247,6 +253,9 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 			g := s.After != 0
 			if !computeAll[g] {
 				s.Carried, carried[s.ID] = true, origins[s.ID]
+				if j, ok := others[origins[s.ID]]; ok {
+					s.From = j + 1
+				}
 			} else if j, ok := others[oldest[g]]; ok && !blind[g] {
 				s.GrewSince, grew[s.ID] = j+1, oldest[g]
 			}
@@ -326,13 +335,24 @@ func (db *DB) PublishRelease(ctx context.Context, kind schemas.Tier, note string
 		notesJS, _ := json.Marshal(notes)
 		cellsJS, _ := json.Marshal(cells)
 		exactJS, _ := json.Marshal(exact)
-		var since any
+		var since, withheldJS any
 		if n, ok := grew[s.ID]; ok && !t.Withheld {
 			since = n
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through, grew_since)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years, since); err != nil {
+		if t.Withheld {
+			// Its exact cells, never served: what a later release compares
+			// its table with (releaseCells).
+			rows := make([]schemas.Row, 0, len(t.WithheldCells))
+			for _, c := range t.WithheldCells {
+				n := c.Exact
+				rows = append(rows, schemas.Row{Keys: codeNames(s.By, c.Keys), Count: &n})
+			}
+			js, _ := json.Marshal(rows)
+			withheldJS = string(js)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_tables (release, position, table_id, measure, dims, withheld, notes, cells, exact, shown, years_through, grew_since, withheld_exact)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.ID, pos, s.ID, string(s.Measure), dimStrings(s.By), t.Withheld, string(notesJS), string(cellsJS), string(exactJS), shown, years, since, withheldJS); err != nil {
 			return t.Report, err
 		}
 		return t.Report, nil
@@ -884,93 +904,108 @@ func goneSince(ctx context.Context, tx *sql.Tx, m schemas.Measure, dims []schema
 }
 
 // releaseCells reads the measure's tables as release n published them
-// (nil when it has none). A table that no longer reads back (its table
-// left the catalogue, its dimensions changed, or a code left its list) is
-// an error: a reader holds it, and a check without it would not be the
-// check of what readers hold (fail closed, not open).
+// (nil when it has none), and the exact cells of those it withheld
+// (withheld: what a later release compares its table with, never read as
+// published). A table that no longer reads back (its table left the
+// catalogue, its dimensions changed, or a code left its list) is an
+// error: a reader holds it, and a check without it would not be the check
+// of what readers hold (fail closed, not open).
 //
 // A table of the complete years that counted other years than today's
 // (through: today's last complete year, by table id) is read as a table of
 // its own, id@YEAR (id@all before migration 13, when it counted every
 // year): variants gets its spec, made from today's of that id (tables),
-// to be checked with today's and left out of the result.
-func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec, through map[string]int, tables []disclosure.Spec, variants map[string]disclosure.Spec) (map[string][]disclosure.PubCell, error) {
+// to be checked with today's and left out of the result. (A withheld one
+// is left out: it showed nothing to check with.)
+func releaseCells(ctx context.Context, tx *sql.Tx, n int64, m schemas.Measure, specs []schemas.TableSpec, through map[string]int, tables []disclosure.Spec, variants map[string]disclosure.Spec) (out, withheld map[string][]disclosure.PubCell, err error) {
 	byID := map[string]schemas.TableSpec{}
 	for _, s := range specs {
 		if s.Measure == m {
 			byID[s.ID] = s
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, ''), coalesce(t.years_through, 0) FROM release_tables t
+	rows, err := tx.QueryContext(ctx, `SELECT t.table_id, t.withheld, t.cells, coalesce(t.exact, ''), coalesce(t.withheld_exact, ''), coalesce(t.years_through, 0) FROM release_tables t
 		WHERE t.measure = ? AND t.release = ? AND t.carried_from IS NULL`, string(m), n)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out map[string][]disclosure.PubCell
 	for rows.Next() {
-		var id, js, exactJS string
-		var withheld bool
+		var id, js, exactJS, withheldJS string
+		var isWithheld bool
 		var then int
-		if err := rows.Scan(&id, &withheld, &js, &exactJS, &then); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &isWithheld, &js, &exactJS, &withheldJS, &then); err != nil {
+			return nil, nil, err
 		}
 		if out == nil {
-			out = map[string][]disclosure.PubCell{}
+			out, withheld = map[string][]disclosure.PubCell{}, map[string][]disclosure.PubCell{}
 		}
-		if withheld {
-			continue
+		dest := out
+		if isWithheld {
+			if withheldJS == "" {
+				continue // withheld before migration 15: nothing to compare with
+			}
+			dest, js = withheld, withheldJS
 		}
 		spec, ok := byID[id]
 		var cells []schemas.Row
 		if err := json.Unmarshal([]byte(js), &cells); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pub, read := readCells(spec, cells)
 		if !ok || !read {
-			return nil, &schemas.Error{Code: "release_unreadable", Kind: schemas.ErrConflict, Msg: schemas.Message{
+			return nil, nil, &schemas.Error{Code: "release_unreadable", Kind: schemas.ErrConflict, Msg: schemas.Message{
 				ES: fmt.Sprintf("la tabla %s de la publicación %d ya no se lee con el catálogo y las listas de códigos de esta versión de tipdash; quien la tiene la usaría, así que no se puede comprobar una publicación nueva sin ella: hace falta una versión de tipdash que la lea", id, n),
 				EN: fmt.Sprintf("table %s of release %d no longer reads with this tipdash version's catalogue and code lists; its readers hold it, so a new release cannot be checked without it: a tipdash version that reads it is needed", id, n)}}
 		}
-		// The exact counts it stood for (releases of migration 8 on): one
-		// per cell, or none known.
-		var exact []int
-		if exactJS != "" {
-			if err := json.Unmarshal([]byte(exactJS), &exact); err != nil {
-				return nil, err
-			}
-		}
-		if len(exact) == len(pub) {
+		if isWithheld {
 			for i := range pub {
-				pub[i].Exact, pub[i].Known = exact[i], true
+				pub[i] = disclosure.PubCell{Keys: pub[i].Keys, Hidden: true, Exact: pub[i].Count, Known: true}
+			}
+		} else {
+			// The exact counts it stood for (releases of migration 8 on):
+			// one per cell, or none known.
+			var exact []int
+			if exactJS != "" {
+				if err := json.Unmarshal([]byte(exactJS), &exact); err != nil {
+					return nil, nil, err
+				}
+			}
+			if len(exact) == len(pub) {
+				for i := range pub {
+					pub[i].Exact, pub[i].Known = exact[i], true
+				}
 			}
 		}
 		if byYear(spec) {
 			for _, pc := range yearPieces(id, then, through) {
 				if pc.variant {
+					if isWithheld {
+						continue
+					}
 					v, ok := pc.spec(tables)
 					if !ok {
 						continue // not a table of the measure today
 					}
 					variants[pc.id] = v
 				}
-				out[pc.id] = pc.cellsOf(spec, pub)
+				dest[pc.id] = pc.cellsOf(spec, pub)
 			}
 			continue
 		}
 		if vid, ok := yearsVariant(id, then, through); ok {
 			i := slices.IndexFunc(tables, func(s disclosure.Spec) bool { return s.ID == id })
-			if i < 0 {
-				continue // not a table of the measure today
+			if i < 0 || isWithheld {
+				continue // not a table of the measure today, or withheld
 			}
 			v := tables[i]
 			v.ID, v.Through, v.Shadow, v.Carried, v.Of = vid, then, false, true, id
 			variants[vid] = v
 			id = vid
 		}
-		out[id] = pub
+		dest[id] = pub
 	}
-	return out, rows.Err()
+	return out, withheld, rows.Err()
 }
 
 // carriedFrom reads the tables of measure m that release n carried over

@@ -157,7 +157,7 @@ func TestCarriedTableDifferenceProtected(t *testing.T) {
 	held := tablesOf(showsAll(t, problem(0), r))
 	delete(held, "year_sex") // withheld by the release held
 	p := problem(1)
-	p.Tables[0].Carried = true
+	p.Tables[0].Carried, p.Tables[0].From = true, 1
 	p.Others = []Other{{Tables: held, Rules: r, Back: 1}}
 	out, err := ProtectRelease(context.Background(), p, r)
 	if err != nil {

@@ -39,7 +39,9 @@ func TestHeldCarriedTableTellsFewChanged(t *testing.T) {
 					p := problemOf(people, seed)
 					p.Tables = slices.Clone(p.Tables)
 					for i := range p.Tables {
-						p.Tables[i].Carried = slices.Contains(carried, p.Tables[i].ID)
+						if slices.Contains(carried, p.Tables[i].ID) {
+							p.Tables[i].Carried, p.Tables[i].From = true, 1 // from Others[0]
+						}
 					}
 					p.Others = others
 					pub, err := ProtectRelease(context.Background(), p, r)

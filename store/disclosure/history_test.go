@@ -729,7 +729,7 @@ func TestCarriedTableTellsFewChanged(t *testing.T) {
 			now := append(slices.Clone(first), late...)
 			p := problemOf(now, seed)
 			p.Tables = slices.Clone(p.Tables)
-			p.Tables[0].Carried = true // "total": 2 people more
+			p.Tables[0].Carried, p.Tables[0].From = true, 1 // "total": 2 people more, since Others[0]
 			p.Others = []Other{{Tables: tablesOf(rel1), Rules: r, Back: 1}}
 			rel2, err := ProtectRelease(context.Background(), p, r)
 			if err != nil {
@@ -746,14 +746,17 @@ func TestCarriedTableTellsFewChanged(t *testing.T) {
 	}
 }
 
-// A table carried over changed by fewer than k people since the latest
-// release of its tier that computed it, not since an older one: the tables
-// of the complete years were computed by a release after 28 late records
-// and carried over by the next, after two records of the year in progress.
-// Read as "fewer than 5 since every release", the check had no solution
-// (the first release counted 28 fewer) and withheld every table; read as
-// the store means it, the tables by year show the new year, and an attacker
-// who reads the carried tables that way pins nothing.
+// A table carried over changed by fewer than k people since the release
+// it is carried from (the latest of its tier that computed it, Spec.From),
+// not since an older one: the tables of the complete years were computed
+// by a release after 28 late records and carried over by the next, after
+// two records of the year in progress, those the second release withheld
+// too. Read as "fewer than 5 since every release", or since the latest
+// release that showed the table (the first, for a table the second
+// withheld), the check had no solution (the first release counted 28
+// fewer) and withheld every table; read as the store means it, the tables
+// by year show the new year, and an attacker who reads the carried tables
+// that way pins nothing.
 func TestCarriedSinceTheLatest(t *testing.T) {
 	r := Minimum(schemas.TierConatt)
 	r.Fold = 0
@@ -784,10 +787,11 @@ func TestCarriedSinceTheLatest(t *testing.T) {
 	p.Tables = slices.Clone(p.Tables)
 	var caps []carryCap
 	for i := range p.Tables {
-		// (The store carries a table over only from a release that
-		// published it.)
-		if p.Tables[i].Through != 0 && !slices.ContainsFunc(rel2, func(tb Published) bool { return tb.ID == p.Tables[i].ID && tb.Withheld }) {
-			p.Tables[i].Carried = true
+		// Every table of the complete years, those the second release
+		// withheld too (the store compares them with their exact cells),
+		// from the second release, Others[1].
+		if p.Tables[i].Through != 0 {
+			p.Tables[i].Carried, p.Tables[i].From = true, 2
 			caps = append(caps, carryCap{release: 2, from: 1, table: p.Tables[i].ID})
 		}
 	}

@@ -57,6 +57,10 @@ type Spec struct {
 	// releases' cells take part in every check (of this tier's releases
 	// too), and it is left out of the result.
 	Carried bool
+	// From, when not 0, names the release it is carried over from,
+	// Problem.Others[From-1]: it changed by fewer than k people since that
+	// one (carriedCaps), which may have withheld it.
+	From int
 	// GrewSince, when not 0, says that this release computes the table
 	// (with its measure's other tables of the same years) because some of
 	// them changed by k or more people since the release it would have
@@ -170,8 +174,12 @@ type Published struct {
 	ID       string
 	Withheld bool
 	Cells    []PubCell // the non-zero cells in key order; hidden ones carry no count
-	Notes    []schemas.Message
-	Report   schemas.TableReport
+	// WithheldCells are a withheld table's non-zero cells with their exact
+	// counts, never published: a later release compares its table with
+	// them (Changed), as with a shown table's.
+	WithheldCells []PubCell
+	Notes         []schemas.Message
+	Report        schemas.TableReport
 }
 
 // PubCell is one cell of a published table.
@@ -1025,11 +1033,15 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		lp.setBound(cl.row, cellBound(cl, r))
 		delete(byRow, cl.row)
 	}
+	// free hides the cheapest shown cells (pattern) that let a sum of
+	// columns of table t be none or reach the threshold, while that costs
+	// fewer people than t shows; false: not freed (t is then withheld).
+	var free func(t *table, cols []int) bool
 	// Last (deferred: whichever way the check ends), the hidden cells of
 	// each line taken together (lineUnions).
 	defer func() {
 		if err == nil && linked {
-			ch.lineUnions(live, lp, nvars, deadline, withhold)
+			ch.lineUnions(live, lp, nvars, deadline, free, withhold)
 		}
 	}()
 	// The cells to prove: today's hidden counts below the threshold, the
@@ -1079,7 +1091,7 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 		}
 	}
 	var targets, diffs []*target
-	ch.carriedCaps(live, lp, r.Threshold)
+	ch.carriedCaps(live, lp, nvars, r.Threshold)
 	grewRows(live, lp, views, r.Threshold)
 	heldCaps(live, lp, views, nvars)
 	heldGrowth(live, lp, views, nvars)
@@ -1231,6 +1243,31 @@ func (ch *check) protect(ctx context.Context, tabs []*table, deadline time.Time,
 	// hold everybody, such as border post "none") that binds the targets
 	// of many tables is hidden once what withholding them costs passes it.
 	declined := map[uint64]int{}
+	free = func(t *table, cols []int) bool {
+		tg := &target{cols: cols, t: t, zeroOK: true}
+		cost := 0
+		for range len(byRow) + 1 {
+			if err := ctx.Err(); err != nil || !deadline.IsZero() && time.Now().After(deadline) {
+				return false
+			}
+			if _, ok, proven := solve(tg); proven || !ok {
+				return proven
+			}
+			pattern := ch.pattern(lp, tg, byRow, declined, r)
+			for _, c := range pattern {
+				cost += c.count
+			}
+			if len(pattern) == 0 || cost > shownPeople(t) {
+				return false
+			}
+			for _, c := range pattern {
+				c.hidden = true
+				lp.setBound(c.row, cellBound(c, r))
+				delete(byRow, c.row)
+			}
+		}
+		return false
+	}
 	for _, tg := range targets {
 		// The cells hidden for this target, and what was proven before
 		// them. Checked with an earlier release, a target that needs more
@@ -1841,14 +1878,30 @@ func addedSince(cols, before []int, nvars int) []int {
 // good as published in both, and so is its change: a red team read that
 // 2 smuggled migrants of sex "other" or "unknown" were added for 2024
 // between two monthly releases (hidden then, shown at 5 and 6 after),
-// each cell alone open. Run on the final pattern (hiding changes the lines), it
-// withholds a table whose line gained 1 to k-1 together where the
-// program cannot make that gain none or k and more (and, out of time,
-// without solving: fail closed). Hiding more instead is left for later.
-func (ch *check) lineUnions(live []*table, lp *program, nvars int, deadline time.Time, withhold func(*table)) {
+// each cell alone open. Run on the final pattern (hiding changes the
+// lines), where the program cannot make what a line gained together (1
+// to k-1) none or k and more, it hides the cheapest shown cells that let
+// it (free: the line then holds them too, and every line is read again,
+// until none changes), or withholds the table when that costs more people
+// than the table shows (and, out of time, without solving: fail closed).
+// Withheld rather than one more cell hidden, the smuggled migrants' table
+// by year and sex showed none of the year in progress (some 400 people)
+// in most months of a year of monthly releases.
+func (ch *check) lineUnions(live []*table, lp *program, nvars int, deadline time.Time, free func(*table, []int) bool, withhold func(*table)) {
 	if nvars == 0 {
 		return
 	}
+	if free == nil {
+		free = func(*table, []int) bool { return false }
+	}
+	for more := true; more; {
+		more = ch.lineUnionsOnce(live, lp, nvars, deadline, free, withhold)
+	}
+}
+
+// lineUnionsOnce is one reading of every line (lineUnions); true when it
+// hid more cells, which changes the lines.
+func (ch *check) lineUnionsOnce(live []*table, lp *program, nvars int, deadline time.Time, free func(*table, []int) bool, withhold func(*table)) (hid bool) {
 	today := upTo(lp.chain)
 	type release struct {
 		blocks []int
@@ -1927,88 +1980,97 @@ func (ch *check) lineUnions(live []*table, lp *program, nvars int, deadline time
 					if hi, ok := lp.maximize(cols); ok && hi >= float64(ch.k)-1e-6 {
 						continue
 					}
-					withhold(t)
+					if free(t, cols) {
+						hid = true
+					} else {
+						withhold(t)
+					}
 					break dims
 				}
 			}
 		}
 	}
+	return hid
 }
 
 // carriedCaps adds what a table carried over tells: it changed by fewer
-// than k people (its tier's threshold) since the latest release of its
-// tier held that counted records today's grew from and stored its exact
-// counts (the store's rule, Changed), so its total moved by less than k
-// since then. A reader who knows the rule reads that off the note
+// than k people (its tier's threshold) since the release it is carried
+// from (Spec.From; the store's rule, Changed), so its total moved by less
+// than k since then. A reader who knows the rule reads that off the note
 // "unchanged since"; with a cell the next release hid as changed, a red team pinned
-// that cell's gain to 3 or 4. (Tables with a multi-valued dimension, whose
-// rule counts the total of their population, give the same through the
-// tables of that population; releases with people rolled back since are
-// left out.)
-func (ch *check) carriedCaps(live []*table, lp *program, k int) {
+// that cell's gain to 3 or 4. Read against the release it is carried
+// from alone: since an older one it may have changed by more (a row
+// saying otherwise left no solution, and every table of the measure was
+// withheld; so did one read against an older release that showed the
+// table when the one it was carried from had withheld it). (Tables with
+// a multi-valued dimension, whose rule counts the total of their
+// population, give the same through the tables of that population;
+// releases with people rolled back since are left out, and those with
+// people updated since unless they showed the table.)
+func (ch *check) carriedCaps(live []*table, lp *program, nvars int, k int) {
 	today := upTo(lp.chain)
+	views, _ := asBlocks(ch.views)
 	for _, t := range live {
-		if !t.spec.Carried || t.spec.Of != "" || slices.ContainsFunc(t.spec.By, isMulti) {
+		if !t.spec.Carried || t.spec.From == 0 || t.spec.Of != "" || slices.ContainsFunc(t.spec.By, isMulti) {
+			continue
+		}
+		i := slices.IndexFunc(views, func(v view) bool { return v.index == t.spec.From-1 })
+		if i < 0 || len(views[i].extra) > 0 {
+			continue // not linked
+		}
+		from := views[i].blocks(lp.chain)
+		if !strictSubset(from, today) {
 			continue
 		}
 		now := map[int]bool{}
+		vars := map[int]bool{}
 		for _, cl := range t.cells {
 			for _, c := range cl.cols {
 				now[c] = true
+				vars[c%nvars] = true
 			}
 		}
-		groups := map[string]map[key]*cell{}
-		blocksOf := map[string][]int{}
-		unknown := map[string]bool{}
+		then := map[key]*cell{}
 		for _, e := range t.earlier {
-			if e.cross || !strictSubset(e.blocks, today) {
+			if !e.cross && slices.Equal(e.blocks, from) {
+				then[e.keys] = e
+			}
+		}
+		known := len(then) > 0
+		for _, e := range then {
+			known = known && e.known
+		}
+		if !known {
+			// It withheld the table (or did not store its exact counts):
+			// the people added since, with nobody gone.
+			if len(views[i].gone) > 0 {
 				continue
 			}
-			g := fmt.Sprint(e.blocks)
-			if groups[g] == nil {
-				groups[g] = map[key]*cell{}
-				blocksOf[g] = e.blocks
+			if cols := addedCols(today, from, vars, nvars); len(cols) > 0 {
+				lp.addRow(cols, ones(len(cols)), between(0, float64(k-1)))
 			}
-			groups[g][e.keys] = e
-			unknown[g] = unknown[g] || !e.known
+			continue
 		}
-		// Against the latest of them alone: the store carried the table
-		// because it changed by fewer than k since a release that stored
-		// it, and people were only added since each, so since the latest
-		// too; since an older one it may have changed by more (a row
-		// saying otherwise left no solution, and every table of the
-		// measure was withheld).
-		latest := ""
-		for _, g := range slices.Sorted(maps.Keys(groups)) {
-			if !unknown[g] && (latest == "" || len(blocksOf[g]) > len(blocksOf[latest])) {
-				latest = g
+		coef := map[int]float64{}
+		for c := range now {
+			coef[c]++
+		}
+		gone := 0
+		for _, e := range then {
+			for _, c := range e.cols {
+				coef[c]--
+			}
+			gone += e.gone
+		}
+		var cols []int
+		var vals []float64
+		for _, c := range slices.Sorted(maps.Keys(coef)) {
+			if coef[c] != 0 {
+				cols, vals = append(cols, c), append(vals, coef[c])
 			}
 		}
-		for _, g := range slices.Sorted(maps.Keys(groups)) {
-			if g != latest {
-				continue // not compared: its exact counts were not stored, or an older release
-			}
-			coef := map[int]float64{}
-			for c := range now {
-				coef[c]++
-			}
-			gone := 0
-			for _, e := range groups[g] {
-				for _, c := range e.cols {
-					coef[c]--
-				}
-				gone += e.gone
-			}
-			var cols []int
-			var vals []float64
-			for _, c := range slices.Sorted(maps.Keys(coef)) {
-				if coef[c] != 0 {
-					cols, vals = append(cols, c), append(vals, coef[c])
-				}
-			}
-			// today's total - (then's columns + its people gone since)
-			lp.addRow(cols, vals, between(float64(gone-(k-1)), float64(gone+k-1)))
-		}
+		// today's total - (then's columns + its people gone since)
+		lp.addRow(cols, vals, between(float64(gone-(k-1)), float64(gone+k-1)))
 	}
 }
 
@@ -2489,6 +2551,9 @@ func (t *table) publish(r Rules) Published {
 			rep.ShownPeople += c.count
 		}
 		if t.withheld {
+			if c.count > 0 {
+				p.WithheldCells = append(p.WithheldCells, PubCell{Keys: slices.Clone(c.keys[:n]), Hidden: true, Exact: c.count, Known: true})
+			}
 			continue
 		}
 		pc := PubCell{Keys: slices.Clone(c.keys[:n]), Hidden: c.hidden, Exact: c.count, Known: true}
