@@ -563,9 +563,11 @@ func (db *DB) heldRules(h heldRelease) disclosure.Rules {
 // batch of a few people the latest release hides the cells that changed
 // by 1 to k-1 (or withholds the table), and the release before shows
 // more; PublishRelease holds every approved release, that one among them.
+// A part of a table by year (part) is served on its own, from the
+// releases whose part counted the same years (through).
 func servedFrom(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, kind schemas.Tier, id string) (int64, error) {
+}, kind schemas.Tier, id string, part bool, through int) (int64, error) {
 	stored := map[int64]bool{}
 	rows, err := q.QueryContext(ctx, `SELECT id FROM batches WHERE status = 'stored'`)
 	if err != nil {
@@ -586,9 +588,13 @@ func servedFrom(ctx context.Context, q interface {
 	// (A table by year: its two parts, shown people added.) Never one
 	// that counted a batch rolled back since: the administrator withdrew
 	// those records.
+	ids, years := []any{id, id + openPart}, ""
+	if part {
+		ids, years = []any{id, id}, fmt.Sprintf(" AND coalesce(t.years_through, 0) = %d", through)
+	}
 	rows, err = q.QueryContext(ctx, `SELECT r.id, coalesce(any_value(r.batches), '') FROM release_tables t JOIN releases r ON r.id = t.release
-		WHERE r.kind = ? AND r.status = ? AND t.table_id IN (?, ?) GROUP BY r.id HAVING bool_or(NOT t.withheld)
-		ORDER BY sum(CASE WHEN t.withheld THEN 0 ELSE coalesce(t.shown, 0) END) DESC, r.id DESC`, string(kind), string(schemas.ReleaseApproved), id, id+openPart)
+		WHERE r.kind = ? AND r.status = ? AND t.table_id IN (?, ?)`+years+` GROUP BY r.id HAVING bool_or(NOT t.withheld)
+		ORDER BY sum(CASE WHEN t.withheld THEN 0 ELSE coalesce(t.shown, 0) END) DESC, r.id DESC`, append([]any{string(kind), string(schemas.ReleaseApproved)}, ids...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -1399,6 +1405,11 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	if err != nil {
 		return nil, err
 	}
+	if n == 0 && byYear(spec) {
+		if t, ok, err := db.servedByParts(ctx, rel, spec, where); ok || err != nil {
+			return t, err
+		}
+	}
 	t, err = db.releaseTable(ctx, rel, spec, where)
 	if err != nil || n != 0 {
 		return t, err
@@ -1408,7 +1419,7 @@ func (db *DB) ReleaseTable(ctx context.Context, tier schemas.Tier, n int64, id s
 	// release that shows more: the table is served from the approved
 	// release of the tier that shows the most people in it, which its
 	// readers hold anyway; the next release is checked with it too.
-	m, err := servedFrom(ctx, db.sql, tier, id)
+	m, err := servedFrom(ctx, db.sql, tier, id, false, 0)
 	if err != nil || m == 0 || m == rel.ID {
 		return t, err
 	}
@@ -1528,12 +1539,110 @@ func (db *DB) DraftTable(ctx context.Context, n int64, id string) (t *schemas.Ta
 }
 
 func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, error) {
-	id, tier := spec.ID, rel.Kind
-	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
-	parts, err := db.storedParts(ctx, rel.ID, id)
+	parts, err := db.storedParts(ctx, rel.ID, spec.ID)
 	if err != nil {
 		return nil, err
 	}
+	return db.tableOf(ctx, rel, spec, parts, nil, where)
+}
+
+// servedByParts is what a reader of release rel, the latest of its tier,
+// is served of a table by year when its parts show more people apart
+// than any one release's table does whole (ok; else the caller serves it
+// whole): each part from the approved release that shows the most people
+// in it among those whose part counted the same years (servedFrom), said
+// so. Served whole from the release that showed the most of both, a
+// reader of the last of a year of monthly releases was served the year
+// in progress of the first (40 victims of 2025 where the latest counted
+// 88), because the late records' release hid most of the complete years.
+// (Across the year's move, a release of the years before may show more
+// of its table whole: it is served whole then.)
+func (db *DB) servedByParts(ctx context.Context, rel *schemas.Release, spec schemas.TableSpec, where []schemas.Filter) (*schemas.Table, bool, error) {
+	parts, err := db.storedParts(ctx, rel.ID, spec.ID)
+	if err != nil || len(parts) != 2 {
+		return nil, false, err
+	}
+	whole, err := servedFrom(ctx, db.sql, rel.Kind, spec.ID, false, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	most, err := shownIn(ctx, db.sql, whole, spec.ID, spec.ID+openPart)
+	if err != nil {
+		return nil, false, err
+	}
+	from := make([]int64, len(parts))
+	shown := 0
+	for i, p := range parts {
+		if from[i], err = servedFrom(ctx, db.sql, rel.Kind, p.id, true, p.through); err != nil {
+			return nil, false, err
+		}
+		n, err := shownIn(ctx, db.sql, from[i], p.id)
+		if err != nil {
+			return nil, false, err
+		}
+		shown += n
+	}
+	if shown <= most || from[0] == from[1] {
+		return nil, false, nil
+	}
+	var head []schemas.Message
+	latest := rel
+	for i, p := range parts {
+		m := from[i]
+		if m == 0 || m == rel.ID {
+			continue
+		}
+		before, err := db.Release(ctx, m)
+		if err != nil {
+			return nil, false, err
+		}
+		then, err := db.storedParts(ctx, m, spec.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		j := slices.IndexFunc(then, func(q storedPart) bool { return q.id == p.id })
+		if j < 0 {
+			continue
+		}
+		years := partYears(p.id, p.through)
+		from, day := before.CreatedAt.Format("2006-01-02"), rel.CreatedAt.Format("2006-01-02")
+		if p.withheld {
+			head = append(head, schemas.Message{
+				ES: fmt.Sprintf("Años %s: de la publicación %d (%s): la publicación %d (%s) los retuvo, porque publicarlos habría dejado deducir alguna cifra pequeña.", years, before.ID, from, rel.ID, day),
+				EN: fmt.Sprintf("Years %s: from release %d (%s): release %d (%s) withheld them, because publishing them would have let some small count be worked out.", years, before.ID, from, rel.ID, day)})
+		} else {
+			head = append(head, schemas.Message{
+				ES: fmt.Sprintf("Años %s: de la publicación %d (%s): la publicación %d (%s) muestra menos personas en ellos, porque oculta las cifras que cambiaron en pocas personas desde entonces (que describirían a esas personas).", years, before.ID, from, rel.ID, day),
+				EN: fmt.Sprintf("Years %s: from release %d (%s): release %d (%s) shows fewer people in them, because it hides the counts that changed by a few people since (which would describe those people).", years, before.ID, from, rel.ID, day)})
+		}
+		parts[i] = then[j]
+		if _, open := partOf(p.id); open {
+			latest = before // the release of the year in progress names the table
+		}
+	}
+	t, err := db.tableOf(ctx, latest, spec, parts, head, where)
+	return t, err == nil, err
+}
+
+// shownIn is the people that release n shows in the tables ids (0: none).
+func shownIn(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, n int64, ids ...string) (int, error) {
+	args := []any{n}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	var shown int
+	err := q.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN withheld THEN 0 ELSE coalesce(shown, 0) END), 0) FROM release_tables
+		WHERE release = ? AND table_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...).Scan(&shown)
+	return int(shown), err
+}
+
+// tableOf is table spec as parts (storedParts: of release rel, or, served
+// by parts, of others) read, head its first notes.
+func (db *DB) tableOf(ctx context.Context, rel *schemas.Release, spec schemas.TableSpec, parts []storedPart, head []schemas.Message, where []schemas.Filter) (*schemas.Table, error) {
+	id, tier := spec.ID, rel.Kind
+	t := &schemas.Table{ID: id, Measure: spec.Measure, By: spec.By, Tier: tier, Release: rel.ID, ReleasedAt: rel.CreatedAt, Rows: []schemas.Row{}}
 	if len(parts) == 0 {
 		return nil, schemas.Refused("table_not_in_release", "la publicación %d no tiene la tabla %s (es anterior a ella)",
 			"release %d has no table %s (it predates it)", rel.ID, id)
@@ -1587,6 +1696,7 @@ func (db *DB) releaseTable(ctx context.Context, rel *schemas.Release, spec schem
 		}
 		t.Notes = append(head, mergeNotes(parts, !t.Withheld)...)
 	}
+	t.Notes = append(head, t.Notes...)
 	if byYear(spec) && len(parts) == 2 && !t.Withheld {
 		// Said of the table as it is read, not of its parts.
 		if cells, ok := readCells(spec, t.Rows); ok {
